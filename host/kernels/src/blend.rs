@@ -1,0 +1,197 @@
+//! Premultiplied-alpha "over": an RGBA picture onto an RGBA, I420 or NV12
+//! one at a position, scaled by a global opacity.
+
+use crate::color::{clamp_u8, div255, premultiplied_yuv};
+use crate::cpu::{CpuLevel, multiversion};
+use crate::layout::{Format, Image, ImageMut, LayoutError};
+
+/// The part of `dst` that `src` placed at (x, y) covers, as ranges in dst
+/// coordinates; None when they do not meet.
+pub(crate) fn overlap(
+    dst: (usize, usize),
+    src: (usize, usize),
+    x: i64,
+    y: i64,
+) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let x0 = x.max(0);
+    let y0 = y.max(0);
+    let x1 = (x + src.0 as i64).min(dst.0 as i64);
+    let y1 = (y + src.1 as i64).min(dst.1 as i64);
+    (x0 < x1 && y0 < y1).then(|| (x0 as usize..x1 as usize, y0 as usize..y1 as usize))
+}
+
+pub(crate) fn opacity_255(opacity: f32) -> u32 {
+    (opacity.clamp(0.0, 1.0) * 255.0).round() as u32
+}
+
+/// Blends `src` (premultiplied RGBA) over `dst` at (x, y) with `opacity`.
+pub fn blend(
+    dst: &mut ImageMut<'_>,
+    src: Image<'_>,
+    x: i32,
+    y: i32,
+    opacity: f32,
+) -> Result<(), LayoutError> {
+    blend_with(CpuLevel::active(), dst, src, x, y, opacity)
+}
+
+pub fn blend_with(
+    level: CpuLevel,
+    dst: &mut ImageMut<'_>,
+    src: Image<'_>,
+    x: i32,
+    y: i32,
+    opacity: f32,
+) -> Result<(), LayoutError> {
+    if src.layout.format != Format::Rgba {
+        return Err(LayoutError(format!(
+            "blend source must be RGBA, got {}",
+            src.layout.format
+        )));
+    }
+    let op = opacity_255(opacity);
+    let (dw, dh) = (dst.layout.width, dst.layout.height);
+    let Some((xs, ys)) = overlap(
+        (dw, dh),
+        (src.layout.width, src.layout.height),
+        x as i64,
+        y as i64,
+    ) else {
+        return Ok(());
+    };
+    let sx = (xs.start as i64 - x as i64) as usize;
+    for dy in ys.clone() {
+        let srow = &src.row(0, (dy as i64 - y as i64) as usize)[4 * sx..4 * (sx + xs.len())];
+        match dst.layout.format {
+            Format::Rgba => blend_rgba_row(
+                level,
+                srow,
+                &mut dst.row_mut(0, dy)[4 * xs.start..4 * xs.end],
+                op,
+            ),
+            _ => blend_luma_row(level, srow, &mut dst.row_mut(0, dy)[xs.clone()], op),
+        }
+    }
+    if dst.layout.format != Format::Rgba {
+        blend_chroma(dst, src, x as i64, y as i64, op, &xs, &ys);
+    }
+    Ok(())
+}
+
+multiversion! {
+    fn blend_rgba_row(src: &[u8], dst: &mut [u8], op: u32) {
+        for (s, d) in src.chunks_exact(4).zip(dst.chunks_exact_mut(4)) {
+            let a = div255(s[3] as u32 * op);
+            for c in 0..4 {
+                let v = div255(s[c] as u32 * op) + div255(d[c] as u32 * (255 - a));
+                d[c] = v.min(255) as u8;
+            }
+        }
+    }
+}
+
+multiversion! {
+    fn blend_luma_row(src: &[u8], dst: &mut [u8], op: u32) {
+        for (s, d) in src.chunks_exact(4).zip(dst.iter_mut()) {
+            let [r, g, b, a] = [s[0], s[1], s[2], s[3]].map(|c| div255(c as u32 * op) as i32);
+            let (yc, _, _) = premultiplied_yuv(r, g, b, a);
+            *d = clamp_u8(yc + div255(*d as u32 * (255 - a as u32)) as i32);
+        }
+    }
+}
+
+/// Chroma of a YUV destination: each sample takes the average premultiplied
+/// colour and coverage of the pixels of its 2x2 block (pixels the source
+/// does not cover add nothing). Shared by the fast and reference paths: it
+/// touches a quarter of the samples and is not worth a second copy.
+fn blend_chroma(
+    dst: &mut ImageMut<'_>,
+    src: Image<'_>,
+    x: i64,
+    y: i64,
+    op: u32,
+    xs: &std::ops::Range<usize>,
+    ys: &std::ops::Range<usize>,
+) {
+    let (dw, dh) = (dst.layout.width, dst.layout.height);
+    let nv12 = dst.layout.format == Format::Nv12;
+    for cy in ys.start / 2..ys.end.div_ceil(2) {
+        for cx in xs.start / 2..xs.end.div_ceil(2) {
+            let (mut sum, mut n) = ([0u32; 4], 0u32);
+            for py in [2 * cy, 2 * cy + 1] {
+                for px in [2 * cx, 2 * cx + 1] {
+                    if px >= dw || py >= dh {
+                        continue;
+                    }
+                    n += 1;
+                    if xs.contains(&px) && ys.contains(&py) {
+                        let srow = src.row(0, (py as i64 - y) as usize);
+                        let sx = (px as i64 - x) as usize;
+                        for c in 0..4 {
+                            sum[c] += div255(srow[4 * sx + c] as u32 * op);
+                        }
+                    }
+                }
+            }
+            let [r, g, b, a] = sum.map(|s| ((s + n / 2) / n) as i32);
+            let (_, uc, vc) = premultiplied_yuv(r, g, b, a);
+            let keep = 255 - a as u32;
+            let (ui, vi) = if nv12 { (2 * cx, 2 * cx + 1) } else { (cx, cx) };
+            let (uplane, vplane) = if nv12 { (1, 1) } else { (1, 2) };
+            let u = dst.row(uplane, cy)[ui];
+            dst.row_mut(uplane, cy)[ui] = clamp_u8(uc + div255(u as u32 * keep) as i32);
+            let v = dst.row(vplane, cy)[vi];
+            dst.row_mut(vplane, cy)[vi] = clamp_u8(vc + div255(v as u32 * keep) as i32);
+        }
+    }
+}
+
+/// Pixel-at-a-time blend: the reference for the fast paths.
+pub mod reference {
+    use super::*;
+
+    pub fn blend(
+        dst: &mut ImageMut<'_>,
+        src: Image<'_>,
+        x: i32,
+        y: i32,
+        opacity: f32,
+    ) -> Result<(), LayoutError> {
+        if src.layout.format != Format::Rgba {
+            return Err(LayoutError("blend source must be RGBA".into()));
+        }
+        let op = opacity_255(opacity);
+        let (dw, dh) = (dst.layout.width, dst.layout.height);
+        let Some((xs, ys)) = overlap(
+            (dw, dh),
+            (src.layout.width, src.layout.height),
+            x as i64,
+            y as i64,
+        ) else {
+            return Ok(());
+        };
+        for dy in ys.clone() {
+            for dx in xs.clone() {
+                let s = &src.row(0, (dy as i64 - y as i64) as usize)
+                    [4 * (dx as i64 - x as i64) as usize..][..4];
+                let premul = [s[0], s[1], s[2], s[3]].map(|c| div255(c as u32 * op));
+                let a = premul[3];
+                if dst.layout.format == Format::Rgba {
+                    let d = &mut dst.row_mut(0, dy)[4 * dx..4 * dx + 4];
+                    for c in 0..4 {
+                        d[c] = (premul[c] + div255(d[c] as u32 * (255 - a))).min(255) as u8;
+                    }
+                } else {
+                    let [r, g, b, a] = premul.map(|c| c as i32);
+                    let (yc, _, _) = premultiplied_yuv(r, g, b, a);
+                    let d = &mut dst.row_mut(0, dy)[dx];
+                    *d = clamp_u8(yc + div255(*d as u32 * (255 - a as u32)) as i32);
+                }
+            }
+        }
+        if dst.layout.format != Format::Rgba {
+            blend_chroma(dst, src, x as i64, y as i64, op, &xs, &ys);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,248 @@
+//! Conversion between I420, NV12 and RGBA (BT.709, limited range).
+//!
+//! Chroma is replicated when upsampling and averaged over each 2x2 block
+//! (edges replicated on odd sizes) when downsampling.
+
+use crate::color::{rgb_to_u, rgb_to_v, rgb_to_y, yuv_to_rgb};
+use crate::cpu::{CpuLevel, multiversion};
+use crate::layout::{Format, Image, ImageMut, LayoutError};
+
+/// Converts `src` into `dst`; both must have the same width and height.
+pub fn convert(src: Image<'_>, dst: &mut ImageMut<'_>) -> Result<(), LayoutError> {
+    convert_with(CpuLevel::active(), src, dst)
+}
+
+/// [`convert`] on a chosen instruction-set level.
+pub fn convert_with(
+    level: CpuLevel,
+    src: Image<'_>,
+    dst: &mut ImageMut<'_>,
+) -> Result<(), LayoutError> {
+    same_size(&src, dst)?;
+    let (w, h) = (src.layout.width, src.layout.height);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    match (src.layout.format, dst.layout.format) {
+        (a, b) if a == b => {
+            for plane in 0..a.plane_count() {
+                for y in 0..src.layout.plane(plane).rows {
+                    dst.row_mut(plane, y).copy_from_slice(src.row(plane, y));
+                }
+            }
+        }
+        (Format::I420 | Format::Nv12, Format::Rgba) => {
+            for y in 0..h {
+                let (u, v, step) = chroma_rows(src, y / 2);
+                yuv_to_rgba_row(level, src.row(0, y), u, v, step, dst.row_mut(0, y));
+            }
+        }
+        (Format::Rgba, Format::I420 | Format::Nv12) => {
+            for y in 0..h {
+                rgba_to_y_row(level, src.row(0, y), dst.row_mut(0, y));
+            }
+            let (mut u, mut v) = (vec![0u8; cw], vec![0u8; cw]);
+            for cy in 0..ch {
+                let bottom = (2 * cy + 1).min(h - 1);
+                rgba_to_uv_row(
+                    level,
+                    src.row(0, 2 * cy),
+                    src.row(0, bottom),
+                    &mut u,
+                    &mut v,
+                );
+                write_chroma(dst, cy, &u, &v, level);
+            }
+        }
+        (Format::I420 | Format::Nv12, Format::I420 | Format::Nv12) => {
+            for y in 0..h {
+                dst.row_mut(0, y).copy_from_slice(src.row(0, y));
+            }
+            let (mut u, mut v) = (vec![0u8; cw], vec![0u8; cw]);
+            for cy in 0..ch {
+                if src.layout.format == Format::I420 {
+                    u.copy_from_slice(src.row(1, cy));
+                    v.copy_from_slice(src.row(2, cy));
+                } else {
+                    deinterleave_row(level, src.row(1, cy), &mut u, &mut v);
+                }
+                write_chroma(dst, cy, &u, &v, level);
+            }
+        }
+        _ => unreachable!("every pair of formats is handled above"),
+    }
+    Ok(())
+}
+
+fn same_size(src: &Image<'_>, dst: &ImageMut<'_>) -> Result<(), LayoutError> {
+    if (src.layout.width, src.layout.height) != (dst.layout.width, dst.layout.height) {
+        return Err(LayoutError(format!(
+            "convert needs equal sizes, got {}x{} and {}x{}",
+            src.layout.width, src.layout.height, dst.layout.width, dst.layout.height
+        )));
+    }
+    Ok(())
+}
+
+/// The U and V samples of chroma row `cy`, and the distance between two
+/// samples (1 for planar I420, 2 for interleaved NV12).
+fn chroma_rows<'a>(src: Image<'a>, cy: usize) -> (&'a [u8], &'a [u8], usize) {
+    match src.layout.format {
+        Format::I420 => (src.row(1, cy), src.row(2, cy), 1),
+        _ => {
+            let uv = src.row(1, cy);
+            (uv, &uv[1..], 2)
+        }
+    }
+}
+
+fn write_chroma(dst: &mut ImageMut<'_>, cy: usize, u: &[u8], v: &[u8], level: CpuLevel) {
+    if dst.layout.format == Format::I420 {
+        let (du, dv) = dst.rows_mut2((1, cy), (2, cy));
+        du.copy_from_slice(u);
+        dv.copy_from_slice(v);
+    } else {
+        interleave_row(level, u, v, dst.row_mut(1, cy));
+    }
+}
+
+multiversion! {
+    fn yuv_to_rgba_row(y: &[u8], u: &[u8], v: &[u8], step: usize, out: &mut [u8]) {
+        for (x, (px, &luma)) in out.chunks_exact_mut(4).zip(y).enumerate() {
+            let c = (x / 2) * step;
+            let [r, g, b] = yuv_to_rgb(luma, u[c], v[c]);
+            px.copy_from_slice(&[r, g, b, 255]);
+        }
+    }
+}
+
+multiversion! {
+    fn rgba_to_y_row(rgba: &[u8], y: &mut [u8]) {
+        for (px, luma) in rgba.chunks_exact(4).zip(y.iter_mut()) {
+            *luma = rgb_to_y(px[0] as i32, px[1] as i32, px[2] as i32);
+        }
+    }
+}
+
+multiversion! {
+    fn rgba_to_uv_row(top: &[u8], bottom: &[u8], u: &mut [u8], v: &mut [u8]) {
+        let width = top.len() / 4;
+        for (cx, (cu, cv)) in u.iter_mut().zip(v.iter_mut()).enumerate() {
+            let (x0, x1) = (2 * cx, (2 * cx + 1).min(width - 1));
+            let mut sum = [0i32; 3];
+            for row in [top, bottom] {
+                for x in [x0, x1] {
+                    for (s, &c) in sum.iter_mut().zip(&row[4 * x..4 * x + 3]) {
+                        *s += c as i32;
+                    }
+                }
+            }
+            let [r, g, b] = sum.map(|s| (s + 2) >> 2);
+            *cu = rgb_to_u(r, g, b);
+            *cv = rgb_to_v(r, g, b);
+        }
+    }
+}
+
+multiversion! {
+    fn interleave_row(u: &[u8], v: &[u8], uv: &mut [u8]) {
+        for ((pair, &cu), &cv) in uv.chunks_exact_mut(2).zip(u).zip(v) {
+            pair[0] = cu;
+            pair[1] = cv;
+        }
+    }
+}
+
+multiversion! {
+    fn deinterleave_row(uv: &[u8], u: &mut [u8], v: &mut [u8]) {
+        for ((pair, cu), cv) in uv.chunks_exact(2).zip(u.iter_mut()).zip(v.iter_mut()) {
+            *cu = pair[0];
+            *cv = pair[1];
+        }
+    }
+}
+
+/// Pixel-at-a-time conversion: the reference the fast paths are tested
+/// against.
+pub mod reference {
+    use super::*;
+
+    /// The (Y, U, V) or (R, G, B, A) of the pixel at (x, y).
+    pub fn yuv_at(img: &Image<'_>, x: usize, y: usize) -> (u8, u8, u8) {
+        let (cx, cy) = (x / 2, y / 2);
+        match img.layout.format {
+            Format::I420 => (img.row(0, y)[x], img.row(1, cy)[cx], img.row(2, cy)[cx]),
+            Format::Nv12 => (
+                img.row(0, y)[x],
+                img.row(1, cy)[2 * cx],
+                img.row(1, cy)[2 * cx + 1],
+            ),
+            Format::Rgba => unreachable!(),
+        }
+    }
+
+    pub fn rgba_at(img: &Image<'_>, x: usize, y: usize) -> [u8; 4] {
+        match img.layout.format {
+            Format::Rgba => img.row(0, y)[4 * x..4 * x + 4].try_into().unwrap(),
+            _ => {
+                let (l, u, v) = yuv_at(img, x, y);
+                let [r, g, b] = yuv_to_rgb(l, u, v);
+                [r, g, b, 255]
+            }
+        }
+    }
+
+    pub fn convert(src: Image<'_>, dst: &mut ImageMut<'_>) -> Result<(), LayoutError> {
+        same_size(&src, dst)?;
+        let (w, h) = (src.layout.width, src.layout.height);
+        let (sf, df) = (src.layout.format, dst.layout.format);
+        for y in 0..h {
+            for x in 0..w {
+                match df {
+                    Format::Rgba => {
+                        let px = rgba_at(&src, x, y);
+                        dst.row_mut(0, y)[4 * x..4 * x + 4].copy_from_slice(&px);
+                    }
+                    _ => {
+                        let luma = if sf == Format::Rgba {
+                            let [r, g, b, _] = rgba_at(&src, x, y);
+                            rgb_to_y(r as i32, g as i32, b as i32)
+                        } else {
+                            yuv_at(&src, x, y).0
+                        };
+                        dst.row_mut(0, y)[x] = luma;
+                    }
+                }
+            }
+        }
+        if df == Format::Rgba {
+            return Ok(());
+        }
+        for cy in 0..h.div_ceil(2) {
+            for cx in 0..w.div_ceil(2) {
+                let (u, v) = if sf == Format::Rgba {
+                    let mut sum = [0i32; 3];
+                    for y in [2 * cy, (2 * cy + 1).min(h - 1)] {
+                        for x in [2 * cx, (2 * cx + 1).min(w - 1)] {
+                            let px = rgba_at(&src, x, y);
+                            for c in 0..3 {
+                                sum[c] += px[c] as i32;
+                            }
+                        }
+                    }
+                    let [r, g, b] = sum.map(|s| (s + 2) >> 2);
+                    (rgb_to_u(r, g, b), rgb_to_v(r, g, b))
+                } else {
+                    let (_, u, v) = yuv_at(&src, 2 * cx, 2 * cy);
+                    (u, v)
+                };
+                if df == Format::I420 {
+                    dst.row_mut(1, cy)[cx] = u;
+                    dst.row_mut(2, cy)[cx] = v;
+                } else {
+                    dst.row_mut(1, cy)[2 * cx] = u;
+                    dst.row_mut(1, cy)[2 * cx + 1] = v;
+                }
+            }
+        }
+        Ok(())
+    }
+}

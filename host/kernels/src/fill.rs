@@ -1,0 +1,78 @@
+//! Filling a rectangle with one colour.
+
+use crate::blend::overlap;
+use crate::color::{clamp_u8, div255, premultiplied_yuv};
+use crate::cpu::{CpuLevel, multiversion};
+use crate::layout::{Format, ImageMut};
+
+/// A rectangle in pixels; it may reach outside the picture (it is clipped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rect {
+    pub x: i64,
+    pub y: i64,
+    pub width: usize,
+    pub height: usize,
+}
+
+/// Fills `rect` with straight-alpha `rgba`. On RGBA pictures the colour
+/// replaces the pixels, alpha included; on YUV pictures (which have no
+/// alpha) it is blended over them by its alpha.
+pub fn fill_rect(dst: &mut ImageMut<'_>, rect: Rect, rgba: [u8; 4]) {
+    fill_rect_with(CpuLevel::active(), dst, rect, rgba)
+}
+
+pub fn fill_rect_with(level: CpuLevel, dst: &mut ImageMut<'_>, rect: Rect, rgba: [u8; 4]) {
+    let (w, h) = (dst.layout.width, dst.layout.height);
+    let Some((xs, ys)) = overlap((w, h), (rect.width, rect.height), rect.x, rect.y) else {
+        return;
+    };
+    let a = rgba[3] as u32;
+    let [r, g, b] = [rgba[0], rgba[1], rgba[2]].map(|c| div255(c as u32 * a) as i32);
+    let (yc, uc, vc) = premultiplied_yuv(r, g, b, a as i32);
+    let keep = 255 - a;
+    match dst.layout.format {
+        Format::Rgba => {
+            for y in ys {
+                fill_pattern_row(
+                    level,
+                    &mut dst.row_mut(0, y)[4 * xs.start..4 * xs.end],
+                    &rgba,
+                );
+            }
+        }
+        format => {
+            for y in ys.clone() {
+                over_row(level, &mut dst.row_mut(0, y)[xs.clone()], &[yc], keep);
+            }
+            let cxs = xs.start / 2..xs.end.div_ceil(2);
+            for cy in ys.start / 2..ys.end.div_ceil(2) {
+                if format == Format::I420 {
+                    over_row(level, &mut dst.row_mut(1, cy)[cxs.clone()], &[uc], keep);
+                    over_row(level, &mut dst.row_mut(2, cy)[cxs.clone()], &[vc], keep);
+                } else {
+                    let span = 2 * cxs.start..2 * cxs.end;
+                    over_row(level, &mut dst.row_mut(1, cy)[span], &[uc, vc], keep);
+                }
+            }
+        }
+    }
+}
+
+multiversion! {
+    fn fill_pattern_row(row: &mut [u8], pattern: &[u8]) {
+        for chunk in row.chunks_exact_mut(pattern.len()) {
+            chunk.copy_from_slice(pattern);
+        }
+    }
+}
+
+multiversion! {
+    /// `sample = add + sample * keep / 255`, `add` cycling per sample.
+    fn over_row(row: &mut [u8], add: &[i32], keep: u32) {
+        for chunk in row.chunks_exact_mut(add.len()) {
+            for (s, &c) in chunk.iter_mut().zip(add) {
+                *s = clamp_u8(c + div255(*s as u32 * keep) as i32);
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! 3D colour lookup tables with tetrahedral interpolation.
+
+use crate::cpu::{CpuLevel, multiversion};
+use crate::layout::{Format, ImageMut, LayoutError};
+
+/// A cubic RGB table of `size`^3 entries, red varying fastest (.cube order).
+#[derive(Clone, Debug)]
+pub struct Lut3d {
+    size: usize,
+    table: Vec<[f32; 3]>,
+}
+
+impl Lut3d {
+    pub const MAX_SIZE: usize = 65;
+
+    /// `table` holds size^3 RGB triples in 0.0..=1.0.
+    pub fn new(size: usize, table: &[f32]) -> Result<Lut3d, LayoutError> {
+        if !(2..=Self::MAX_SIZE).contains(&size) {
+            return Err(LayoutError(format!(
+                "LUT size must be 2..={}, got {size}",
+                Self::MAX_SIZE
+            )));
+        }
+        let entries = size * size * size;
+        if table.len() != entries * 3 {
+            return Err(LayoutError(format!(
+                "a LUT of size {size} needs {} values, got {}",
+                entries * 3,
+                table.len()
+            )));
+        }
+        if let Some(bad) = table.iter().find(|v| !v.is_finite()) {
+            return Err(LayoutError(format!("LUT value {bad} is not finite")));
+        }
+        let table = table
+            .chunks_exact(3)
+            .map(|c| [c[0], c[1], c[2]].map(|v| v.clamp(0.0, 1.0)))
+            .collect();
+        Ok(Lut3d { size, table })
+    }
+
+    /// The identity table: output equals input.
+    pub fn identity(size: usize) -> Lut3d {
+        let n = (size - 1) as f32;
+        let mut table = Vec::with_capacity(size * size * size * 3);
+        for b in 0..size {
+            for g in 0..size {
+                for r in 0..size {
+                    table.extend([r as f32 / n, g as f32 / n, b as f32 / n]);
+                }
+            }
+        }
+        Lut3d::new(size, &table).expect("identity table is valid")
+    }
+
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    #[inline(always)]
+    fn at(&self, r: usize, g: usize, b: usize) -> [f32; 3] {
+        self.table[(b * self.size + g) * self.size + r]
+    }
+
+    /// The table's colour for an 8-bit RGB input, interpolated inside the
+    /// tetrahedron of the lattice cell that holds it.
+    #[inline(always)]
+    pub fn lookup(&self, rgb: [u8; 3]) -> [f32; 3] {
+        let scale = (self.size - 1) as f32 / 255.0;
+        let pos = rgb.map(|c| c as f32 * scale);
+        let base = pos.map(|p| (p as usize).min(self.size - 2));
+        let [fr, fg, fb] = [0, 1, 2].map(|i| pos[i] - base[i] as f32);
+        let [r0, g0, b0] = base;
+        let c000 = self.at(r0, g0, b0);
+        let c111 = self.at(r0 + 1, g0 + 1, b0 + 1);
+        // Pick the tetrahedron by ordering the fractions; each one's corners
+        // walk from c000 to c111 adding one axis at a time.
+        let (w, c1, c2) = if fr > fg {
+            if fg > fb {
+                (
+                    [fr, fg, fb],
+                    self.at(r0 + 1, g0, b0),
+                    self.at(r0 + 1, g0 + 1, b0),
+                )
+            } else if fr > fb {
+                (
+                    [fr, fb, fg],
+                    self.at(r0 + 1, g0, b0),
+                    self.at(r0 + 1, g0, b0 + 1),
+                )
+            } else {
+                (
+                    [fb, fr, fg],
+                    self.at(r0, g0, b0 + 1),
+                    self.at(r0 + 1, g0, b0 + 1),
+                )
+            }
+        } else if fb > fg {
+            (
+                [fb, fg, fr],
+                self.at(r0, g0, b0 + 1),
+                self.at(r0, g0 + 1, b0 + 1),
+            )
+        } else if fb > fr {
+            (
+                [fg, fb, fr],
+                self.at(r0, g0 + 1, b0),
+                self.at(r0, g0 + 1, b0 + 1),
+            )
+        } else {
+            (
+                [fg, fr, fb],
+                self.at(r0, g0 + 1, b0),
+                self.at(r0 + 1, g0 + 1, b0),
+            )
+        };
+        let [a, b, c] = w;
+        [0, 1, 2].map(|i| (1.0 - a) * c000[i] + (a - b) * c1[i] + (b - c) * c2[i] + c * c111[i])
+    }
+}
+
+/// Applies `lut` to an RGBA picture in place, mixed with the original by
+/// `strength` (0.0..=1.0). Alpha is kept.
+pub fn apply_lut3d(img: &mut ImageMut<'_>, lut: &Lut3d, strength: f32) -> Result<(), LayoutError> {
+    apply_lut3d_with(CpuLevel::active(), img, lut, strength)
+}
+
+pub fn apply_lut3d_with(
+    level: CpuLevel,
+    img: &mut ImageMut<'_>,
+    lut: &Lut3d,
+    strength: f32,
+) -> Result<(), LayoutError> {
+    if img.layout.format != Format::Rgba {
+        return Err(LayoutError(format!(
+            "3D LUTs apply to RGBA, got {}",
+            img.layout.format
+        )));
+    }
+    let strength = strength.clamp(0.0, 1.0);
+    for y in 0..img.layout.height {
+        lut_row(level, img.row_mut(0, y), lut, strength);
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn mix(original: u8, mapped: f32, strength: f32) -> u8 {
+    let o = original as f32;
+    (o + (mapped * 255.0 - o) * strength + 0.5) as u8
+}
+
+multiversion! {
+    fn lut_row(row: &mut [u8], lut: &Lut3d, strength: f32) {
+        for px in row.chunks_exact_mut(4) {
+            let out = lut.lookup([px[0], px[1], px[2]]);
+            for c in 0..3 {
+                px[c] = mix(px[c], out[c], strength);
+            }
+        }
+    }
+}
+
+/// Trilinear-free reference: the same tetrahedral formula, one pixel at a
+/// time through the public lookup.
+pub mod reference {
+    use super::*;
+
+    pub fn apply_lut3d(img: &mut ImageMut<'_>, lut: &Lut3d, strength: f32) {
+        let strength = strength.clamp(0.0, 1.0);
+        for y in 0..img.layout.height {
+            for x in 0..img.layout.width {
+                let px = &mut img.row_mut(0, y)[4 * x..4 * x + 4];
+                let out = lut.lookup([px[0], px[1], px[2]]);
+                for c in 0..3 {
+                    px[c] = mix(px[c], out[c], strength);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_lut_keeps_colours() {
+        let lut = Lut3d::identity(17);
+        for rgb in [[0, 0, 0], [255, 255, 255], [12, 200, 99], [255, 0, 128]] {
+            let out = lut.lookup(rgb);
+            for c in 0..3 {
+                assert!(
+                    (out[c] * 255.0 - rgb[c] as f32).abs() < 0.01,
+                    "{rgb:?} {out:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bad_tables_are_refused() {
+        assert!(Lut3d::new(1, &[0.0; 3]).is_err());
+        assert!(Lut3d::new(2, &[0.0; 23]).is_err());
+        assert!(Lut3d::new(2, &[f32::NAN; 24]).is_err());
+    }
+}
