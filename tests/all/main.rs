@@ -1,1 +1,4 @@
+//! End-to-end tests, one file per behaviour, all in one binary (as
+//! wasmtime does) so it links once.
 
+mod contract;

@@ -1,1 +1,66 @@
+//! Helpers shared by the end-to-end tests: where the built plugins and the
+//! `reel` binary are, and small frames to feed them.
 
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use reel_runtime::{Format, HostFrame, Layout, Pixels, Runtime};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A plugin built by `tests/setup.sh` (`cargo build --target wasm32-wasip2`).
+pub fn plugin_path(name: &str) -> PathBuf {
+    let path = root()
+        .join("target/wasm32-wasip2/release")
+        .join(format!("{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "{} is missing: run tests/setup.sh (it builds the plugins) first",
+        path.display()
+    );
+    path
+}
+
+/// The `reel` binary of this build.
+pub fn reel_bin() -> PathBuf {
+    let path = root().join("target/release/reel");
+    assert!(
+        path.is_file(),
+        "{} is missing: build with --release",
+        path.display()
+    );
+    path
+}
+
+/// One runtime for the whole test binary, caching into a private folder.
+pub fn runtime() -> Arc<Runtime> {
+    static RT: OnceLock<Arc<Runtime>> = OnceLock::new();
+    RT.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("reel-test-cache-{}", std::process::id()));
+        Arc::new(Runtime::new(Some(&dir)).expect("runtime starts"))
+    })
+    .clone()
+}
+
+/// A packed frame whose bytes are `fill(byte_index)`.
+pub fn frame(format: Format, width: usize, height: usize, fill: impl Fn(usize) -> u8) -> HostFrame {
+    let layout = Layout::packed(format, width, height);
+    let data: Vec<u8> = (0..layout.min_len()).map(fill).collect();
+    HostFrame::new(layout, Pixels::Owned(data)).expect("packed layout fits")
+}
+
+pub fn bytes(frame: &HostFrame) -> Vec<u8> {
+    frame.bytes().expect("frame has pixels").to_vec()
+}
+
+/// Initialises GStreamer once and registers Reel's elements statically.
+pub fn init_gst() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        gst::init().expect("GStreamer initialises");
+        gstreel::plugin_register_static().expect("reel elements register");
+    });
+}

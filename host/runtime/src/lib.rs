@@ -1,1 +1,27 @@
+//! The Reel plugin host: loads WebAssembly plugins written against the
+//! `reel:plugin` contract and runs them sandboxed, one supervised instance
+//! per stage.
 
+mod bindings;
+mod cache;
+mod description;
+mod frame;
+mod host_kernels;
+mod limits;
+mod plugin;
+mod resolve;
+mod runtime;
+mod sandbox;
+mod stage;
+
+pub use cache::Origin;
+pub use description::{
+    Description, Format, ParamError, ParamSpec, ParamValue, StageKind, ValueType, closest,
+};
+pub use frame::{HostFrame, Pixels};
+pub use plugin::{CONTRACT_VERSION, Plugin, compatible};
+pub use reel_kernels::{Layout, PlaneLayout};
+pub use resolve::{build_output, find_plugin, list_plugins, search_path};
+pub use runtime::Runtime;
+pub use sandbox::{DEFAULT_MEMORY_BYTES, MAX_MEMORY_BYTES, SandboxConfig};
+pub use stage::{DEFAULT_MAX_FAILURES, OnError, Stage, StageEvent, StageSpec, StageStats, Verdict};

@@ -1,0 +1,476 @@
+//! A plugin's self-description on the host side, and the parameter values
+//! checked against it.
+
+use serde::Serialize;
+use std::fmt;
+
+use crate::bindings::frames::PixelFormat;
+use crate::bindings::stage;
+
+pub use reel_kernels::Format;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StageKind {
+    Filter,
+    Mixer,
+    Decoder,
+}
+
+impl fmt::Display for StageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StageKind::Filter => "filter",
+            StageKind::Mixer => "mixer",
+            StageKind::Decoder => "decoder",
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueType {
+    Boolean,
+    Integer,
+    Number,
+    Text,
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValueType::Boolean => "boolean",
+            ValueType::Integer => "integer",
+            ValueType::Number => "number",
+            ValueType::Text => "text",
+        })
+    }
+}
+
+/// A parameter value.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Boolean(bool),
+    Integer(i64),
+    Number(f64),
+    Text(String),
+}
+
+impl ParamValue {
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            ParamValue::Boolean(_) => ValueType::Boolean,
+            ParamValue::Integer(_) => ValueType::Integer,
+            ParamValue::Number(_) => ValueType::Number,
+            ParamValue::Text(_) => ValueType::Text,
+        }
+    }
+
+    /// Reads a value written as a TOML literal (`1.5`, `true`, `"x"`), or
+    /// takes the text as it is when it is not one (`--set s.mode=fast`).
+    pub fn parse_literal(text: &str) -> ParamValue {
+        let wrapped = format!("v = {text}");
+        match toml::from_str::<toml::Table>(&wrapped)
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+        {
+            Some(v) => ParamValue::from_toml(&v).unwrap_or_else(|| ParamValue::Text(text.into())),
+            None => ParamValue::Text(text.to_string()),
+        }
+    }
+
+    /// A TOML scalar as a parameter value; None for tables, arrays, dates.
+    pub fn from_toml(value: &toml::Value) -> Option<ParamValue> {
+        Some(match value {
+            toml::Value::Boolean(b) => ParamValue::Boolean(*b),
+            toml::Value::Integer(i) => ParamValue::Integer(*i),
+            toml::Value::Float(f) => ParamValue::Number(*f),
+            toml::Value::String(s) => ParamValue::Text(s.clone()),
+            _ => return None,
+        })
+    }
+
+    /// Parameters written inline: a JSON object (`{"strength": 0.5}`), a
+    /// TOML inline table (`{ strength = 0.5 }`) or its inside
+    /// (`strength = 0.5, mode = "x"`). Order is kept.
+    pub fn parse_table(text: &str) -> Result<Vec<(String, ParamValue)>, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(text) {
+            return map
+                .iter()
+                .map(|(k, v)| {
+                    ParamValue::from_json(v)
+                        .map(|v| (k.clone(), v))
+                        .ok_or_else(|| format!("`{k}` must be a boolean, number or string"))
+                })
+                .collect();
+        }
+        let inner = text
+            .strip_prefix('{')
+            .and_then(|t| t.strip_suffix('}'))
+            .unwrap_or(text);
+        let doc = format!("v = {{ {inner} }}");
+        let mut table: toml::Table = toml::from_str(&doc).map_err(|e| {
+            format!(
+                "`{text}` is neither a JSON object nor a TOML table: {}",
+                e.message()
+            )
+        })?;
+        let Some(toml::Value::Table(values)) = table.remove("v") else {
+            unreachable!("the document is one inline table");
+        };
+        values
+            .iter()
+            .map(|(k, v)| {
+                ParamValue::from_toml(v)
+                    .map(|v| (k.clone(), v))
+                    .ok_or_else(|| format!("`{k}` must be a boolean, number or string"))
+            })
+            .collect()
+    }
+
+    pub fn from_json(value: &serde_json::Value) -> Option<ParamValue> {
+        Some(match value {
+            serde_json::Value::Bool(b) => ParamValue::Boolean(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => ParamValue::Integer(i),
+                None => ParamValue::Number(n.as_f64()?),
+            },
+            serde_json::Value::String(s) => ParamValue::Text(s.clone()),
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Boolean(b) => write!(f, "{b}"),
+            ParamValue::Integer(i) => write!(f, "{i}"),
+            ParamValue::Number(n) => write!(f, "{n:?}"),
+            ParamValue::Text(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ParamSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ValueType,
+    pub default: ParamValue,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub choices: Vec<String>,
+    pub doc: String,
+}
+
+impl ParamSpec {
+    /// `value` checked (and an integer widened for a number parameter), or
+    /// a sentence saying what is wrong with it.
+    pub fn check(&self, value: &ParamValue) -> Result<ParamValue, String> {
+        let value = match (self.kind, value) {
+            (ValueType::Number, ParamValue::Integer(i)) => ParamValue::Number(*i as f64),
+            (kind, v) if kind == v.value_type() => v.clone(),
+            (kind, v) => {
+                return Err(format!(
+                    "`{}` takes {} {kind}, not {} {}",
+                    self.name,
+                    article(kind),
+                    article(v.value_type()),
+                    v.value_type()
+                ));
+            }
+        };
+        let number = match &value {
+            ParamValue::Integer(i) => Some(*i as f64),
+            ParamValue::Number(n) => Some(*n),
+            _ => None,
+        };
+        if let Some(n) = number {
+            if !n.is_finite() {
+                return Err(format!("`{}` must be a finite number", self.name));
+            }
+            let below = self.min.is_some_and(|min| n < min);
+            let above = self.max.is_some_and(|max| n > max);
+            if below || above {
+                return Err(format!(
+                    "`{}` = {value} is out of range {}..={}",
+                    self.name,
+                    self.min.map_or("".into(), |m| m.to_string()),
+                    self.max.map_or("".into(), |m| m.to_string())
+                ));
+            }
+        }
+        if let ParamValue::Text(text) = &value
+            && !self.choices.is_empty()
+            && !self.choices.contains(text)
+        {
+            return Err(format!(
+                "`{}` = {value} is not one of {}",
+                self.name,
+                self.choices.join(", ")
+            ));
+        }
+        Ok(value)
+    }
+}
+
+fn article(kind: ValueType) -> &'static str {
+    if kind == ValueType::Integer {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Description {
+    pub name: String,
+    pub version: String,
+    pub kind: StageKind,
+    pub summary: String,
+    #[serde(serialize_with = "format_names")]
+    pub formats: Vec<Format>,
+    pub inputs: Vec<String>,
+    pub params: Vec<ParamSpec>,
+    /// The contract version the plugin was built against.
+    pub contract: String,
+}
+
+fn format_names<S: serde::Serializer>(formats: &[Format], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(formats.iter().map(|f| f.to_string()))
+}
+
+/// Why a set of parameters was refused: which one, and what is wrong.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamError {
+    pub name: String,
+    pub message: String,
+    /// A close valid name, for an unknown one.
+    pub suggestion: Option<String>,
+}
+
+impl fmt::Display for ParamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(s) = &self.suggestion {
+            write!(f, " (did you mean `{s}`?)")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ParamError {}
+
+impl Description {
+    pub fn param(&self, name: &str) -> Option<&ParamSpec> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// Checks `given` against the schema and returns every parameter, in
+    /// schema order, with defaults filled in.
+    pub fn resolve_params(
+        &self,
+        given: &[(String, ParamValue)],
+    ) -> Result<Vec<(String, ParamValue)>, ParamError> {
+        for (name, value) in given {
+            let Some(spec) = self.param(name) else {
+                return Err(ParamError {
+                    name: name.clone(),
+                    message: format!("`{}` has no parameter `{name}`", self.name),
+                    suggestion: closest(name, self.params.iter().map(|p| p.name.as_str())),
+                });
+            };
+            spec.check(value).map_err(|message| ParamError {
+                name: name.clone(),
+                message,
+                suggestion: None,
+            })?;
+        }
+        Ok(self
+            .params
+            .iter()
+            .map(|spec| {
+                let value = given
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| *n == spec.name)
+                    .map(|(_, v)| spec.check(v).expect("checked above"))
+                    .unwrap_or_else(|| spec.default.clone());
+                (spec.name.clone(), value)
+            })
+            .collect())
+    }
+
+    /// Converts the guest's record, refusing one that contradicts itself
+    /// (duplicate or empty names, defaults of the wrong type or out of
+    /// range): a plugin's schema is checked like any other guest data.
+    pub(crate) fn from_guest(d: stage::Description, contract: &str) -> Result<Description, String> {
+        if d.name.trim().is_empty() {
+            return Err("its description has an empty name".into());
+        }
+        let mut params: Vec<ParamSpec> = Vec::new();
+        for p in d.params {
+            if p.name.is_empty() || params.iter().any(|q| q.name == p.name) {
+                return Err(format!("parameter name `{}` is empty or repeated", p.name));
+            }
+            let spec = ParamSpec {
+                kind: match p.kind {
+                    stage::ValueType::Boolean => ValueType::Boolean,
+                    stage::ValueType::Integer => ValueType::Integer,
+                    stage::ValueType::Number => ValueType::Number,
+                    stage::ValueType::Text => ValueType::Text,
+                },
+                default: from_guest_value(p.default),
+                name: p.name,
+                min: p.min,
+                max: p.max,
+                choices: p.choices,
+                doc: p.doc,
+            };
+            spec.check(&spec.default)
+                .map_err(|e| format!("the default of parameter `{}` is invalid: {e}", spec.name))?;
+            params.push(spec);
+        }
+        let formats: Vec<Format> = d.formats.into_iter().map(format_from_guest).collect();
+        Ok(Description {
+            name: d.name,
+            version: d.version,
+            kind: match d.kind {
+                stage::StageKind::Filter => StageKind::Filter,
+                stage::StageKind::Mixer => StageKind::Mixer,
+                stage::StageKind::Decoder => StageKind::Decoder,
+            },
+            summary: d.summary,
+            formats: if formats.is_empty() {
+                vec![Format::I420, Format::Nv12, Format::Rgba]
+            } else {
+                formats
+            },
+            inputs: d.inputs,
+            params,
+            contract: contract.to_string(),
+        })
+    }
+}
+
+pub(crate) fn to_guest_value(v: &ParamValue) -> stage::Value {
+    match v {
+        ParamValue::Boolean(b) => stage::Value::Boolean(*b),
+        ParamValue::Integer(i) => stage::Value::Integer(*i),
+        ParamValue::Number(n) => stage::Value::Number(*n),
+        ParamValue::Text(s) => stage::Value::Text(s.clone()),
+    }
+}
+
+fn from_guest_value(v: stage::Value) -> ParamValue {
+    match v {
+        stage::Value::Boolean(b) => ParamValue::Boolean(b),
+        stage::Value::Integer(i) => ParamValue::Integer(i),
+        stage::Value::Number(n) => ParamValue::Number(n),
+        stage::Value::Text(s) => ParamValue::Text(s),
+    }
+}
+
+pub(crate) fn format_from_guest(f: PixelFormat) -> Format {
+    match f {
+        PixelFormat::I420 => Format::I420,
+        PixelFormat::Nv12 => Format::Nv12,
+        PixelFormat::Rgba => Format::Rgba,
+    }
+}
+
+pub(crate) fn format_to_guest(f: Format) -> PixelFormat {
+    match f {
+        Format::I420 => PixelFormat::I420,
+        Format::Nv12 => PixelFormat::Nv12,
+        Format::Rgba => PixelFormat::Rgba,
+    }
+}
+
+/// The candidate nearest to `name` by edit distance, if it is close enough
+/// to be a likely typo.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ParamSpec {
+        ParamSpec {
+            name: "strength".into(),
+            kind: ValueType::Number,
+            default: ParamValue::Number(1.0),
+            min: Some(0.0),
+            max: Some(1.0),
+            choices: vec![],
+            doc: String::new(),
+        }
+    }
+
+    #[test]
+    fn integers_widen_to_numbers_and_ranges_hold() {
+        assert_eq!(
+            spec().check(&ParamValue::Integer(1)),
+            Ok(ParamValue::Number(1.0))
+        );
+        let err = spec().check(&ParamValue::Number(1.5)).unwrap_err();
+        assert!(err.contains("out of range 0..=1"), "{err}");
+        let err = spec().check(&ParamValue::Text("x".into())).unwrap_err();
+        assert!(err.contains("takes a number, not a text"), "{err}");
+    }
+
+    #[test]
+    fn literals_parse_as_toml_or_fall_back_to_text() {
+        assert_eq!(ParamValue::parse_literal("0.5"), ParamValue::Number(0.5));
+        assert_eq!(ParamValue::parse_literal("3"), ParamValue::Integer(3));
+        assert_eq!(ParamValue::parse_literal("true"), ParamValue::Boolean(true));
+        assert_eq!(
+            ParamValue::parse_literal("fast"),
+            ParamValue::Text("fast".into())
+        );
+    }
+
+    #[test]
+    fn inline_tables_parse_from_json_and_toml() {
+        let want = vec![
+            ("strength".to_string(), ParamValue::Number(0.5)),
+            ("mode".to_string(), ParamValue::Text("x".into())),
+        ];
+        assert_eq!(
+            ParamValue::parse_table(r#"{"strength": 0.5, "mode": "x"}"#).unwrap(),
+            want
+        );
+        assert_eq!(
+            ParamValue::parse_table(r#"strength = 0.5, mode = "x""#).unwrap(),
+            want
+        );
+        assert_eq!(
+            ParamValue::parse_table(r#"{ strength = 0.5, mode = "x" }"#).unwrap(),
+            want
+        );
+        assert!(ParamValue::parse_table("strength = ").is_err());
+        assert!(ParamValue::parse_table("a = [1]").is_err());
+    }
+
+    #[test]
+    fn closest_finds_typos_only() {
+        assert_eq!(
+            closest("strenght", ["strength", "mode"]),
+            Some("strength".into())
+        );
+        assert_eq!(closest("zzz", ["strength", "mode"]), None);
+    }
+}

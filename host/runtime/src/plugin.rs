@@ -1,0 +1,124 @@
+//! A loaded plugin: its compiled component, its contract version and its
+//! self-description.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Result, anyhow, bail};
+use wasmtime::component::Component;
+
+use crate::bindings::PluginPre;
+use crate::cache::Origin;
+use crate::description::Description;
+use crate::runtime::Runtime;
+use crate::sandbox::{GuestOutput, SandboxConfig, StoreState};
+use crate::stage::Live;
+
+/// The contract this host implements (the WIT package version).
+pub const CONTRACT_VERSION: &str = "0.1.0";
+const STAGE_INTERFACE: &str = "reel:plugin/stage@";
+
+pub struct Plugin {
+    pub path: PathBuf,
+    pub description: Description,
+    pub origin: Origin,
+    /// Time to compile (or fetch from the cache) the component.
+    pub load_time: Duration,
+    pub(crate) pre: PluginPre<StoreState>,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("path", &self.path)
+            .field("name", &self.description.name)
+            .finish()
+    }
+}
+
+/// Whether a plugin built against `theirs` can run on a host speaking
+/// `ours`: same major version, and for 0.x the same minor too (semver).
+pub fn compatible(ours: &str, theirs: &str) -> bool {
+    let parse = |v: &str| -> Option<(u64, u64)> {
+        let mut parts = v.split('.');
+        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    };
+    match (parse(ours), parse(theirs)) {
+        (Some((0, a)), Some((0, b))) => a == b,
+        (Some((a, _)), Some((b, _))) => a == b,
+        _ => false,
+    }
+}
+
+/// The version of `reel:plugin` a component exports its stage under.
+fn contract_version(engine: &wasmtime::Engine, component: &Component) -> Result<String> {
+    let ty = component.component_type();
+    let exports: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    exports
+        .iter()
+        .find_map(|name| name.strip_prefix(STAGE_INTERFACE).map(str::to_string))
+        .ok_or_else(|| {
+            anyhow!(
+                "it is not a Reel plugin: it exports no `reel:plugin/stage` interface (it exports: {})",
+                if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
+            )
+        })
+}
+
+impl Plugin {
+    pub(crate) fn new(
+        runtime: &Runtime,
+        path: &Path,
+        component: Component,
+        origin: Origin,
+        load_time: Duration,
+    ) -> Result<Plugin> {
+        let contract = contract_version(&runtime.engine, &component)?;
+        if !compatible(CONTRACT_VERSION, &contract) {
+            bail!(
+                "it was built against plugin contract reel:plugin@{contract}, but this host speaks reel:plugin@{CONTRACT_VERSION}; rebuild it with a matching SDK"
+            );
+        }
+        let pre = runtime
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| anyhow!("it needs imports this host does not provide: {e:#}"))?;
+        let pre = PluginPre::new(pre).map_err(|e| anyhow!("{e:#}"))?;
+        // `describe` runs in a sandbox like any other guest call.
+        let sandbox = SandboxConfig {
+            deadline: Duration::from_secs(5),
+            ..SandboxConfig::default()
+        };
+        let mut live = Live::instantiate(&pre, &sandbox, &GuestOutput::default())
+            .map_err(|failure| anyhow!("starting it failed: {}", failure.reason))?;
+        let raw = live
+            .describe()
+            .map_err(|failure| anyhow!("`describe` failed: {}", failure.reason))?;
+        let description = Description::from_guest(raw, &contract)
+            .map_err(|e| anyhow!("its self-description is invalid: {e}"))?;
+        Ok(Plugin {
+            path: path.to_path_buf(),
+            description,
+            origin,
+            load_time,
+            pre,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compatible;
+
+    #[test]
+    fn semver_compatibility() {
+        assert!(compatible("0.1.0", "0.1.3"));
+        assert!(!compatible("0.1.0", "0.2.0"));
+        assert!(compatible("1.2.0", "1.0.0"));
+        assert!(!compatible("1.0.0", "2.0.0"));
+        assert!(!compatible("0.1.0", "garbage"));
+    }
+}

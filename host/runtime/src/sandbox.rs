@@ -1,0 +1,247 @@
+//! What one plugin instance may use: its store, its WASI context (nothing
+//! granted but an optional read-only asset directory), its memory cap and
+//! its CPU deadline.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
+use wasmtime_wasi::{FsPerms, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::frame::FrameTable;
+use crate::host_kernels::LutTable;
+use crate::limits::MemoryCap;
+
+/// Default linear-memory cap of one instance.
+pub const DEFAULT_MEMORY_BYTES: usize = 256 << 20;
+/// The largest cap a stage may ask for (the pooling allocator's slot size).
+pub const MAX_MEMORY_BYTES: usize = 4 << 30;
+
+/// Limits and grants of one stage's instances.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// Cap on the guest's linear memory plus the frames it creates.
+    pub memory_bytes: usize,
+    /// CPU time one call may take before it is interrupted.
+    pub deadline: Duration,
+    /// A host directory the guest may read at `/assets`.
+    pub assets: Option<PathBuf>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            memory_bytes: DEFAULT_MEMORY_BYTES,
+            deadline: Duration::from_millis(1000),
+            assets: None,
+        }
+    }
+}
+
+/// Everything a store holds for one instance.
+pub struct StoreState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) memory: MemoryCap,
+    pub(crate) frames: FrameTable,
+    pub(crate) luts: LutTable,
+    /// Cap on bytes of frames the guest creates (its linear memory is
+    /// capped separately by `memory`).
+    pub(crate) frame_bytes_cap: usize,
+}
+
+impl WasiView for StoreState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl StoreState {
+    pub(crate) fn new(config: &SandboxConfig, output: &GuestOutput) -> anyhow::Result<StoreState> {
+        let mut wasi = WasiCtxBuilder::new();
+        // Nothing is inherited: no environment, arguments, network or host
+        // clock. Randomness stays (guests' hash maps need it).
+        wasi.stdout(output.clone())
+            .stderr(output.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .wall_clock(FrozenClock);
+        if let Some(dir) = &config.assets {
+            wasi.preopened_dir(dir, "/assets", FsPerms::ReadOnly)
+                .map_err(|e| {
+                    anyhow::anyhow!("cannot grant asset directory {}: {e}", dir.display())
+                })?;
+        }
+        Ok(StoreState {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            memory: MemoryCap {
+                bytes: config.memory_bytes,
+                denied: false,
+            },
+            frames: FrameTable::default(),
+            luts: LutTable::default(),
+            frame_bytes_cap: config.memory_bytes,
+        })
+    }
+}
+
+/// A wall clock stuck at the Unix epoch: plugins get no host time.
+struct FrozenClock;
+
+impl HostWallClock for FrozenClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+/// Most bytes of guest output held between two drains; more is dropped.
+const OUTPUT_BUFFER: usize = 64 << 10;
+
+/// A guest's stdout and stderr, collected for the host log. Writes never
+/// fail (a full buffer drops bytes), so a chatty plugin cannot trap itself.
+#[derive(Clone, Default)]
+pub struct GuestOutput {
+    inner: Arc<Mutex<OutputState>>,
+}
+
+#[derive(Default)]
+struct OutputState {
+    pending: Vec<u8>,
+    dropped: usize,
+    /// When recent lines went out, for rate limiting.
+    recent: VecDeque<Instant>,
+    suppressed: usize,
+}
+
+/// Lines per `RATE_WINDOW` one instance may log.
+const RATE_LINES: usize = 20;
+const RATE_WINDOW: Duration = Duration::from_secs(1);
+
+impl GuestOutput {
+    fn push(&self, bytes: &[u8]) {
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let room = OUTPUT_BUFFER.saturating_sub(state.pending.len());
+        let take = bytes.len().min(room);
+        state.pending.extend_from_slice(&bytes[..take]);
+        state.dropped += bytes.len() - take;
+    }
+
+    /// Complete lines written since the last drain, rate-limited: beyond
+    /// the rate, lines are counted and reported as suppressed.
+    pub fn drain_lines(&self) -> Vec<String> {
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lines = Vec::new();
+        while let Some(end) = state.pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = state.pending.drain(..=end).collect();
+            let now = Instant::now();
+            while state.recent.front().is_some_and(|t| now - *t > RATE_WINDOW) {
+                state.recent.pop_front();
+            }
+            if state.recent.len() < RATE_LINES {
+                if state.suppressed > 0 {
+                    lines.push(format!("({} lines suppressed)", state.suppressed));
+                    state.suppressed = 0;
+                }
+                state.recent.push_back(now);
+                lines.push(String::from_utf8_lossy(&line[..line.len() - 1]).into_owned());
+            } else {
+                state.suppressed += 1;
+            }
+        }
+        if state.dropped > 0 {
+            lines.push(format!("({} bytes of output dropped)", state.dropped));
+            state.dropped = 0;
+        }
+        lines
+    }
+}
+
+impl IsTerminal for GuestOutput {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for GuestOutput {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[async_trait::async_trait]
+impl OutputStream for GuestOutput {
+    fn write(&mut self, bytes: Bytes) -> Result<(), StreamError> {
+        self.push(&bytes);
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<(), StreamError> {
+        Ok(())
+    }
+    fn check_write(&mut self) -> Result<usize, StreamError> {
+        Ok(OUTPUT_BUFFER)
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for GuestOutput {
+    async fn ready(&mut self) {}
+}
+
+impl tokio::io::AsyncWrite for GuestOutput {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.push(buf);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_is_split_into_lines_and_rate_limited() {
+        let out = GuestOutput::default();
+        for i in 0..50 {
+            out.push(format!("line {i}\n").as_bytes());
+        }
+        out.push(b"partial");
+        let lines = out.drain_lines();
+        assert_eq!(lines.len(), RATE_LINES);
+        assert_eq!(lines[0], "line 0");
+        out.push(b" end\n");
+        // Still inside the window: the finished partial line is suppressed too.
+        assert!(out.drain_lines().is_empty());
+    }
+}

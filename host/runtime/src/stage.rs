@@ -1,0 +1,412 @@
+//! A running stage: one plugin instance under supervision.
+//!
+//! A trap, an overrun deadline or an error result never escapes: the frame
+//! is decided by the stage's [`OnError`] policy, a trapped instance is
+//! dropped and recreated for the next frame, and after too many failures in
+//! a row the stage is bypassed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow};
+use wasmtime::component::{Resource, ResourceAny};
+use wasmtime::{Store, Trap};
+
+use crate::bindings::stage::{Param, StageError};
+use crate::bindings::{Plugin as PluginWorld, PluginPre, stage};
+use crate::description::{ParamValue, to_guest_value};
+use crate::frame::HostFrame;
+use crate::plugin::Plugin;
+use crate::runtime::EPOCH_TICK;
+use crate::sandbox::{GuestOutput, SandboxConfig, StoreState};
+
+/// What happens to a frame the plugin failed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// Hand the frame on as it came in.
+    #[default]
+    Passthrough,
+    /// Leave the frame out of the output.
+    Drop,
+    /// Stop the pipeline with an error.
+    Fail,
+}
+
+impl OnError {
+    pub const NAMES: [&'static str; 3] = ["passthrough", "drop", "fail"];
+
+    pub fn parse(name: &str) -> Option<OnError> {
+        match name {
+            "passthrough" => Some(OnError::Passthrough),
+            "drop" => Some(OnError::Drop),
+            "fail" => Some(OnError::Fail),
+            _ => None,
+        }
+    }
+}
+
+/// Everything needed to run a stage.
+#[derive(Clone, Debug)]
+pub struct StageSpec {
+    /// The stage's id in the pipeline, used in every message.
+    pub id: String,
+    pub plugin: Arc<Plugin>,
+    /// Parameters as given; checked against the plugin's schema.
+    pub params: Vec<(String, ParamValue)>,
+    pub sandbox: SandboxConfig,
+    pub on_error: OnError,
+    /// Failures in a row after which the stage is bypassed.
+    pub max_failures: u32,
+}
+
+pub const DEFAULT_MAX_FAILURES: u32 = 5;
+
+/// Something worth telling the user, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StageEvent {
+    /// A line the guest printed.
+    Output(String),
+    /// The plugin failed on a frame; `action` says what became of it.
+    Failed {
+        frame: u64,
+        pts: Option<u64>,
+        reason: String,
+        action: OnError,
+    },
+    /// Too many failures in a row: frames now pass untouched.
+    Bypassed { reason: String },
+}
+
+/// What to do with the frame after [`Stage::filter`].
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    Keep,
+    Drop,
+    Fail(String),
+}
+
+/// Why a guest call did not succeed.
+pub(crate) struct Failure {
+    pub reason: String,
+    /// The instance is unusable (it trapped) and must be recreated.
+    pub fatal: bool,
+}
+
+/// A store with an instantiated plugin.
+pub(crate) struct Live {
+    store: Store<StoreState>,
+    world: PluginWorld,
+    instance: Option<ResourceAny>,
+    deadline: Duration,
+}
+
+impl Live {
+    pub(crate) fn instantiate(
+        pre: &PluginPre<StoreState>,
+        sandbox: &SandboxConfig,
+        output: &GuestOutput,
+    ) -> Result<Live, Failure> {
+        let state = StoreState::new(sandbox, output).map_err(|e| Failure {
+            reason: format!("{e:#}"),
+            fatal: true,
+        })?;
+        let mut store = Store::new(pre.engine(), state);
+        store.limiter(|s| &mut s.memory);
+        store.epoch_deadline_trap();
+        let mut live_deadline = sandbox.deadline;
+        // Instantiation runs the guest's start code: give it a deadline too.
+        live_deadline = live_deadline.max(Duration::from_millis(100));
+        store.set_epoch_deadline(ticks(live_deadline));
+        let world = pre
+            .instantiate(&mut store)
+            .map_err(|e| failure(&store, e, live_deadline))?;
+        Ok(Live {
+            store,
+            world,
+            instance: None,
+            deadline: sandbox.deadline,
+        })
+    }
+
+    fn arm(&mut self) {
+        self.store.set_epoch_deadline(ticks(self.deadline));
+    }
+
+    pub(crate) fn describe(&mut self) -> Result<stage::Description, Failure> {
+        self.arm();
+        let world = &self.world;
+        world
+            .reel_plugin_stage()
+            .call_describe(&mut self.store)
+            .map_err(|e| failure(&self.store, e, self.deadline))
+    }
+
+    /// Creates the guest's instance and configures it.
+    fn construct(&mut self, params: &[(String, ParamValue)]) -> Result<(), Failure> {
+        let params: Vec<Param> = params
+            .iter()
+            .map(|(name, value)| Param {
+                name: name.clone(),
+                value: to_guest_value(value),
+            })
+            .collect();
+        self.arm();
+        let guest = self.world.reel_plugin_stage().instance();
+        let instance = guest
+            .call_constructor(&mut self.store)
+            .map_err(|e| failure(&self.store, e, self.deadline))?;
+        self.instance = Some(instance);
+        self.arm();
+        let result = self
+            .world
+            .reel_plugin_stage()
+            .instance()
+            .call_configure(&mut self.store, instance, &params)
+            .map_err(|e| failure(&self.store, e, self.deadline))?;
+        result.map_err(|e| Failure {
+            reason: format!("refused its parameters: {}", stage_error(&e)),
+            fatal: false,
+        })
+    }
+
+    fn filter(&mut self, rep: u32) -> Result<(), Failure> {
+        let instance = self.instance.expect("constructed before use");
+        self.arm();
+        let result = self
+            .world
+            .reel_plugin_stage()
+            .instance()
+            .call_filter(&mut self.store, instance, Resource::new_borrow(rep))
+            .map_err(|e| failure(&self.store, e, self.deadline))?;
+        result.map_err(|e| Failure {
+            reason: format!("returned an error: {}", stage_error(&e)),
+            fatal: false,
+        })
+    }
+}
+
+fn ticks(deadline: Duration) -> u64 {
+    (deadline.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64
+}
+
+pub(crate) fn stage_error(e: &StageError) -> String {
+    match e {
+        StageError::InvalidParam(m) => format!("invalid parameter: {m}"),
+        StageError::Unsupported(m) => format!("unsupported: {m}"),
+        StageError::BadData(m) => format!("bad data: {m}"),
+        StageError::Failed(m) => m.clone(),
+    }
+}
+
+/// Describes a trap in the user's terms.
+fn failure(store: &Store<StoreState>, error: wasmtime::Error, deadline: Duration) -> Failure {
+    let reason = if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+        format!(
+            "exceeded its CPU deadline of {} ms and was interrupted",
+            deadline.as_millis()
+        )
+    } else if store.data().memory.denied {
+        format!(
+            "ran out of memory: it asked for more than its cap of {} MiB and then trapped",
+            store.data().memory.bytes >> 20
+        )
+    } else {
+        let text = format!("{error:#}");
+        format!("trapped: {}", text.lines().next().unwrap_or("unknown trap"))
+    };
+    Failure {
+        reason,
+        fatal: true,
+    }
+}
+
+/// Per-stage numbers for the end-of-run table.
+#[derive(Clone, Debug, Default)]
+pub struct StageStats {
+    /// Frames offered to the stage.
+    pub frames: u64,
+    /// Frames the plugin processed successfully.
+    pub processed: u64,
+    pub failures: u64,
+    /// Mean and 99th-percentile time of a successful call.
+    pub mean: Duration,
+    pub p99: Duration,
+    pub bypassed: Option<String>,
+}
+
+/// A supervised stage instance.
+pub struct Stage {
+    spec: StageSpec,
+    params: Vec<(String, ParamValue)>,
+    live: Option<Live>,
+    output: GuestOutput,
+    failures_in_row: u32,
+    failures: u64,
+    bypassed: Option<String>,
+    frames: u64,
+    events: Vec<StageEvent>,
+    /// Time of every successful call, for the end-of-run table.
+    pub timings: Vec<Duration>,
+}
+
+impl Stage {
+    /// Checks the parameters and starts one instance, so configuration
+    /// mistakes surface before any media flows.
+    pub fn new(spec: StageSpec) -> Result<Stage> {
+        let params = spec
+            .plugin
+            .description
+            .resolve_params(&spec.params)
+            .map_err(|e| anyhow!("stage `{}`: {e}", spec.id))?;
+        let mut stage = Stage {
+            spec,
+            params,
+            live: None,
+            output: GuestOutput::default(),
+            failures_in_row: 0,
+            failures: 0,
+            bypassed: None,
+            frames: 0,
+            events: Vec::new(),
+            timings: Vec::new(),
+        };
+        let (id, name) = (
+            stage.spec.id.clone(),
+            stage.spec.plugin.description.name.clone(),
+        );
+        stage
+            .ensure_live()
+            .map_err(|f| anyhow!("stage `{id}` (plugin {name}) could not start: {}", f.reason))?;
+        stage.pump_output();
+        Ok(stage)
+    }
+
+    pub fn spec(&self) -> &StageSpec {
+        &self.spec
+    }
+
+    pub fn bypassed(&self) -> Option<&str> {
+        self.bypassed.as_deref()
+    }
+
+    fn ensure_live(&mut self) -> Result<&mut Live, Failure> {
+        if self.live.is_none() {
+            let mut live =
+                Live::instantiate(&self.spec.plugin.pre, &self.spec.sandbox, &self.output)?;
+            live.construct(&self.params)?;
+            self.live = Some(live);
+        }
+        Ok(self.live.as_mut().expect("just set"))
+    }
+
+    /// Runs the filter on `frame` in place. The frame always comes back:
+    /// as the plugin left it, or (on failure with `passthrough`) as it came.
+    pub fn filter(&mut self, mut frame: HostFrame) -> (HostFrame, Verdict) {
+        let index = self.frames;
+        self.frames += 1;
+        if self.bypassed.is_some() {
+            return (frame, Verdict::Keep);
+        }
+        frame.keep_undo(self.spec.on_error == OnError::Passthrough);
+        let started = Instant::now();
+        let (mut frame, result) = match self.ensure_live() {
+            Err(failure) => (frame, Err(failure)),
+            Ok(live) => match live.store.data_mut().frames.insert(frame) {
+                Err(_) => unreachable!("a fresh call holds one frame"),
+                Ok(rep) => {
+                    let result = live.filter(rep);
+                    let frame = live
+                        .store
+                        .data_mut()
+                        .frames
+                        .remove(rep)
+                        .expect("the host's own handle stays in the table");
+                    (frame, result)
+                }
+            },
+        };
+        let elapsed = started.elapsed();
+        self.pump_output();
+        match result {
+            Ok(()) => {
+                frame.commit();
+                self.failures_in_row = 0;
+                self.timings.push(elapsed);
+                (frame, Verdict::Keep)
+            }
+            Err(failure) => {
+                frame.restore();
+                let verdict = self.fail(index, frame.pts, failure);
+                (frame, verdict)
+            }
+        }
+    }
+
+    fn fail(&mut self, frame: u64, pts: Option<u64>, failure: Failure) -> Verdict {
+        if failure.fatal {
+            // A trapped instance cannot be entered again: start afresh.
+            self.live = None;
+        }
+        self.failures_in_row += 1;
+        self.failures += 1;
+        let action = self.spec.on_error;
+        self.events.push(StageEvent::Failed {
+            frame,
+            pts,
+            reason: failure.reason.clone(),
+            action,
+        });
+        if self.failures_in_row >= self.spec.max_failures && action != OnError::Fail {
+            let reason = format!(
+                "{} failures in a row, the last: {}",
+                self.failures_in_row, failure.reason
+            );
+            self.events.push(StageEvent::Bypassed {
+                reason: reason.clone(),
+            });
+            self.bypassed = Some(reason);
+            self.live = None;
+        }
+        match action {
+            OnError::Passthrough => Verdict::Keep,
+            OnError::Drop => Verdict::Drop,
+            OnError::Fail => Verdict::Fail(format!(
+                "stage `{}` failed on frame {frame}: {}",
+                self.spec.id, failure.reason
+            )),
+        }
+    }
+
+    fn pump_output(&mut self) {
+        for line in self.output.drain_lines() {
+            self.events.push(StageEvent::Output(line));
+        }
+    }
+
+    pub fn stats(&self) -> StageStats {
+        let mut sorted = self.timings.clone();
+        sorted.sort();
+        let mean = if sorted.is_empty() {
+            Duration::ZERO
+        } else {
+            sorted.iter().sum::<Duration>() / sorted.len() as u32
+        };
+        let p99 = sorted
+            .get((sorted.len() * 99).div_ceil(100).saturating_sub(1))
+            .copied()
+            .unwrap_or_default();
+        StageStats {
+            frames: self.frames,
+            processed: sorted.len() as u64,
+            failures: self.failures,
+            mean,
+            p99,
+            bypassed: self.bypassed.clone(),
+        }
+    }
+
+    /// Events since the last call, oldest first.
+    pub fn take_events(&mut self) -> Vec<StageEvent> {
+        std::mem::take(&mut self.events)
+    }
+}
