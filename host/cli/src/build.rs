@@ -1,0 +1,402 @@
+//! Turns a checked [`Plan`] into a GStreamer pipeline: sources, stages
+//! (wasm plugins through `wasmfilter`, native elements as they are), tees
+//! where one output feeds several consumers, and encoders and muxers for
+//! file sinks writing to temporary names.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow};
+use gst::prelude::*;
+
+use crate::plan::{Container, Plan, SinkKind, SourceKind, StageWork};
+
+/// An output file being written under a temporary name.
+pub struct Output {
+    pub partial: PathBuf,
+    pub target: PathBuf,
+}
+
+/// Per-stage processing times, measured between the stage element's sink
+/// and source pads (buffers matched by timestamp).
+#[derive(Default)]
+pub struct StageTimes {
+    pending: Mutex<HashMap<u64, Instant>>,
+    pub samples: Mutex<Vec<Duration>>,
+}
+
+pub struct StageInfo {
+    pub id: String,
+    pub kind: &'static str,
+    pub element: gst::Element,
+    pub times: Arc<StageTimes>,
+}
+
+pub struct Built {
+    pub pipeline: gst::Pipeline,
+    pub outputs: Vec<Output>,
+    pub stages: Vec<StageInfo>,
+}
+
+fn make(factory: &str, name: Option<&str>) -> Result<gst::Element> {
+    let mut builder = gst::ElementFactory::make(factory);
+    if let Some(name) = name {
+        builder = builder.name(name);
+    }
+    builder
+        .build()
+        .map_err(|_| anyhow!("GStreamer element `{factory}` is not installed"))
+}
+
+/// Where each id's output can be taken from; ids with several consumers
+/// get a tee, and each consumer its own queue after it.
+struct Outputs {
+    pipeline: gst::Pipeline,
+    /// id -> (element whose "src" pad is the output, consumers left)
+    video: HashMap<String, (gst::Element, usize)>,
+    audio: HashMap<String, (gst::Element, usize)>,
+    tees: HashMap<(String, bool), gst::Element>,
+}
+
+impl Outputs {
+    /// The element to link a consumer of `id` from.
+    fn take(&mut self, id: &str, audio: bool) -> Result<gst::Element> {
+        let map = if audio { &mut self.audio } else { &mut self.video };
+        let (element, consumers) = map.get(id).cloned().ok_or_else(|| anyhow!("no output `{id}`"))?;
+        if consumers <= 1 {
+            return Ok(element);
+        }
+        let tee = match self.tees.get(&(id.to_string(), audio)) {
+            Some(tee) => tee.clone(),
+            None => {
+                let tee = make("tee", None)?;
+                self.pipeline.add(&tee)?;
+                element.link(&tee)?;
+                self.tees.insert((id.to_string(), audio), tee.clone());
+                tee
+            }
+        };
+        let queue = make("queue", None)?;
+        self.pipeline.add(&queue)?;
+        tee.link(&queue)?;
+        Ok(queue)
+    }
+}
+
+fn add_chain(pipeline: &gst::Pipeline, chain: &[&gst::Element]) -> Result<()> {
+    pipeline.add_many(chain.iter().copied())?;
+    gst::Element::link_many(chain.iter().copied())?;
+    Ok(())
+}
+
+pub fn build(plan: &Plan) -> Result<Built> {
+    let pipeline = gst::Pipeline::with_name(&plan.name);
+    let mut consumers: HashMap<&str, usize> = HashMap::new();
+    for stage in &plan.stages {
+        *consumers.entry(&stage.input).or_default() += 1;
+    }
+    for sink in &plan.sinks {
+        *consumers.entry(&sink.input).or_default() += 1;
+    }
+    // Audio goes from a sink's root source to every file or display sink.
+    let mut audio_consumers: HashMap<&str, usize> = HashMap::new();
+    for sink in &plan.sinks {
+        if let Some(root) = plan.root_source(&sink.input)
+            && root.has_audio
+            && !matches!(sink.kind, SinkKind::Null)
+        {
+            *audio_consumers.entry(&root.id).or_default() += 1;
+        }
+    }
+    let mut outputs = Outputs {
+        pipeline: pipeline.clone(),
+        video: HashMap::new(),
+        audio: HashMap::new(),
+        tees: HashMap::new(),
+    };
+
+    for source in &plan.sources {
+        let wants_audio = audio_consumers.get(source.id.as_str()).copied().unwrap_or(0);
+        let (video_out, audio_out) = add_source(&pipeline, source, wants_audio > 0)?;
+        let video_consumers = consumers.get(source.id.as_str()).copied().unwrap_or(0);
+        if video_consumers == 0 {
+            // An unused source still has to drain somewhere.
+            let sink = make("fakesink", None)?;
+            pipeline.add(&sink)?;
+            video_out.link(&sink)?;
+        }
+        outputs.video.insert(source.id.clone(), (video_out, video_consumers));
+        if let Some(audio) = audio_out {
+            outputs.audio.insert(source.id.clone(), (audio, wants_audio));
+        }
+    }
+
+    let mut stages = Vec::new();
+    for stage in &plan.stages {
+        let input = outputs.take(&stage.input, false)?;
+        let convert = make("videoconvert", Some(&format!("{}-convert", stage.id)))?;
+        let (element, kind) = match &stage.work {
+            StageWork::Plugin(spec) => {
+                let element = make("wasmfilter", Some(&stage.id))?;
+                let params: serde_json::Map<String, serde_json::Value> = spec
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::to_value(v).expect("scalars serialise")))
+                    .collect();
+                element.set_property("plugin", spec.plugin.path.to_string_lossy().as_ref());
+                element.set_property("params", serde_json::Value::Object(params).to_string());
+                element.set_property("on-error", format!("{:?}", spec.on_error).to_lowercase());
+                element.set_property("deadline-ms", spec.sandbox.deadline.as_millis() as u32);
+                element.set_property("memory-mb", (spec.sandbox.memory_bytes >> 20) as u32);
+                element.set_property("max-failures", spec.max_failures);
+                if let Some(assets) = &spec.sandbox.assets {
+                    element.set_property("assets", assets.to_string_lossy().as_ref());
+                }
+                (element, "plugin")
+            }
+            StageWork::Element { factory, properties } => {
+                let element = make(factory, Some(&stage.id))?;
+                for (key, value) in properties {
+                    let pspec = element
+                        .find_property(key)
+                        .ok_or_else(|| anyhow!("{factory} has no property {key}"))?;
+                    let value = gst::glib::Value::deserialize_with_pspec(value, &pspec)
+                        .map_err(|_| anyhow!("bad value {value} for {factory}.{key}"))?;
+                    element.set_property_from_value(key, &value);
+                }
+                (element, "element")
+            }
+        };
+        pipeline.add_many([&convert, &element])?;
+        gst::Element::link_many([&input, &convert, &element])?;
+        let times = Arc::new(StageTimes::default());
+        time_stage(&element, &times);
+        stages.push(StageInfo {
+            id: stage.id.clone(),
+            kind,
+            element: element.clone(),
+            times,
+        });
+        outputs
+            .video
+            .insert(stage.id.clone(), (element, consumers.get(stage.id.as_str()).copied().unwrap_or(0)));
+        if consumers.get(stage.id.as_str()).copied().unwrap_or(0) == 0 {
+            let sink = make("fakesink", None)?;
+            pipeline.add(&sink)?;
+            outputs.take(&stage.id, false)?.link(&sink)?;
+        }
+    }
+
+    let mut files = Vec::new();
+    for sink in &plan.sinks {
+        let video = outputs.take(&sink.input, false)?;
+        let audio = match plan.root_source(&sink.input) {
+            Some(root) if root.has_audio && !matches!(sink.kind, SinkKind::Null) => {
+                Some(outputs.take(&root.id, true)?)
+            }
+            _ => None,
+        };
+        match &sink.kind {
+            SinkKind::File {
+                path,
+                container,
+                preset,
+                crf,
+                audio_kbps,
+            } => {
+                let partial = partial_name(path);
+                let mux = make(
+                    match container {
+                        Container::Mp4 => "mp4mux",
+                        Container::Mkv => "matroskamux",
+                        Container::Mov => "qtmux",
+                    },
+                    None,
+                )?;
+                let filesink = make("filesink", None)?;
+                filesink.set_property("location", partial.to_string_lossy().as_ref());
+                pipeline.add_many([&mux, &filesink])?;
+                mux.link(&filesink)?;
+                let convert = make("videoconvert", None)?;
+                let encoder = make("x264enc", None)?;
+                encoder.set_property_from_str("speed-preset", preset);
+                encoder.set_property_from_str("pass", "qual");
+                encoder.set_property("quantizer", *crf);
+                let parse = make("h264parse", None)?;
+                let queue = make("queue", None)?;
+                pipeline.add_many([&convert, &encoder, &parse, &queue])?;
+                gst::Element::link_many([&video, &convert, &encoder, &parse, &queue])?;
+                queue.link(&mux)?;
+                if let Some(audio) = audio {
+                    let chain = audio_encoder(*audio_kbps)?;
+                    pipeline.add_many(&chain)?;
+                    audio.link(&chain[0])?;
+                    gst::Element::link_many(&chain)?;
+                    chain.last().expect("non-empty").link(&mux)?;
+                }
+                files.push(Output {
+                    partial,
+                    target: path.clone(),
+                });
+            }
+            SinkKind::Display => {
+                let convert = make("videoconvert", None)?;
+                let videosink = make("autovideosink", None)?;
+                pipeline.add_many([&convert, &videosink])?;
+                gst::Element::link_many([&video, &convert, &videosink])?;
+                if let Some(audio) = audio {
+                    let convert = make("audioconvert", None)?;
+                    let audiosink = make("autoaudiosink", None)?;
+                    pipeline.add_many([&convert, &audiosink])?;
+                    gst::Element::link_many([&audio, &convert, &audiosink])?;
+                }
+            }
+            SinkKind::Null => {
+                let fakesink = make("fakesink", None)?;
+                fakesink.set_property("sync", false);
+                pipeline.add(&fakesink)?;
+                video.link(&fakesink)?;
+            }
+        }
+    }
+    Ok(Built {
+        pipeline,
+        outputs: files,
+        stages,
+    })
+}
+
+fn audio_encoder(kbps: u32) -> Result<Vec<gst::Element>> {
+    let convert = make("audioconvert", None)?;
+    let resample = make("audioresample", None)?;
+    let encoder = make("avenc_aac", None)?;
+    encoder.set_property("bitrate", (kbps * 1000) as i32);
+    let queue = make("queue", None)?;
+    Ok(vec![convert, resample, encoder, queue])
+}
+
+/// The temporary name an output is written under: hidden, in the same
+/// directory, so the final rename is atomic.
+fn partial_name(path: &std::path::Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.partial"))
+}
+
+/// Adds a source; returns the elements its video and audio leave from.
+fn add_source(
+    pipeline: &gst::Pipeline,
+    source: &crate::plan::SourcePlan,
+    with_audio: bool,
+) -> Result<(gst::Element, Option<gst::Element>)> {
+    let id = &source.id;
+    match &source.kind {
+        SourceKind::Test(test) => {
+            let src = make("videotestsrc", Some(&format!("{id}-video")))?;
+            src.set_property_from_str("pattern", &test.pattern);
+            src.set_property("num-buffers", test.frames as i32);
+            let caps = gst_video::VideoCapsBuilder::new()
+                .width(test.width)
+                .height(test.height)
+                .framerate(gst::Fraction::new(test.rate, 1))
+                .build();
+            let filter = make("capsfilter", None)?;
+            filter.set_property("caps", &caps);
+            add_chain(pipeline, &[&src, &filter])?;
+            let audio = if with_audio {
+                let src = make("audiotestsrc", Some(&format!("{id}-audio")))?;
+                let samples = (48_000 / test.rate).max(1);
+                src.set_property("samplesperbuffer", samples);
+                src.set_property("num-buffers", test.frames as i32);
+                src.set_property("volume", 0.3f64);
+                let caps = gst::Caps::builder("audio/x-raw")
+                    .field("rate", 48_000i32)
+                    .field("channels", 2i32)
+                    .build();
+                let afilter = make("capsfilter", None)?;
+                afilter.set_property("caps", &caps);
+                add_chain(pipeline, &[&src, &afilter])?;
+                Some(afilter)
+            } else {
+                None
+            };
+            Ok((filter, audio))
+        }
+        SourceKind::Uri(uri) => {
+            let decode = make("uridecodebin", Some(&format!("{id}-decode")))?;
+            decode.set_property("uri", uri);
+            let video = make("queue", Some(&format!("{id}-video")))?;
+            pipeline.add_many([&decode, &video])?;
+            let audio = if with_audio {
+                let audio = make("queue", Some(&format!("{id}-audio")))?;
+                pipeline.add(&audio)?;
+                Some(audio)
+            } else {
+                None
+            };
+            let (video_weak, audio_weak) = (video.downgrade(), audio.as_ref().map(|a| a.downgrade()));
+            let pipeline_weak = pipeline.downgrade();
+            decode.connect_pad_added(move |_, pad| {
+                let caps = pad.current_caps().or_else(|| Some(pad.query_caps(None)));
+                let name = caps
+                    .as_ref()
+                    .and_then(|c| c.structure(0))
+                    .map(|s| s.name().to_string())
+                    .unwrap_or_default();
+                let target = if name.starts_with("video/") {
+                    video_weak.upgrade()
+                } else if name.starts_with("audio/") {
+                    audio_weak.as_ref().and_then(|a| a.upgrade())
+                } else {
+                    None
+                };
+                let linked = target
+                    .and_then(|t| t.static_pad("sink"))
+                    .filter(|sink| !sink.is_linked())
+                    .is_some_and(|sink| pad.link(&sink).is_ok());
+                if !linked && let Some(pipeline) = pipeline_weak.upgrade() {
+                    // Streams nobody uses (a second video, audio with no
+                    // file sink) are drained so they cannot stall the rest.
+                    if let Ok(sink) = make("fakesink", None) {
+                        let _ = pipeline.add(&sink);
+                        let _ = sink.sync_state_with_parent();
+                        if let Some(sinkpad) = sink.static_pad("sink") {
+                            let _ = pad.link(&sinkpad);
+                        }
+                    }
+                }
+            });
+            Ok((video, audio))
+        }
+    }
+}
+
+fn time_stage(element: &gst::Element, times: &Arc<StageTimes>) {
+    let (Some(sink), Some(src)) = (element.static_pad("sink"), element.static_pad("src")) else {
+        return;
+    };
+    let t = times.clone();
+    sink.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if let Some(buffer) = info.buffer()
+            && let Some(pts) = buffer.pts()
+        {
+            let mut pending = t.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if pending.len() > 256 {
+                pending.clear();
+            }
+            pending.insert(pts.nseconds(), Instant::now());
+        }
+        gst::PadProbeReturn::Ok
+    });
+    let t = times.clone();
+    src.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if let Some(buffer) = info.buffer()
+            && let Some(pts) = buffer.pts()
+            && let Some(start) = t.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&pts.nseconds())
+        {
+            t.samples.lock().unwrap_or_else(|e| e.into_inner()).push(start.elapsed());
+        }
+        gst::PadProbeReturn::Ok
+    });
+}

@@ -1,0 +1,107 @@
+//! The TOML pipeline file as written, with the position of every value so
+//! errors can point at it.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub type Text = Spanned<String>;
+/// A table of parameters or properties, keys and values with positions.
+pub type SpannedTable = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineFile {
+    #[serde(default)]
+    pub pipeline: Option<Spanned<PipelineSection>>,
+    #[serde(default)]
+    pub source: Vec<Spanned<SourceDef>>,
+    #[serde(default)]
+    pub stage: Vec<Spanned<StageDef>>,
+    #[serde(default)]
+    pub sink: Vec<Spanned<SinkDef>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSection {
+    pub name: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceDef {
+    pub id: Text,
+    /// A URI GStreamer can open (`file:///...`, `http://...`).
+    pub uri: Option<Text>,
+    /// A local file, relative to the pipeline file.
+    pub file: Option<Text>,
+    /// Generated test pictures and tone.
+    pub testsrc: Option<Spanned<TestSource>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestSource {
+    /// A `videotestsrc` pattern name (default `smpte`).
+    pub pattern: Option<Text>,
+    /// `WIDTHxHEIGHT` (default `1280x720`).
+    pub size: Option<Text>,
+    /// Frames per second (default 30).
+    pub rate: Option<Spanned<i64>>,
+    /// Length in seconds (default 5).
+    pub seconds: Option<Spanned<f64>>,
+    /// Whether a 440 Hz tone comes along (default true).
+    pub audio: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageDef {
+    pub id: Text,
+    /// A plugin name on the search path, or a path to a `.wasm` file.
+    pub plugin: Option<Text>,
+    /// A native GStreamer element factory name.
+    pub element: Option<Text>,
+    pub input: Option<Text>,
+    pub inputs: Option<Spanned<Vec<Text>>>,
+    pub params: Option<Spanned<SpannedTable>>,
+    pub properties: Option<Spanned<SpannedTable>>,
+    pub on_error: Option<Text>,
+    pub max_failures: Option<Spanned<i64>>,
+    pub deadline_ms: Option<Spanned<i64>>,
+    pub memory_mb: Option<Spanned<i64>>,
+    /// A directory the plugin may read, relative to the pipeline file.
+    pub assets: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkDef {
+    pub input: Text,
+    /// An output file (`.mp4`, `.mkv` or `.mov`), relative to the pipeline file.
+    pub file: Option<Text>,
+    /// Show the video in a window.
+    pub display: Option<Spanned<bool>>,
+    /// Discard the output (for measuring).
+    pub null: Option<Spanned<bool>>,
+    pub video: Option<Spanned<VideoEncoding>>,
+    pub audio: Option<Spanned<AudioEncoding>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoEncoding {
+    /// An x264 speed preset (default `veryfast`).
+    pub preset: Option<Text>,
+    /// Constant quality, 0 (lossless) ..= 51 (default 23).
+    pub crf: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudioEncoding {
+    /// AAC bitrate in kbit/s (default 128).
+    pub bitrate_kbps: Option<Spanned<i64>>,
+}

@@ -1,0 +1,43 @@
+//! What an input file holds, asked of GStreamer before the pipeline is
+//! built: a file that cannot be decoded fails here, before any output.
+
+use std::time::Duration;
+
+
+pub struct MediaInfo {
+    pub has_audio: bool,
+    pub fps: Option<f64>,
+    pub duration: Option<Duration>,
+}
+
+const DISCOVER_TIMEOUT: gst::ClockTime = gst::ClockTime::from_seconds(20);
+
+pub fn discover(uri: &str) -> Result<MediaInfo, String> {
+    let discoverer = gst_pbutils::Discoverer::new(DISCOVER_TIMEOUT).map_err(|e| e.to_string())?;
+    let info = discoverer.discover_uri(uri).map_err(|e| e.message().to_string())?;
+    match info.result() {
+        gst_pbutils::DiscovererResult::Ok => {}
+        other => {
+            return Err(format!(
+                "{other:?}{}",
+                info.misc()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    let video = info.video_streams();
+    let fps = video.first().map(|v| {
+        let rate = v.framerate();
+        if rate.numer() > 0 && rate.denom() > 0 {
+            rate.numer() as f64 / rate.denom() as f64
+        } else {
+            30.0
+        }
+    });
+    Ok(MediaInfo {
+        has_audio: !info.audio_streams().is_empty(),
+        fps,
+        duration: info.duration().map(|d| Duration::from_nanos(d.nseconds())),
+    })
+}

@@ -1,0 +1,89 @@
+//! A checked pipeline: every name resolved, every value validated. Only a
+//! `Plan` is ever turned into a GStreamer pipeline.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reel_runtime::StageSpec;
+
+pub struct Plan {
+    pub name: String,
+    pub sources: Vec<SourcePlan>,
+    /// Stages in an order where each comes after its input.
+    pub stages: Vec<StagePlan>,
+    pub sinks: Vec<SinkPlan>,
+}
+
+pub struct SourcePlan {
+    pub id: String,
+    pub kind: SourceKind,
+    pub has_audio: bool,
+    /// Length, when known (progress and ETA).
+    pub duration: Option<Duration>,
+    /// Frames per second, when known.
+    pub fps: Option<f64>,
+}
+
+pub enum SourceKind {
+    Uri(String),
+    Test(TestPlan),
+}
+
+pub struct TestPlan {
+    pub pattern: String,
+    pub width: i32,
+    pub height: i32,
+    pub rate: i32,
+    pub frames: u64,
+}
+
+pub struct StagePlan {
+    pub id: String,
+    pub input: String,
+    pub work: StageWork,
+}
+
+pub enum StageWork {
+    Plugin(Box<StageSpec>),
+    Element {
+        factory: String,
+        /// Property names and values as GStreamer parses them from text.
+        properties: Vec<(String, String)>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Container {
+    Mp4,
+    Mkv,
+    Mov,
+}
+
+pub enum SinkKind {
+    File {
+        path: PathBuf,
+        container: Container,
+        preset: String,
+        crf: u32,
+        audio_kbps: u32,
+    },
+    Display,
+    Null,
+}
+
+pub struct SinkPlan {
+    pub input: String,
+    pub kind: SinkKind,
+}
+
+impl Plan {
+    /// The source at the root of `id` (following stage inputs).
+    pub fn root_source<'a>(&'a self, mut id: &'a str) -> Option<&'a SourcePlan> {
+        loop {
+            if let Some(source) = self.sources.iter().find(|s| s.id == id) {
+                return Some(source);
+            }
+            id = &self.stages.iter().find(|s| s.id == id)?.input;
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! `reel run`: plays a built pipeline to the end with a progress bar,
+//! reports stage failures as they happen, finishes files cleanly on Ctrl-C
+//! and renames them into place only when complete.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow, bail};
+use gst::prelude::*;
+
+use crate::build::{Built, Output};
+use crate::plan::Plan;
+
+/// How the run ended, for the exit code.
+pub enum Ending {
+    Finished,
+    /// Ctrl-C: the files were finished cleanly and kept.
+    Interrupted,
+}
+
+fn remove_partials(outputs: &[Output]) {
+    for o in outputs {
+        let _ = std::fs::remove_file(&o.partial);
+    }
+}
+
+pub fn run(plan: &Plan, built: Built, interrupts: Arc<AtomicUsize>) -> Result<Ending> {
+    for o in &built.outputs {
+        if let Some(dir) = o.target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| anyhow!("cannot create {}: {e}", dir.display()))?;
+        }
+    }
+    let result = play(plan, &built, &interrupts);
+    let _ = built.pipeline.set_state(gst::State::Null);
+    match result {
+        Ok(ending) => {
+            for o in &built.outputs {
+                std::fs::rename(&o.partial, &o.target).map_err(|e| {
+                    anyhow!("cannot move {} to {}: {e}", o.partial.display(), o.target.display())
+                })?;
+                eprintln!("wrote {}", o.target.display());
+            }
+            print_stage_table(&built);
+            Ok(ending)
+        }
+        Err(e) => {
+            remove_partials(&built.outputs);
+            Err(e)
+        }
+    }
+}
+
+fn play(plan: &Plan, built: &Built, interrupts: &AtomicUsize) -> Result<Ending> {
+    let pipeline = &built.pipeline;
+    let bus = pipeline.bus().expect("a pipeline has a bus");
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|_| anyhow!("the pipeline could not start: {}", first_error(&bus)))?;
+
+    let (total, fps) = progress_target(plan);
+    let progress = make_progress(total);
+    let started = Instant::now();
+    let mut eos_sent = false;
+    loop {
+        let seen = interrupts.load(Ordering::SeqCst);
+        if seen >= 2 {
+            progress.abandon();
+            bail!("interrupted twice: stopped without finishing the output");
+        }
+        if seen == 1 && !eos_sent {
+            eos_sent = true;
+            progress.println("interrupted: finishing the output files (Ctrl-C again to abandon them)");
+            pipeline.send_event(gst::event::Eos::new());
+        }
+        if let Some(pos) = pipeline.query_position::<gst::ClockTime>() {
+            let frames = (pos.seconds_f64() * fps).round() as u64;
+            progress.set_position(frames.min(total.unwrap_or(u64::MAX)));
+            let elapsed = started.elapsed().as_secs_f64().max(1e-3);
+            progress.set_message(format!("{:.1} fps", frames as f64 / elapsed));
+        }
+        let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else {
+            continue;
+        };
+        use gst::MessageView;
+        match msg.view() {
+            MessageView::Eos(_) => break,
+            MessageView::Error(err) => {
+                progress.abandon();
+                return Err(anyhow!("{}", describe_error(&err)));
+            }
+            MessageView::Warning(w) => {
+                progress.println(format!("warning: {}", w.error()));
+            }
+            MessageView::Element(e) => {
+                if let Some(line) = e.structure().and_then(stage_message) {
+                    progress.println(line);
+                }
+            }
+            _ => {}
+        }
+    }
+    progress.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Some(pos) = pipeline.query_position::<gst::ClockTime>() {
+        let frames = (pos.seconds_f64() * fps).round();
+        eprintln!(
+            "{} frames in {elapsed:.1} s ({:.1} fps)",
+            frames,
+            frames / elapsed.max(1e-3)
+        );
+    }
+    Ok(if eos_sent { Ending::Interrupted } else { Ending::Finished })
+}
+
+/// Total frames and frame rate of the longest source, for the progress bar.
+fn progress_target(plan: &Plan) -> (Option<u64>, f64) {
+    let main = plan.sources.iter().max_by_key(|s| s.duration.unwrap_or_default());
+    let fps = main.and_then(|s| s.fps).unwrap_or(30.0);
+    let total = main
+        .and_then(|s| s.duration)
+        .map(|d| (d.as_secs_f64() * fps).round() as u64);
+    (total, fps)
+}
+
+fn make_progress(total: Option<u64>) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(n) => indicatif::ProgressBar::new(n),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} frames  {msg}  eta {eta}",
+    )
+    .expect("valid template");
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn first_error(bus: &gst::Bus) -> String {
+    bus.timed_pop_filtered(gst::ClockTime::from_mseconds(500), &[gst::MessageType::Error])
+        .and_then(|m| match m.view() {
+            gst::MessageView::Error(e) => Some(describe_error(&e)),
+            _ => None,
+        })
+        .unwrap_or_else(|| "no reason given".into())
+}
+
+/// An error message naming the stage (or source) it came from.
+fn describe_error(err: &gst::message::Error) -> String {
+    let source = err
+        .src()
+        .map(|s| s.path_string().to_string())
+        .unwrap_or_default();
+    let origin = source.rsplit('/').next().unwrap_or("").to_string();
+    let detail = err
+        .debug()
+        .map(|d| format!("\n  detail: {}", d.lines().last().unwrap_or("")))
+        .unwrap_or_default();
+    format!("{origin}: {}{detail}", err.error())
+}
+
+/// The line to print for a stage's element message, if it is one of ours.
+fn stage_message(s: &gst::StructureRef) -> Option<String> {
+    let stage = s.get::<String>("stage").ok()?;
+    match s.name().as_str() {
+        "reel-stage-output" => Some(format!("[{stage}] {}", s.get::<String>("line").ok()?)),
+        "reel-stage-failure" => Some(format!(
+            "warning: stage `{stage}` failed on frame {}: {} (frame {})",
+            s.get::<u64>("frame").ok()?,
+            s.get::<String>("reason").ok()?,
+            match s.get::<String>("action").ok()?.as_str() {
+                "drop" => "dropped",
+                "fail" => "stops the run",
+                _ => "passed through unchanged",
+            }
+        )),
+        "reel-stage-bypassed" => Some(format!(
+            "warning: stage `{stage}` is bypassed for the rest of the run: {}",
+            s.get::<String>("reason").ok()?
+        )),
+        _ => None,
+    }
+}
+
+fn print_stage_table(built: &Built) {
+    if built.stages.is_empty() {
+        return;
+    }
+    eprintln!("{:<16} {:<8} {:>7} {:>10} {:>10} {:>9}  note", "stage", "kind", "frames", "mean ms", "p99 ms", "failures");
+    for stage in &built.stages {
+        let mut samples = stage.times.samples.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        samples.sort();
+        let mean = if samples.is_empty() {
+            0.0
+        } else {
+            samples.iter().map(Duration::as_secs_f64).sum::<f64>() / samples.len() as f64 * 1e3
+        };
+        let p99 = samples
+            .get((samples.len() * 99).div_ceil(100).saturating_sub(1))
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3);
+        let (failures, note) = if stage.kind == "plugin" {
+            let stats = stage.element.property::<gst::Structure>("stats");
+            (
+                stats.get::<u64>("failures").unwrap_or(0).to_string(),
+                stats
+                    .get::<String>("bypassed")
+                    .ok()
+                    .filter(|b| !b.is_empty())
+                    .map(|b| format!("bypassed: {b}"))
+                    .unwrap_or_default(),
+            )
+        } else {
+            ("-".into(), String::new())
+        };
+        eprintln!(
+            "{:<16} {:<8} {:>7} {:>10.3} {:>10.3} {:>9}  {note}",
+            stage.id,
+            stage.kind,
+            samples.len(),
+            mean,
+            p99,
+            failures
+        );
+    }
+}
