@@ -2,3 +2,4 @@
 //! wasmtime does) so it links once.
 
 mod contract;
+mod sandbox;

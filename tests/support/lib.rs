@@ -24,6 +24,16 @@ pub fn plugin_path(name: &str) -> PathBuf {
     path
 }
 
+/// A misbehaving plugin built by `tests/setup.sh` into its own folder, so
+/// it never shows up on the user's plugin path.
+pub fn test_plugin_path(name: &str) -> PathBuf {
+    let path = root()
+        .join("target/test-plugins/wasm32-wasip2/release")
+        .join(format!("{name}.wasm"));
+    assert!(path.is_file(), "{} is missing: run tests/setup.sh first", path.display());
+    path
+}
+
 /// The `reel` binary of this build.
 pub fn reel_bin() -> PathBuf {
     let path = root().join("target/release/reel");

@@ -119,6 +119,7 @@ impl frames::HostFrame for StoreState {
 
     fn drop(&mut self, frame: Resource<FrameHandle>) -> wasmtime::Result<()> {
         self.frames.remove(frame.rep());
+        self.memory.frames = self.frames.owned_bytes();
         Ok(())
     }
 }
@@ -138,15 +139,16 @@ impl frames::Host for StoreState {
         let format = format_from_guest(format);
         let needed =
             reel_kernels::Layout::packed(format, width as usize, height as usize).min_len();
-        let held = self.frames.owned_bytes();
-        if held + needed > self.frame_bytes_cap {
+        if !self.memory.frames_fit(needed) {
             return Ok(Err(FrameError::TooLarge(format!(
-                "a {width}x{height} {format} frame needs {needed} bytes; the plugin already holds {held} of its {} allowed",
-                self.frame_bytes_cap
+                "a {width}x{height} {format} frame needs {needed} bytes; the plugin already uses {} (memory) + {} (frames) of its {} allowed",
+                self.memory.linear, self.memory.frames, self.memory.bytes
             ))));
         }
         let frame = HostFrame::blank(format, width as usize, height as usize);
-        Ok(self.frames.insert(frame).map(Resource::new_own))
+        let handle = self.frames.insert(frame).map(Resource::new_own);
+        self.memory.frames = self.frames.owned_bytes();
+        Ok(handle)
     }
 }
 

@@ -50,9 +50,6 @@ pub struct StoreState {
     pub(crate) memory: MemoryCap,
     pub(crate) frames: FrameTable,
     pub(crate) luts: LutTable,
-    /// Cap on bytes of frames the guest creates (its linear memory is
-    /// capped separately by `memory`).
-    pub(crate) frame_bytes_cap: usize,
 }
 
 impl WasiView for StoreState {
@@ -84,13 +81,9 @@ impl StoreState {
         Ok(StoreState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            memory: MemoryCap {
-                bytes: config.memory_bytes,
-                denied: false,
-            },
+            memory: MemoryCap::new(config.memory_bytes),
             frames: FrameTable::default(),
             luts: LutTable::default(),
-            frame_bytes_cap: config.memory_bytes,
         })
     }
 }
