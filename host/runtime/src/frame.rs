@@ -38,6 +38,18 @@ pub struct HostFrame {
     keep_undo: bool,
 }
 
+impl std::fmt::Debug for HostFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostFrame")
+            .field("format", &self.layout.format)
+            .field("width", &self.layout.width)
+            .field("height", &self.layout.height)
+            .field("pts", &self.pts)
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
 impl HostFrame {
     pub fn new(layout: Layout, pixels: Pixels) -> Result<HostFrame, FrameError> {
         let frame = HostFrame {

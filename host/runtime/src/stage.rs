@@ -185,6 +185,31 @@ impl Live {
     }
 }
 
+impl Live {
+    /// Runs the decoder on `data`; the frames it returns move to the host.
+    fn decode(&mut self, data: &[u8]) -> Result<Vec<HostFrame>, Failure> {
+        let instance = self.instance.expect("constructed before use");
+        self.arm();
+        let result = self
+            .world
+            .reel_plugin_stage()
+            .instance()
+            .call_decode(&mut self.store, instance, data)
+            .map_err(|e| failure(&self.store, e, self.deadline))?;
+        let handles = result.map_err(|e| Failure {
+            reason: format!("could not decode: {}", stage_error(&e)),
+            fatal: false,
+        })?;
+        let state = self.store.data_mut();
+        let frames = handles
+            .into_iter()
+            .filter_map(|h| state.frames.remove(h.rep()))
+            .collect();
+        state.memory.frames = state.frames.owned_bytes();
+        Ok(frames)
+    }
+}
+
 fn ticks(deadline: Duration) -> u64 {
     (deadline.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64
 }
@@ -338,6 +363,35 @@ impl Stage {
                 frame.restore();
                 let verdict = self.fail(index, frame.pts, failure);
                 (frame, verdict)
+            }
+        }
+    }
+
+    /// Runs a decoder stage on one encoded item (a PNG, a JPEG...). Errors
+    /// name the stage and say why; a trapped instance is recreated for the
+    /// next item.
+    pub fn decode(&mut self, data: &[u8]) -> Result<Vec<HostFrame>, String> {
+        let index = self.frames;
+        self.frames += 1;
+        let started = Instant::now();
+        let result = match self.ensure_live() {
+            Ok(live) => live.decode(data),
+            Err(failure) => Err(failure),
+        };
+        self.pump_output();
+        match result {
+            Ok(frames) => {
+                self.timings.push(started.elapsed());
+                self.failures_in_row = 0;
+                Ok(frames)
+            }
+            Err(failure) => {
+                let message = format!("stage `{}`, item {index}: {}", self.spec.id, failure.reason);
+                if failure.fatal {
+                    self.live = None;
+                }
+                self.failures += 1;
+                Err(message)
             }
         }
     }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian 12 machine for Reel and builds everything:
+# GStreamer (development files, plugins, tools), the wasm32-wasip2 Rust
+# target, the host (release profile, the only one used) and the plugins.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  pkg-config
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+rustup target add wasm32-wasip2 >/dev/null
+
+echo "setup: building the host (release)"
+cargo build --release --quiet
+echo "setup: building the plugins (wasm32-wasip2)"
+cargo build --release --quiet --target wasm32-wasip2 \
+  -p reel-plugin-passthrough -p reel-plugin-invert -p reel-plugin-imagedec
+# Misbehaving plugins for the sandbox tests, kept off the plugin path.
+cargo build --release --quiet --target wasm32-wasip2 --target-dir target/test-plugins \
+  -p reel-test-plugin-hostile -p reel-test-plugin-wrong-version
+echo "setup: done (plugins in target/wasm32-wasip2/release, GStreamer plugin in target/release)"
