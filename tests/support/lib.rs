@@ -74,3 +74,25 @@ pub fn init_gst() {
         gstreel::plugin_register_static().expect("reel elements register");
     });
 }
+
+/// Every video frame of `path`, decoded by GStreamer and converted to RGBA
+/// at `width`x`height`, in order.
+pub fn decode_frames(path: &Path, width: i32, height: i32) -> Vec<Vec<u8>> {
+    use gst::prelude::*;
+    init_gst();
+    let uri = gst::glib::filename_to_uri(path, None).unwrap();
+    let pipeline = gst::parse::launch(&format!(
+        "uridecodebin uri={uri} ! videoconvert ! videoscale ! video/x-raw,format=RGBA,width={width},height={height} ! appsink name=out sync=false"
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let sink = pipeline.by_name("out").unwrap().downcast::<gst_app::AppSink>().unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let mut frames = Vec::new();
+    while let Ok(sample) = sink.pull_sample() {
+        frames.push(sample.buffer().unwrap().map_readable().unwrap().to_vec());
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    frames
+}

@@ -157,7 +157,7 @@ impl WasmFilter {
                     gst::element_imp_warning!(
                         self,
                         gst::StreamError::Failed,
-                        ["stage `{stage_id}` is bypassed from now on: {reason}"]
+                        ("stage `{stage_id}` is bypassed from now on: {reason}")
                     );
                     gst::Structure::builder("reel-stage-bypassed")
                         .field("stage", stage_id)
@@ -345,10 +345,10 @@ impl BaseTransformImpl for WasmFilter {
         let Some(name) = settings.plugin.as_deref() else {
             return Err(gst::error_msg!(
                 gst::LibraryError::Settings,
-                ["wasmfilter needs the `plugin` property (a plugin name or a .wasm path)"]
+                ("wasmfilter needs the `plugin` property (a plugin name or a .wasm path)")
             ));
         };
-        let settings_error = |msg: String| gst::error_msg!(gst::LibraryError::Settings, ["{msg}"]);
+        let settings_error = |msg: String| gst::error_msg!(gst::LibraryError::Settings, ("{msg}"));
         if OnError::parse(&settings.on_error).is_none() {
             return Err(settings_error(format!(
                 "on-error must be one of {}, not `{}`",
@@ -438,7 +438,7 @@ impl BaseTransformImpl for WasmFilter {
             max_failures: settings.max_failures,
         };
         let stage = Stage::new(spec).map_err(|e| {
-            gst::element_imp_error!(self, gst::LibraryError::Settings, ["{e:#}"]);
+            gst::element_imp_error!(self, gst::LibraryError::Settings, ("{e:#}"));
             gst::loggable_error!(CAT, "{e:#}")
         })?;
         state.stage = Some(stage);
@@ -457,11 +457,11 @@ impl BaseTransformImpl for WasmFilter {
             ..
         }) = state_guard.as_mut()
         else {
-            gst::element_imp_error!(self, gst::CoreError::Negotiation, ["buffer before caps"]);
+            gst::element_imp_error!(self, gst::CoreError::Negotiation, ("buffer before caps"));
             return Err(gst::FlowError::NotNegotiated);
         };
         let layout = layout_of(&buffer, info).map_err(|e| {
-            gst::element_imp_error!(self, gst::StreamError::Format, ["buffer layout: {e}"]);
+            gst::element_imp_error!(self, gst::StreamError::Format, ("buffer layout: {e}"));
             gst::FlowError::Error
         })?;
         let meta = frame_meta::read(&buffer);
@@ -471,12 +471,12 @@ impl BaseTransformImpl for WasmFilter {
             gst::element_imp_error!(
                 self,
                 gst::ResourceError::Write,
-                ["cannot map buffer writable"]
+                ("cannot map buffer writable")
             );
             gst::FlowError::Error
         })?;
         let mut frame = HostFrame::new(layout, Pixels::Buffer(mapped)).map_err(|e| {
-            gst::element_imp_error!(self, gst::StreamError::Format, ["{e:?}"]);
+            gst::element_imp_error!(self, gst::StreamError::Format, ("{e:?}"));
             gst::FlowError::Error
         })?;
         frame.pts = pts.map(|t| t.nseconds());
@@ -498,7 +498,7 @@ impl BaseTransformImpl for WasmFilter {
             Verdict::Keep => Ok(GenerateOutputSuccess::Buffer(buffer)),
             Verdict::Drop => Ok(GenerateOutputSuccess::Dropped),
             Verdict::Fail(message) => {
-                gst::element_imp_error!(self, gst::StreamError::Failed, ["{message}"]);
+                gst::element_imp_error!(self, gst::StreamError::Failed, ("{message}"));
                 Err(gst::FlowError::Error)
             }
         }
