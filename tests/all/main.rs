@@ -5,3 +5,4 @@ mod contract;
 mod sandbox;
 mod decoder;
 mod element;
+mod cli;

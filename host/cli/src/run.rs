@@ -33,6 +33,8 @@ pub fn run(plan: &Plan, built: Built, interrupts: Arc<AtomicUsize>) -> Result<En
         }
     }
     let result = play(plan, &built, &interrupts);
+    // Statistics live in the elements: read them before they stop.
+    let table = stage_table(&built);
     let _ = built.pipeline.set_state(gst::State::Null);
     match result {
         Ok(ending) => {
@@ -42,7 +44,7 @@ pub fn run(plan: &Plan, built: Built, interrupts: Arc<AtomicUsize>) -> Result<En
                 })?;
                 eprintln!("wrote {}", o.target.display());
             }
-            print_stage_table(&built);
+            eprint!("{table}");
             Ok(ending)
         }
         Err(e) => {
@@ -71,7 +73,7 @@ fn play(plan: &Plan, built: &Built, interrupts: &AtomicUsize) -> Result<Ending> 
         }
         if seen == 1 && !eos_sent {
             eos_sent = true;
-            progress.println("interrupted: finishing the output files (Ctrl-C again to abandon them)");
+            say(&progress, "interrupted: finishing the output files (Ctrl-C again to abandon them)");
             pipeline.send_event(gst::event::Eos::new());
         }
         if let Some(pos) = pipeline.query_position::<gst::ClockTime>() {
@@ -91,11 +93,11 @@ fn play(plan: &Plan, built: &Built, interrupts: &AtomicUsize) -> Result<Ending> 
                 return Err(anyhow!("{}", describe_error(&err)));
             }
             MessageView::Warning(w) => {
-                progress.println(format!("warning: {}", w.error()));
+                say(&progress, format!("warning: {}", w.error()));
             }
             MessageView::Element(e) => {
                 if let Some(line) = e.structure().and_then(stage_message) {
-                    progress.println(line);
+                    say(&progress, line);
                 }
             }
             _ => {}
@@ -179,19 +181,19 @@ fn stage_message(s: &gst::StructureRef) -> Option<String> {
                 _ => "passed through unchanged",
             }
         )),
-        "reel-stage-bypassed" => Some(format!(
-            "warning: stage `{stage}` is bypassed for the rest of the run: {}",
-            s.get::<String>("reason").ok()?
-        )),
         _ => None,
     }
 }
 
-fn print_stage_table(built: &Built) {
+/// The end-of-run table: per stage, frames, mean and p99 time per frame,
+/// failures and whether it was bypassed.
+fn stage_table(built: &Built) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     if built.stages.is_empty() {
-        return;
+        return out;
     }
-    eprintln!("{:<16} {:<8} {:>7} {:>10} {:>10} {:>9}  note", "stage", "kind", "frames", "mean ms", "p99 ms", "failures");
+    let _ = writeln!(out, "{:<16} {:<8} {:>7} {:>10} {:>10} {:>9}  note", "stage", "kind", "frames", "mean ms", "p99 ms", "failures");
     for stage in &built.stages {
         let mut samples = stage.times.samples.lock().unwrap_or_else(|e| e.into_inner()).clone();
         samples.sort();
@@ -217,7 +219,8 @@ fn print_stage_table(built: &Built) {
         } else {
             ("-".into(), String::new())
         };
-        eprintln!(
+        let _ = writeln!(
+            out,
             "{:<16} {:<8} {:>7} {:>10.3} {:>10.3} {:>9}  {note}",
             stage.id,
             stage.kind,
@@ -226,5 +229,16 @@ fn print_stage_table(built: &Built) {
             p99,
             failures
         );
+    }
+    out
+}
+
+/// Prints above the progress bar, or plainly when there is no bar (a
+/// hidden bar swallows what it is asked to print).
+fn say(progress: &indicatif::ProgressBar, line: impl AsRef<str>) {
+    if progress.is_hidden() {
+        eprintln!("{}", line.as_ref());
+    } else {
+        progress.println(line);
     }
 }

@@ -154,15 +154,14 @@ impl WasmFilter {
                         .build()
                 }
                 StageEvent::Bypassed { reason } => {
+                    // Posted once, as a warning: gst-launch and `reel` both
+                    // print warnings.
                     gst::element_imp_warning!(
                         self,
                         gst::StreamError::Failed,
                         ("stage `{stage_id}` is bypassed from now on: {reason}")
                     );
-                    gst::Structure::builder("reel-stage-bypassed")
-                        .field("stage", stage_id)
-                        .field("reason", reason)
-                        .build()
+                    continue;
                 }
             };
             let _ = element.post_message(

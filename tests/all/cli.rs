@@ -1,0 +1,370 @@
+//! The `reel` command end to end: pipelines run file to file and their
+//! output decoded again; every class of mistake reported at its
+//! file:line:column with a non-zero exit and no output left behind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use gst_pbutils::prelude::*;
+use reel_tests::{decode_frames, init_gst, reel_bin, test_plugin_path};
+
+fn reel(args: &[&str], dir: &Path) -> Output {
+    Command::new(reel_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("REEL_CACHE_DIR", dir.join("cache"))
+        .output()
+        .expect("reel runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Writes `body` as `pipeline.toml` in a fresh directory.
+fn pipeline(body: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipeline.toml");
+    std::fs::write(&path, body).unwrap();
+    (dir, path)
+}
+
+/// Length of each stream of `path` (video, audio), per GStreamer.
+fn stream_durations(path: &Path) -> (Option<Duration>, Option<Duration>) {
+    init_gst();
+    let uri = gst::glib::filename_to_uri(path, None).unwrap();
+    let info = gst_pbutils::Discoverer::new(gst::ClockTime::from_seconds(10))
+        .unwrap()
+        .discover_uri(&uri)
+        .unwrap();
+    let duration_of = |streams: Vec<gst_pbutils::DiscovererStreamInfo>| {
+        streams.first().map(|_| Duration::from_nanos(info.duration().unwrap().nseconds()))
+    };
+    let video: Vec<_> = info.video_streams().into_iter().map(|s| s.upcast()).collect();
+    let audio: Vec<_> = info.audio_streams().into_iter().map(|s| s.upcast()).collect();
+    (duration_of(video), duration_of(audio))
+}
+
+/// Precise per-stream durations from the container (ffprobe reads them
+/// straight from the MP4 track headers).
+fn track_durations(path: &Path) -> Vec<f64> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=duration", "-of", "csv=p=0"])
+        .arg(path)
+        .output();
+    match out {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+const TEST_RUN: &str = r#"
+[pipeline]
+name = "t"
+
+[[source]]
+id = "main"
+testsrc = { pattern = "white", size = "320x240", rate = 25, seconds = 2 }
+
+[[stage]]
+id = "neg"
+plugin = "invert"
+input = "main"
+
+[[sink]]
+input = "neg"
+file = "out/result.mp4"
+video = { preset = "ultrafast", crf = 20 }
+"#;
+
+#[test]
+fn testsrc_pipeline_runs_file_to_file_with_audio_in_sync() {
+    let (dir, path) = pipeline(TEST_RUN);
+    let out = reel(&["run", path.to_str().unwrap()], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result = dir.path().join("out/result.mp4");
+    assert!(!dir.path().join("out/.result.mp4.partial").exists());
+    let frames = decode_frames(&result, 320, 240);
+    assert_eq!(frames.len(), 50);
+    // White in, black out: the plugin ran on every frame.
+    for (i, f) in frames.iter().enumerate() {
+        let px = &f[(120 * 320 + 160) * 4..][..3];
+        assert!(px.iter().all(|&c| c < 24), "frame {i}: {px:?}");
+    }
+    let (video, audio) = stream_durations(&result);
+    assert!(video.is_some() && audio.is_some(), "both streams present");
+    let tracks = track_durations(&result);
+    if tracks.len() == 2 {
+        assert!((tracks[0] - 2.0).abs() < 0.05, "{tracks:?}");
+        assert!((tracks[0] - tracks[1]).abs() < 0.1, "audio and video lengths differ: {tracks:?}");
+    }
+    // The end-of-run table names the stage.
+    let text = stderr(&out);
+    assert!(text.contains("neg") && text.contains("plugin"), "{text}");
+}
+
+#[test]
+fn file_source_keeps_every_frame_and_its_audio() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input.mp4");
+    let status = Command::new("gst-launch-1.0")
+        .args(["-q", "-e", "videotestsrc", "num-buffers=40", "pattern=black", "!"])
+        .args(["video/x-raw,width=160,height=120,framerate=20/1", "!", "x264enc", "!", "mp4mux", "name=m", "!"])
+        .arg("filesink")
+        .arg(format!("location={}", input.display()))
+        .args(["audiotestsrc", "num-buffers=40", "samplesperbuffer=2400", "!", "audioconvert", "!", "avenc_aac", "!", "m."])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let path = dir.path().join("p.toml");
+    std::fs::write(
+        &path,
+        r#"
+[[source]]
+id = "cam"
+file = "input.mp4"
+
+[[stage]]
+id = "neg"
+plugin = "invert"
+input = "cam"
+
+[[sink]]
+input = "neg"
+file = "result.mkv"
+"#,
+    )
+    .unwrap();
+    let out = reel(&["run", path.to_str().unwrap()], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let frames = decode_frames(&dir.path().join("result.mkv"), 160, 120);
+    assert_eq!(frames.len(), 40);
+    assert!(frames[20][(60 * 160 + 80) * 4] > 230, "black came out white");
+    let (video, audio) = stream_durations(&dir.path().join("result.mkv"));
+    assert!(video.is_some() && audio.is_some());
+}
+
+#[test]
+fn set_overrides_a_parameter() {
+    let (dir, path) = pipeline(TEST_RUN);
+    let out = reel(&["run", path.to_str().unwrap(), "--set", "neg.strength=0"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let frames = decode_frames(&dir.path().join("out/result.mp4"), 320, 240);
+    assert!(frames[10][(120 * 320 + 160) * 4] > 230, "strength 0 leaves white white");
+
+    let out = reel(&["check", path.to_str().unwrap(), "--set", "neg.strenght=1"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("did you mean `strength`"), "{}", stderr(&out));
+}
+
+/// Each class of mistake, the text that causes it, and where it must be
+/// reported (line, column) plus a phrase the message must contain.
+const MISTAKES: &[(&str, &str, (usize, usize), &str)] = &[
+    ("syntax", "[[source]]\nid = \"main\"\ntestsrc = { pattern = }\n", (3, 23), "invalid"),
+    (
+        "unknown key",
+        "[[source]]\nid = \"main\"\ntestsrc = {}\n\n[[sink]]\ninptu = \"main\"\nnull = true\n",
+        (6, 1),
+        "did you mean `input`",
+    ),
+    (
+        "wrong type",
+        "[[source]]\nid = \"main\"\ntestsrc = { rate = \"fast\" }\n[[sink]]\ninput = \"main\"\nnull = true\n",
+        (3, 20),
+        "invalid type",
+    ),
+    (
+        "missing plugin",
+        "[[source]]\nid = \"m\"\ntestsrc = {}\n[[stage]]\nid = \"s\"\nplugin = \"invertt\"\ninput = \"m\"\n[[sink]]\ninput = \"s\"\nnull = true\n",
+        (6, 10),
+        "did you mean `invert`",
+    ),
+    (
+        "unknown parameter",
+        "[[source]]\nid = \"m\"\ntestsrc = {}\n[[stage]]\nid = \"s\"\nplugin = \"invert\"\ninput = \"m\"\nparams = { strenght = 1.0 }\n[[sink]]\ninput = \"s\"\nnull = true\n",
+        (8, 12),
+        "did you mean `strength`",
+    ),
+    (
+        "out of range",
+        "[[source]]\nid = \"m\"\ntestsrc = {}\n[[stage]]\nid = \"s\"\nplugin = \"invert\"\ninput = \"m\"\nparams = { strength = 2.5 }\n[[sink]]\ninput = \"s\"\nnull = true\n",
+        (8, 23),
+        "out of range 0..=1",
+    ),
+    (
+        "dangling input",
+        "[[source]]\nid = \"main\"\ntestsrc = {}\n[[sink]]\ninput = \"mian\"\nnull = true\n",
+        (5, 9),
+        "did you mean `main`",
+    ),
+    (
+        "cycle",
+        "[[source]]\nid = \"m\"\ntestsrc = {}\n[[stage]]\nid = \"a\"\nelement = \"identity\"\ninput = \"b\"\n[[stage]]\nid = \"b\"\nelement = \"identity\"\ninput = \"a\"\n[[sink]]\ninput = \"b\"\nnull = true\n",
+        (7, 9),
+        "cycle",
+    ),
+    (
+        "missing file",
+        "[[source]]\nid = \"m\"\nfile = \"nowhere.mp4\"\n[[sink]]\ninput = \"m\"\nnull = true\n",
+        (3, 8),
+        "does not exist",
+    ),
+    (
+        "unknown element property",
+        "[[source]]\nid = \"m\"\ntestsrc = {}\n[[stage]]\nid = \"f\"\nelement = \"videoflip\"\nproperties = { methd = \"horizontal-flip\" }\ninput = \"m\"\n[[sink]]\ninput = \"f\"\nnull = true\n",
+        (7, 16),
+        "did you mean `method`",
+    ),
+    (
+        "bad enum value",
+        "[[source]]\nid = \"m\"\ntestsrc = { pattern = \"smtpe\" }\n[[sink]]\ninput = \"m\"\nnull = true\n",
+        (3, 23),
+        "did you mean `smpte`",
+    ),
+];
+
+#[test]
+fn every_class_of_mistake_points_at_its_line_and_column() {
+    for (class, body, (line, column), phrase) in MISTAKES {
+        let (dir, path) = pipeline(body);
+        for command in ["check", "run"] {
+            let out = reel(&[command, path.to_str().unwrap()], dir.path());
+            let text = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{class}: {text}");
+            let location = format!("pipeline.toml:{line}:{column}:");
+            assert!(text.contains(&location), "{class}: expected {location} in\n{text}");
+            assert!(text.contains(phrase), "{class}: expected `{phrase}` in\n{text}");
+            assert!(!text.contains("panicked"), "{class}: {text}");
+        }
+    }
+}
+
+#[test]
+fn corrupt_and_truncated_inputs_fail_cleanly_without_output() {
+    let dir = tempfile::tempdir().unwrap();
+    // A real clip, then a truncated copy and pure garbage.
+    let good = dir.path().join("good.mp4");
+    let status = Command::new("gst-launch-1.0")
+        .args(["-q", "-e", "videotestsrc", "num-buffers=60", "!", "video/x-raw,width=160,height=120", "!"])
+        .args(["x264enc", "!", "mp4mux", "!", "filesink"])
+        .arg(format!("location={}", good.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(dir.path().join("truncated.mp4"), &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::write(dir.path().join("garbage.mp4"), vec![0x5au8; 50_000]).unwrap();
+    for input in ["truncated.mp4", "garbage.mp4"] {
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            format!("[[source]]\nid = \"in\"\nfile = \"{input}\"\n[[sink]]\ninput = \"in\"\nfile = \"out.mp4\"\n"),
+        )
+        .unwrap();
+        let out = reel(&["run", path.to_str().unwrap()], dir.path());
+        let text = stderr(&out);
+        assert!(!out.status.success(), "{input}: {text}");
+        assert!(text.contains("source `in`") || text.contains("in-decode"), "{input}: {text}");
+        assert!(!dir.path().join("out.mp4").exists(), "{input}: no output");
+        assert!(!dir.path().join(".out.mp4.partial").exists(), "{input}: no partial output");
+        assert!(!text.contains("panicked"), "{text}");
+    }
+}
+
+#[test]
+fn a_hanging_plugin_does_not_stop_the_run() {
+    let hostile = test_plugin_path("hostile");
+    let (dir, path) = pipeline(&format!(
+        r#"
+[[source]]
+id = "main"
+testsrc = {{ pattern = "white", size = "64x48", rate = 25, seconds = 1 }}
+
+[[stage]]
+id = "stuck"
+plugin = "{}"
+params = {{ mode = "loop" }}
+deadline_ms = 20
+input = "main"
+
+[[sink]]
+input = "stuck"
+file = "out.mp4"
+"#,
+        hostile.display()
+    ));
+    let out = reel(&["run", path.to_str().unwrap()], dir.path());
+    let text = stderr(&out);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text.matches("is bypassed").count(), 1, "{text}");
+    assert!(text.contains("deadline of 20 ms"), "{text}");
+    // Every frame came through, unchanged (white stays white).
+    let frames = decode_frames(&dir.path().join("out.mp4"), 64, 48);
+    assert_eq!(frames.len(), 25);
+    assert!(frames.iter().all(|f| f[(24 * 64 + 32) * 4] > 230));
+}
+
+#[test]
+fn ctrl_c_finishes_a_playable_file() {
+    let (dir, path) = pipeline(
+        r#"
+[[source]]
+id = "main"
+testsrc = { size = "320x240", rate = 25, seconds = 600 }
+
+[[sink]]
+input = "main"
+file = "long.mp4"
+video = { preset = "ultrafast" }
+"#,
+    );
+    let child = Command::new(reel_bin())
+        .args(["run", path.to_str().unwrap()])
+        .current_dir(dir.path())
+        .env("REEL_CACHE_DIR", dir.path().join("cache"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let frames = decode_frames(&dir.path().join("long.mp4"), 320, 240);
+    assert!(frames.len() > 10 && frames.len() < 15000, "{} frames", frames.len());
+}
+
+#[test]
+fn plugin_inspect_list_and_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = reel(&["plugin", "inspect", "invert", "--json"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["name"], "invert");
+    assert_eq!(json["kind"], "filter");
+    assert_eq!(json["params"][0]["name"], "strength");
+    assert_eq!(json["params"][0]["max"], 1.0);
+
+    let out = reel(&["plugin", "inspect", "invert"], dir.path());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("strength") && table.contains("0..=1"), "{table}");
+
+    let out = reel(&["plugin", "list"], dir.path());
+    let list = String::from_utf8_lossy(&out.stdout);
+    for name in ["invert", "passthrough", "imagedec"] {
+        assert!(list.contains(name), "{list}");
+    }
+    assert!(!list.contains("hostile"), "test plugins stay off the path: {list}");
+
+    let out = reel(&["plugin", "inspect", "nosuch"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+
+    let (dir, path) = pipeline(TEST_RUN);
+    let out = reel(&["graph", path.to_str().unwrap()], dir.path());
+    let dot = String::from_utf8_lossy(&out.stdout);
+    assert!(dot.starts_with("digraph") && dot.contains("wasmfilter") || dot.contains("ReelWasmFilter"), "{dot}");
+}
