@@ -39,10 +39,20 @@ fn stream_durations(path: &Path) -> (Option<Duration>, Option<Duration>) {
         .discover_uri(&uri)
         .unwrap();
     let duration_of = |streams: Vec<gst_pbutils::DiscovererStreamInfo>| {
-        streams.first().map(|_| Duration::from_nanos(info.duration().unwrap().nseconds()))
+        streams
+            .first()
+            .map(|_| Duration::from_nanos(info.duration().unwrap().nseconds()))
     };
-    let video: Vec<_> = info.video_streams().into_iter().map(|s| s.upcast()).collect();
-    let audio: Vec<_> = info.audio_streams().into_iter().map(|s| s.upcast()).collect();
+    let video: Vec<_> = info
+        .video_streams()
+        .into_iter()
+        .map(|s| s.upcast())
+        .collect();
+    let audio: Vec<_> = info
+        .audio_streams()
+        .into_iter()
+        .map(|s| s.upcast())
+        .collect();
     (duration_of(video), duration_of(audio))
 }
 
@@ -50,7 +60,14 @@ fn stream_durations(path: &Path) -> (Option<Duration>, Option<Duration>) {
 /// straight from the MP4 track headers).
 fn track_durations(path: &Path) -> Vec<f64> {
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=duration", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=duration",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(path)
         .output();
     match out {
@@ -100,7 +117,10 @@ fn testsrc_pipeline_runs_file_to_file_with_audio_in_sync() {
     let tracks = track_durations(&result);
     if tracks.len() == 2 {
         assert!((tracks[0] - 2.0).abs() < 0.05, "{tracks:?}");
-        assert!((tracks[0] - tracks[1]).abs() < 0.1, "audio and video lengths differ: {tracks:?}");
+        assert!(
+            (tracks[0] - tracks[1]).abs() < 0.1,
+            "audio and video lengths differ: {tracks:?}"
+        );
     }
     // The end-of-run table names the stage.
     let text = stderr(&out);
@@ -112,11 +132,36 @@ fn file_source_keeps_every_frame_and_its_audio() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("input.mp4");
     let status = Command::new("gst-launch-1.0")
-        .args(["-q", "-e", "videotestsrc", "num-buffers=40", "pattern=black", "!"])
-        .args(["video/x-raw,width=160,height=120,framerate=20/1", "!", "x264enc", "!", "mp4mux", "name=m", "!"])
+        .args([
+            "-q",
+            "-e",
+            "videotestsrc",
+            "num-buffers=40",
+            "pattern=black",
+            "!",
+        ])
+        .args([
+            "video/x-raw,width=160,height=120,framerate=20/1",
+            "!",
+            "x264enc",
+            "!",
+            "mp4mux",
+            "name=m",
+            "!",
+        ])
         .arg("filesink")
         .arg(format!("location={}", input.display()))
-        .args(["audiotestsrc", "num-buffers=40", "samplesperbuffer=2400", "!", "audioconvert", "!", "avenc_aac", "!", "m."])
+        .args([
+            "audiotestsrc",
+            "num-buffers=40",
+            "samplesperbuffer=2400",
+            "!",
+            "audioconvert",
+            "!",
+            "avenc_aac",
+            "!",
+            "m.",
+        ])
         .status()
         .unwrap();
     assert!(status.success());
@@ -143,7 +188,10 @@ file = "result.mkv"
     assert!(out.status.success(), "{}", stderr(&out));
     let frames = decode_frames(&dir.path().join("result.mkv"), 160, 120);
     assert_eq!(frames.len(), 40);
-    assert!(frames[20][(60 * 160 + 80) * 4] > 230, "black came out white");
+    assert!(
+        frames[20][(60 * 160 + 80) * 4] > 230,
+        "black came out white"
+    );
     let (video, audio) = stream_durations(&dir.path().join("result.mkv"));
     assert!(video.is_some() && audio.is_some());
 }
@@ -151,20 +199,38 @@ file = "result.mkv"
 #[test]
 fn set_overrides_a_parameter() {
     let (dir, path) = pipeline(TEST_RUN);
-    let out = reel(&["run", path.to_str().unwrap(), "--set", "neg.strength=0"], dir.path());
+    let out = reel(
+        &["run", path.to_str().unwrap(), "--set", "neg.strength=0"],
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let frames = decode_frames(&dir.path().join("out/result.mp4"), 320, 240);
-    assert!(frames[10][(120 * 320 + 160) * 4] > 230, "strength 0 leaves white white");
+    assert!(
+        frames[10][(120 * 320 + 160) * 4] > 230,
+        "strength 0 leaves white white"
+    );
 
-    let out = reel(&["check", path.to_str().unwrap(), "--set", "neg.strenght=1"], dir.path());
+    let out = reel(
+        &["check", path.to_str().unwrap(), "--set", "neg.strenght=1"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("did you mean `strength`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean `strength`"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Each class of mistake, the text that causes it, and where it must be
 /// reported (line, column) plus a phrase the message must contain.
 const MISTAKES: &[(&str, &str, (usize, usize), &str)] = &[
-    ("syntax", "[[source]]\nid = \"main\"\ntestsrc = { pattern = }\n", (3, 23), "invalid"),
+    (
+        "syntax",
+        "[[source]]\nid = \"main\"\ntestsrc = { pattern = }\n",
+        (3, 23),
+        "invalid",
+    ),
     (
         "unknown key",
         "[[source]]\nid = \"main\"\ntestsrc = {}\n\n[[sink]]\ninptu = \"main\"\nnull = true\n",
@@ -236,8 +302,14 @@ fn every_class_of_mistake_points_at_its_line_and_column() {
             let text = stderr(&out);
             assert_eq!(out.status.code(), Some(2), "{class}: {text}");
             let location = format!("pipeline.toml:{line}:{column}:");
-            assert!(text.contains(&location), "{class}: expected {location} in\n{text}");
-            assert!(text.contains(phrase), "{class}: expected `{phrase}` in\n{text}");
+            assert!(
+                text.contains(&location),
+                "{class}: expected {location} in\n{text}"
+            );
+            assert!(
+                text.contains(phrase),
+                "{class}: expected `{phrase}` in\n{text}"
+            );
             assert!(!text.contains("panicked"), "{class}: {text}");
         }
     }
@@ -249,7 +321,15 @@ fn corrupt_and_truncated_inputs_fail_cleanly_without_output() {
     // A real clip, then a truncated copy and pure garbage.
     let good = dir.path().join("good.mp4");
     let status = Command::new("gst-launch-1.0")
-        .args(["-q", "-e", "videotestsrc", "num-buffers=60", "!", "video/x-raw,width=160,height=120", "!"])
+        .args([
+            "-q",
+            "-e",
+            "videotestsrc",
+            "num-buffers=60",
+            "!",
+            "video/x-raw,width=160,height=120",
+            "!",
+        ])
         .args(["x264enc", "!", "mp4mux", "!", "filesink"])
         .arg(format!("location={}", good.display()))
         .status()
@@ -268,9 +348,15 @@ fn corrupt_and_truncated_inputs_fail_cleanly_without_output() {
         let out = reel(&["run", path.to_str().unwrap()], dir.path());
         let text = stderr(&out);
         assert!(!out.status.success(), "{input}: {text}");
-        assert!(text.contains("source `in`") || text.contains("in-decode"), "{input}: {text}");
+        assert!(
+            text.contains("source `in`") || text.contains("in-decode"),
+            "{input}: {text}"
+        );
         assert!(!dir.path().join("out.mp4").exists(), "{input}: no output");
-        assert!(!dir.path().join(".out.mp4.partial").exists(), "{input}: no partial output");
+        assert!(
+            !dir.path().join(".out.mp4.partial").exists(),
+            "{input}: no partial output"
+        );
         assert!(!text.contains("panicked"), "{text}");
     }
 }
@@ -330,12 +416,19 @@ video = { preset = "ultrafast" }
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_secs(3));
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let frames = decode_frames(&dir.path().join("long.mp4"), 320, 240);
-    assert!(frames.len() > 10 && frames.len() < 15000, "{} frames", frames.len());
+    assert!(
+        frames.len() > 10 && frames.len() < 15000,
+        "{} frames",
+        frames.len()
+    );
 }
 
 #[test]
@@ -351,14 +444,20 @@ fn plugin_inspect_list_and_graph() {
 
     let out = reel(&["plugin", "inspect", "invert"], dir.path());
     let table = String::from_utf8_lossy(&out.stdout);
-    assert!(table.contains("strength") && table.contains("0..=1"), "{table}");
+    assert!(
+        table.contains("strength") && table.contains("0..=1"),
+        "{table}"
+    );
 
     let out = reel(&["plugin", "list"], dir.path());
     let list = String::from_utf8_lossy(&out.stdout);
     for name in ["invert", "passthrough", "imagedec"] {
         assert!(list.contains(name), "{list}");
     }
-    assert!(!list.contains("hostile"), "test plugins stay off the path: {list}");
+    assert!(
+        !list.contains("hostile"),
+        "test plugins stay off the path: {list}"
+    );
 
     let out = reel(&["plugin", "inspect", "nosuch"], dir.path());
     assert_eq!(out.status.code(), Some(2));
@@ -366,5 +465,8 @@ fn plugin_inspect_list_and_graph() {
     let (dir, path) = pipeline(TEST_RUN);
     let out = reel(&["graph", path.to_str().unwrap()], dir.path());
     let dot = String::from_utf8_lossy(&out.stdout);
-    assert!(dot.starts_with("digraph") && dot.contains("wasmfilter") || dot.contains("ReelWasmFilter"), "{dot}");
+    assert!(
+        dot.starts_with("digraph") && dot.contains("wasmfilter") || dot.contains("ReelWasmFilter"),
+        "{dot}"
+    );
 }

@@ -15,7 +15,11 @@ fn encoded(pattern: &str, w: i32, h: i32, encoder: &str) -> Vec<u8> {
     .unwrap()
     .downcast::<gst::Pipeline>()
     .unwrap();
-    let sink = pipeline.by_name("out").unwrap().downcast::<gst_app::AppSink>().unwrap();
+    let sink = pipeline
+        .by_name("out")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
     pipeline.set_state(gst::State::Playing).unwrap();
     let sample = sink.pull_sample().expect("one encoded picture");
     pipeline.set_state(gst::State::Null).unwrap();
@@ -40,7 +44,10 @@ fn png_decodes_to_exact_rgba() {
     let frames = decoder().decode(&png).unwrap();
     assert_eq!(frames.len(), 1);
     let f = &frames[0];
-    assert_eq!((f.layout.format, f.layout.width, f.layout.height), (Format::Rgba, 7, 5));
+    assert_eq!(
+        (f.layout.format, f.layout.width, f.layout.height),
+        (Format::Rgba, 7, 5)
+    );
     let img = f.image().unwrap();
     for y in 0..5 {
         for px in img.row(0, y).chunks_exact(4) {
@@ -55,7 +62,10 @@ fn jpeg_decodes_close_to_the_source() {
     let frames = decoder().decode(&jpeg).unwrap();
     let img = frames[0].image().unwrap();
     let px = &img.row(0, 8)[32..36];
-    assert!(px[0] < 30 && px[1] < 30 && px[2] > 220 && px[3] == 255, "{px:?}");
+    assert!(
+        px[0] < 30 && px[1] < 30 && px[2] > 220 && px[3] == 255,
+        "{px:?}"
+    );
 }
 
 #[test]

@@ -8,7 +8,11 @@ use reel_tests::{init_gst, root};
 
 /// Pushes one buffer of `format` at `width`x`height` filled with
 /// `fill(byte)` through `wasmfilter plugin=invert`, returns (in, out).
-fn through_invert(format: &str, width: u32, height: u32) -> (Vec<u8>, Vec<u8>, gst_video::VideoInfo) {
+fn through_invert(
+    format: &str,
+    width: u32,
+    height: u32,
+) -> (Vec<u8>, Vec<u8>, gst_video::VideoInfo) {
     init_gst();
     let mut h = gst_check::Harness::new_parse("wasmfilter plugin=invert");
     let caps = gst::Caps::builder("video/x-raw")
@@ -78,8 +82,16 @@ fn missing_plugin_is_a_clear_element_error() {
     let msg = bus
         .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
         .expect("an error message");
-    let gst::MessageView::Error(err) = msg.view() else { unreachable!() };
-    assert!(err.error().to_string().contains("no plugin named `no-such-plugin`"), "{}", err.error());
+    let gst::MessageView::Error(err) = msg.view() else {
+        unreachable!()
+    };
+    assert!(
+        err.error()
+            .to_string()
+            .contains("no plugin named `no-such-plugin`"),
+        "{}",
+        err.error()
+    );
     pipeline.set_state(gst::State::Null).unwrap();
 }
 
@@ -90,8 +102,23 @@ fn gst_launch_writes_a_playable_inverted_mp4() {
     let status = Command::new("gst-launch-1.0")
         .env("GST_PLUGIN_PATH", root().join("target/release"))
         .env("GST_REGISTRY", dir.path().join("registry.bin"))
-        .args(["-q", "-e", "videotestsrc", "num-buffers=60", "pattern=white", "!"])
-        .args(["wasmfilter", "plugin=invert", "!", "videoconvert", "!", "x264enc", "!"])
+        .args([
+            "-q",
+            "-e",
+            "videotestsrc",
+            "num-buffers=60",
+            "pattern=white",
+            "!",
+        ])
+        .args([
+            "wasmfilter",
+            "plugin=invert",
+            "!",
+            "videoconvert",
+            "!",
+            "x264enc",
+            "!",
+        ])
         .args(["mp4mux", "!", "filesink"])
         .arg(format!("location={}", out.display()))
         .status()

@@ -45,7 +45,11 @@ fn infinite_loop_is_interrupted_at_its_deadline_and_frames_pass_through() {
         let started = Instant::now();
         let (out, verdict) = stage.filter(input);
         // Generous upper bound: the point is that it returns at all.
-        assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "took {:?}",
+            started.elapsed()
+        );
         assert_eq!(verdict, Verdict::Keep);
         assert_eq!(bytes(&out), before, "passed through unchanged");
     }
@@ -54,7 +58,10 @@ fn infinite_loop_is_interrupted_at_its_deadline_and_frames_pass_through() {
     assert_eq!(reasons.len(), 3, "{events:?}");
     assert!(reasons[0].contains("deadline of 50 ms"), "{}", reasons[0]);
     // After max_failures in a row the stage is bypassed, once.
-    let bypassed: Vec<_> = events.iter().filter(|e| matches!(e, StageEvent::Bypassed { .. })).collect();
+    let bypassed: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, StageEvent::Bypassed { .. }))
+        .collect();
     assert_eq!(bypassed.len(), 1, "{events:?}");
     assert!(stage.bypassed().is_some());
 }
@@ -89,13 +96,19 @@ fn trap_and_panic_recreate_the_instance() {
         if mode == "panic" {
             // The guest's panic message reaches the host log.
             assert!(
-                events.iter().any(|e| matches!(e, StageEvent::Output(l) if l.contains("panics on purpose"))),
+                events
+                    .iter()
+                    .any(|e| matches!(e, StageEvent::Output(l) if l.contains("panics on purpose"))),
                 "{events:?}"
             );
         }
         let (_, verdict) = stage.filter(test_frame());
         assert_eq!(verdict, Verdict::Keep);
-        assert_eq!(failures(&stage.take_events()).len(), 1, "{mode}: a fresh instance ran");
+        assert_eq!(
+            failures(&stage.take_events()).len(),
+            1,
+            "{mode}: a fresh instance ran"
+        );
     }
 }
 
@@ -119,7 +132,11 @@ fn host_files_are_out_of_reach_and_granted_assets_are_readable() {
     let mut stage = hostile("open-file", SandboxConfig::default(), OnError::Fail);
     let (out, verdict) = stage.filter(test_frame());
     assert_eq!(verdict, Verdict::Keep);
-    let result = out.meta.iter().find(|(k, _)| k == "open-result").map(|(_, v)| v.clone());
+    let result = out
+        .meta
+        .iter()
+        .find(|(k, _)| k == "open-result")
+        .map(|(_, v)| v.clone());
     let result = result.expect("the plugin reported");
     assert!(result.starts_with("denied"), "{result}");
 
@@ -144,8 +161,16 @@ fn a_plane_of_the_wrong_size_is_rejected_and_not_written() {
     assert_eq!(verdict, Verdict::Keep);
     assert_eq!(bytes(&out), before, "nothing was written");
     let meta = |k: &str| out.meta.iter().find(|(key, _)| key == k).unwrap().1.clone();
-    assert!(meta("write-result").contains("WrongSize"), "{}", meta("write-result"));
-    assert!(meta("past-end-result").contains("OutOfBounds"), "{}", meta("past-end-result"));
+    assert!(
+        meta("write-result").contains("WrongSize"),
+        "{}",
+        meta("write-result")
+    );
+    assert!(
+        meta("past-end-result").contains("OutOfBounds"),
+        "{}",
+        meta("past-end-result")
+    );
 }
 
 #[test]
@@ -157,10 +182,18 @@ fn frames_a_plugin_creates_count_against_its_memory() {
     let mut stage = hostile("hoard-frames", sandbox, OnError::Fail);
     let (out, verdict) = stage.filter(test_frame());
     assert_eq!(verdict, Verdict::Keep);
-    let result = &out.meta.iter().find(|(k, _)| k == "hoard-result").unwrap().1;
+    let result = &out
+        .meta
+        .iter()
+        .find(|(k, _)| k == "hoard-result")
+        .unwrap()
+        .1;
     // 4096x4096 RGBA is 64 MiB: with the guest's own ~1 MiB of memory,
     // three fit in 200 MiB and the fourth does not.
-    assert!(result.starts_with("3 then FrameError::TooLarge"), "{result}");
+    assert!(
+        result.starts_with("3 then FrameError::TooLarge"),
+        "{result}"
+    );
     assert!(result.contains("(memory) + 201326"), "{result}");
 }
 
@@ -181,7 +214,9 @@ fn guest_output_reaches_the_host_log() {
 
 #[test]
 fn another_contract_version_is_refused_naming_both() {
-    let err = runtime().load(&test_plugin_path("wrong_version")).unwrap_err();
+    let err = runtime()
+        .load(&test_plugin_path("wrong_version"))
+        .unwrap_err();
     let text = format!("{err:#}");
     assert!(text.contains("reel:plugin@0.2.0"), "{text}");
     assert!(text.contains("reel:plugin@0.1.0"), "{text}");

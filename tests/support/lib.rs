@@ -30,7 +30,11 @@ pub fn test_plugin_path(name: &str) -> PathBuf {
     let path = root()
         .join("target/test-plugins/wasm32-wasip2/release")
         .join(format!("{name}.wasm"));
-    assert!(path.is_file(), "{} is missing: run tests/setup.sh first", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: run tests/setup.sh first",
+        path.display()
+    );
     path
 }
 
@@ -87,7 +91,11 @@ pub fn decode_frames(path: &Path, width: i32, height: i32) -> Vec<Vec<u8>> {
     .unwrap()
     .downcast::<gst::Pipeline>()
     .unwrap();
-    let sink = pipeline.by_name("out").unwrap().downcast::<gst_app::AppSink>().unwrap();
+    let sink = pipeline
+        .by_name("out")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
     pipeline.set_state(gst::State::Playing).unwrap();
     let mut frames = Vec::new();
     while let Ok(sample) = sink.pull_sample() {

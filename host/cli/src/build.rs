@@ -63,8 +63,15 @@ struct Outputs {
 impl Outputs {
     /// The element to link a consumer of `id` from.
     fn take(&mut self, id: &str, audio: bool) -> Result<gst::Element> {
-        let map = if audio { &mut self.audio } else { &mut self.video };
-        let (element, consumers) = map.get(id).cloned().ok_or_else(|| anyhow!("no output `{id}`"))?;
+        let map = if audio {
+            &mut self.audio
+        } else {
+            &mut self.video
+        };
+        let (element, consumers) = map
+            .get(id)
+            .cloned()
+            .ok_or_else(|| anyhow!("no output `{id}`"))?;
         if consumers <= 1 {
             return Ok(element);
         }
@@ -118,7 +125,10 @@ pub fn build(plan: &Plan) -> Result<Built> {
     };
 
     for source in &plan.sources {
-        let wants_audio = audio_consumers.get(source.id.as_str()).copied().unwrap_or(0);
+        let wants_audio = audio_consumers
+            .get(source.id.as_str())
+            .copied()
+            .unwrap_or(0);
         let (video_out, audio_out) = add_source(&pipeline, source, wants_audio > 0)?;
         let video_consumers = consumers.get(source.id.as_str()).copied().unwrap_or(0);
         if video_consumers == 0 {
@@ -127,9 +137,13 @@ pub fn build(plan: &Plan) -> Result<Built> {
             pipeline.add(&sink)?;
             video_out.link(&sink)?;
         }
-        outputs.video.insert(source.id.clone(), (video_out, video_consumers));
+        outputs
+            .video
+            .insert(source.id.clone(), (video_out, video_consumers));
         if let Some(audio) = audio_out {
-            outputs.audio.insert(source.id.clone(), (audio, wants_audio));
+            outputs
+                .audio
+                .insert(source.id.clone(), (audio, wants_audio));
         }
     }
 
@@ -143,7 +157,12 @@ pub fn build(plan: &Plan) -> Result<Built> {
                 let params: serde_json::Map<String, serde_json::Value> = spec
                     .params
                     .iter()
-                    .map(|(k, v)| (k.clone(), serde_json::to_value(v).expect("scalars serialise")))
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            serde_json::to_value(v).expect("scalars serialise"),
+                        )
+                    })
                     .collect();
                 element.set_property("plugin", spec.plugin.path.to_string_lossy().as_ref());
                 element.set_property("params", serde_json::Value::Object(params).to_string());
@@ -156,7 +175,10 @@ pub fn build(plan: &Plan) -> Result<Built> {
                 }
                 (element, "plugin")
             }
-            StageWork::Element { factory, properties } => {
+            StageWork::Element {
+                factory,
+                properties,
+            } => {
                 let element = make(factory, Some(&stage.id))?;
                 for (key, value) in properties {
                     let pspec = element
@@ -179,9 +201,13 @@ pub fn build(plan: &Plan) -> Result<Built> {
             element: element.clone(),
             times,
         });
-        outputs
-            .video
-            .insert(stage.id.clone(), (element, consumers.get(stage.id.as_str()).copied().unwrap_or(0)));
+        outputs.video.insert(
+            stage.id.clone(),
+            (
+                element,
+                consumers.get(stage.id.as_str()).copied().unwrap_or(0),
+            ),
+        );
         if consumers.get(stage.id.as_str()).copied().unwrap_or(0) == 0 {
             let sink = make("fakesink", None)?;
             pipeline.add(&sink)?;
@@ -280,7 +306,10 @@ fn audio_encoder(kbps: u32) -> Result<Vec<gst::Element>> {
 /// The temporary name an output is written under: hidden, in the same
 /// directory, so the final rename is atomic.
 fn partial_name(path: &std::path::Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.partial"))
 }
 
@@ -335,7 +364,8 @@ fn add_source(
             } else {
                 None
             };
-            let (video_weak, audio_weak) = (video.downgrade(), audio.as_ref().map(|a| a.downgrade()));
+            let (video_weak, audio_weak) =
+                (video.downgrade(), audio.as_ref().map(|a| a.downgrade()));
             let pipeline_weak = pipeline.downgrade();
             decode.connect_pad_added(move |_, pad| {
                 let caps = pad.current_caps().or_else(|| Some(pad.query_caps(None)));
@@ -393,9 +423,16 @@ fn time_stage(element: &gst::Element, times: &Arc<StageTimes>) {
     src.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
         if let Some(buffer) = info.buffer()
             && let Some(pts) = buffer.pts()
-            && let Some(start) = t.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&pts.nseconds())
+            && let Some(start) = t
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&pts.nseconds())
         {
-            t.samples.lock().unwrap_or_else(|e| e.into_inner()).push(start.elapsed());
+            t.samples
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(start.elapsed());
         }
         gst::PadProbeReturn::Ok
     });

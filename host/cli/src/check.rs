@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use gst::prelude::*;
-use reel_runtime::{
-    OnError, ParamValue, Runtime, SandboxConfig, StageKind, StageSpec, closest,
-};
+use reel_runtime::{OnError, ParamValue, Runtime, SandboxConfig, StageKind, StageSpec, closest};
 use toml::Spanned;
 
 use crate::config::{PipelineFile, SinkDef, SourceDef, SpannedTable, StageDef, Text};
 use crate::diagnostics::ConfigError;
-use crate::plan::{Container, Plan, SinkKind, SinkPlan, SourceKind, SourcePlan, StagePlan, StageWork, TestPlan};
+use crate::plan::{
+    Container, Plan, SinkKind, SinkPlan, SourceKind, SourcePlan, StagePlan, StageWork, TestPlan,
+};
 
 /// A `--set stage.key=value` from the command line.
 #[derive(Clone, Debug)]
@@ -87,15 +87,17 @@ pub fn check(file: &Path, overrides: &[Override]) -> Result<Plan, Problems> {
         source: &source,
         problems: Vec::new(),
     };
-    let parsed: PipelineFile = match toml::from_str(&source) {
-        Ok(p) => p,
-        Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim().to_string();
-            let err = ConfigError::at(file, &source, span, &message).suggest(unknown_field_hint(&message, &source, e.span()));
-            return Err(Problems(vec![err.to_string()]));
-        }
-    };
+    let parsed: PipelineFile =
+        match toml::from_str(&source) {
+            Ok(p) => p,
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                let message = e.message().trim().to_string();
+                let err = ConfigError::at(file, &source, span, &message)
+                    .suggest(unknown_field_hint(&message, &source, e.span()));
+                return Err(Problems(vec![err.to_string()]));
+            }
+        };
     let plan = checker.plan(parsed, overrides);
     if checker.problems.is_empty() {
         Ok(plan.expect("a plan when there are no problems"))
@@ -109,7 +111,10 @@ pub fn check(file: &Path, overrides: &[Override]) -> Result<Plan, Problems> {
 fn unknown_field_hint(message: &str, source: &str, span: Option<Range<usize>>) -> Option<String> {
     let expected = message.split("expected").nth(1)?;
     let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    let written = message.split('`').nth(1).or_else(|| span.map(|s| &source[s]))?;
+    let written = message
+        .split('`')
+        .nth(1)
+        .or_else(|| span.map(|s| &source[s]))?;
     closest(written, names.iter().copied())
 }
 
@@ -136,7 +141,11 @@ impl Checker<'_> {
 
     fn relative(&self, path: &str) -> PathBuf {
         let p = Path::new(path);
-        if p.is_absolute() { p.to_path_buf() } else { self.dir.join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.dir.join(p)
+        }
     }
 
     fn plan(&mut self, parsed: PipelineFile, overrides: &[Override]) -> Option<Plan> {
@@ -167,27 +176,49 @@ impl Checker<'_> {
                 self.complain(id.span(), "an id must not be empty");
             } else if let Some(first) = ids.get(id.get_ref()) {
                 let line = self.source[..first.start].matches('\n').count() + 1;
-                self.complain(id.span(), format!("id `{}` is already used on line {line}", id.get_ref()));
+                self.complain(
+                    id.span(),
+                    format!("id `{}` is already used on line {line}", id.get_ref()),
+                );
             } else {
                 ids.insert(id.get_ref().clone(), id.span());
             }
         }
         for o in overrides {
-            if !parsed.stage.iter().any(|s| s.get_ref().id.get_ref() == &o.stage) {
-                let hint = closest(&o.stage, parsed.stage.iter().map(|s| s.get_ref().id.get_ref().as_str()));
+            if !parsed
+                .stage
+                .iter()
+                .any(|s| s.get_ref().id.get_ref() == &o.stage)
+            {
+                let hint = closest(
+                    &o.stage,
+                    parsed
+                        .stage
+                        .iter()
+                        .map(|s| s.get_ref().id.get_ref().as_str()),
+                );
                 self.problems.push(format!(
                     "--set {}.{}: there is no stage `{}`{}",
                     o.stage,
                     o.key,
                     o.stage,
-                    hint.map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default()
+                    hint.map(|h| format!(" (did you mean `{h}`?)"))
+                        .unwrap_or_default()
                 ));
             }
         }
         let known: Vec<String> = ids.keys().cloned().collect();
 
-        let sources: Vec<SourcePlan> = parsed.source.iter().filter_map(|s| self.source_plan(s)).collect();
-        let inputs: Vec<Option<Text>> = parsed.stage.iter().map(|s| self.stage_input(s, &known)).collect();
+        let sources: Vec<SourcePlan> = parsed
+            .source
+            .iter()
+            .filter_map(|s| self.source_plan(s))
+            .collect();
+        let inputs: Vec<Option<Text>> = parsed
+            .stage
+            .iter()
+            .map(|s| self.stage_input(s, &known))
+            .collect();
         self.check_cycles(&parsed.stage, &inputs);
         let order = topological(&parsed.stage, &inputs);
         let mut stages = Vec::new();
@@ -202,13 +233,18 @@ impl Checker<'_> {
                 });
             }
         }
-        let sinks: Vec<SinkPlan> = parsed.sink.iter().filter_map(|s| self.sink_plan(s, &known)).collect();
+        let sinks: Vec<SinkPlan> = parsed
+            .sink
+            .iter()
+            .filter_map(|s| self.sink_plan(s, &known))
+            .collect();
         let mut outputs = HashSet::new();
         for sink in &sinks {
             if let SinkKind::File { path, .. } = &sink.kind
                 && !outputs.insert(path.clone())
             {
-                self.problems.push(format!("two sinks write {}", path.display()));
+                self.problems
+                    .push(format!("two sinks write {}", path.display()));
             }
         }
         self.problems.is_empty().then_some(Plan {
@@ -224,12 +260,18 @@ impl Checker<'_> {
         let id = s.id.get_ref().clone();
         let given = [s.uri.is_some(), s.file.is_some(), s.testsrc.is_some()];
         if given.iter().filter(|g| **g).count() != 1 {
-            self.complain(def.span(), format!("source `{id}` needs exactly one of `uri`, `file` or `testsrc`"));
+            self.complain(
+                def.span(),
+                format!("source `{id}` needs exactly one of `uri`, `file` or `testsrc`"),
+            );
             return None;
         }
         if let Some(test) = &s.testsrc {
             let t = test.get_ref();
-            let pattern = t.pattern.as_ref().map_or("smpte".to_string(), |p| p.get_ref().clone());
+            let pattern = t
+                .pattern
+                .as_ref()
+                .map_or("smpte".to_string(), |p| p.get_ref().clone());
             if let Some(p) = &t.pattern {
                 self.check_enum_property("videotestsrc", "pattern", p);
             }
@@ -237,18 +279,30 @@ impl Checker<'_> {
             if let Some(size) = &t.size {
                 match parse_size(size.get_ref()) {
                     Some((w, h)) => (width, height) = (w, h),
-                    None => self.complain(size.span(), format!("size `{}` must be WIDTHxHEIGHT, like 1280x720 (each 1..=8192)", size.get_ref())),
+                    None => self.complain(
+                        size.span(),
+                        format!(
+                            "size `{}` must be WIDTHxHEIGHT, like 1280x720 (each 1..=8192)",
+                            size.get_ref()
+                        ),
+                    ),
                 }
             }
             let rate = t.rate.as_ref().map_or(TEST_RATE, |r| *r.get_ref());
             if !(1..=240).contains(&rate) {
                 let span = t.rate.as_ref().map(|r| r.span()).unwrap_or(test.span());
-                self.complain(span, format!("rate {rate} must be 1..=240 frames per second"));
+                self.complain(
+                    span,
+                    format!("rate {rate} must be 1..=240 frames per second"),
+                );
             }
             let seconds = t.seconds.as_ref().map_or(TEST_SECONDS, |s| *s.get_ref());
             if !(seconds > 0.0 && seconds <= 86400.0) {
                 let span = t.seconds.as_ref().map(|s| s.span()).unwrap_or(test.span());
-                self.complain(span, format!("seconds {seconds} must be above 0 and at most 86400"));
+                self.complain(
+                    span,
+                    format!("seconds {seconds} must be above 0 and at most 86400"),
+                );
             }
             let audio = t.audio.as_ref().is_none_or(|a| *a.get_ref());
             let rate = rate.clamp(1, 240) as i32;
@@ -270,7 +324,10 @@ impl Checker<'_> {
         let (uri, span) = if let Some(file) = &s.file {
             let path = self.relative(file.get_ref());
             if !path.is_file() {
-                self.complain(file.span(), format!("source `{id}`: file {} does not exist", path.display()));
+                self.complain(
+                    file.span(),
+                    format!("source `{id}`: file {} does not exist", path.display()),
+                );
                 return None;
             }
             match file_uri(&path) {
@@ -323,11 +380,17 @@ impl Checker<'_> {
                 return None;
             }
             (Some(_), Some(list)) => {
-                self.complain(list.span(), format!("stage `{id}` has both `input` and `inputs`; keep one"));
+                self.complain(
+                    list.span(),
+                    format!("stage `{id}` has both `input` and `inputs`; keep one"),
+                );
                 return None;
             }
             (None, None) => {
-                self.complain(def.span(), format!("stage `{id}` needs an `input` (a source or stage id)"));
+                self.complain(
+                    def.span(),
+                    format!("stage `{id}` needs an `input` (a source or stage id)"),
+                );
                 return None;
             }
         };
@@ -335,10 +398,18 @@ impl Checker<'_> {
         Some(input)
     }
 
-    fn check_reference(&mut self, input: &Text, known: &[String], this: Option<&str>) -> Option<()> {
+    fn check_reference(
+        &mut self,
+        input: &Text,
+        known: &[String],
+        this: Option<&str>,
+    ) -> Option<()> {
         let name = input.get_ref();
         if this == Some(name.as_str()) {
-            self.complain(input.span(), format!("stage `{name}` takes itself as input"));
+            self.complain(
+                input.span(),
+                format!("stage `{name}` takes itself as input"),
+            );
             return None;
         }
         if !known.contains(name) {
@@ -361,7 +432,10 @@ impl Checker<'_> {
         for start in 0..stages.len() {
             let mut path = vec![start];
             let mut at = start;
-            while let Some(next) = inputs[at].as_ref().and_then(|i| index.get(i.get_ref().as_str())) {
+            while let Some(next) = inputs[at]
+                .as_ref()
+                .and_then(|i| index.get(i.get_ref().as_str()))
+            {
                 if let Some(pos) = path.iter().position(|p| p == next) {
                     let cycle: Vec<usize> = path[pos..].to_vec();
                     let key = *cycle.iter().min().expect("non-empty");
@@ -372,7 +446,10 @@ impl Checker<'_> {
                             .map(|i| stages[*i].get_ref().id.get_ref().as_str())
                             .collect();
                         let input = inputs[cycle[0]].as_ref().expect("in a cycle");
-                        self.complain(input.span(), format!("inputs form a cycle: {}", names.join(" <- ")));
+                        self.complain(
+                            input.span(),
+                            format!("inputs form a cycle: {}", names.join(" <- ")),
+                        );
                     }
                     break;
                 }
@@ -390,13 +467,14 @@ impl Checker<'_> {
             (Some(plugin), None) => self.plugin_stage(def, plugin, &overrides),
             (None, Some(element)) => {
                 for field in [s.params.as_ref().map(|p| p.span())].into_iter().flatten() {
-                    self.complain(field, format!("stage `{id}` is a native element: use `properties`, not `params`"));
+                    self.complain(
+                        field,
+                        format!("stage `{id}` is a native element: use `properties`, not `params`"),
+                    );
                 }
                 let mut properties = Vec::new();
                 let factory = element.get_ref().clone();
-                let Some(instance) = self.native_element(element) else {
-                    return None;
-                };
+                let instance = self.native_element(element)?;
                 for (key, value) in s.properties.iter().flat_map(|p| p.get_ref().iter()) {
                     let text = toml_text(value.get_ref());
                     if self.check_property(&instance, key, Some(value.span()), &text) {
@@ -410,20 +488,34 @@ impl Checker<'_> {
                         properties.push((o.key.clone(), o.value.clone()));
                     }
                 }
-                Some(StageWork::Element { factory, properties })
+                Some(StageWork::Element {
+                    factory,
+                    properties,
+                })
             }
             _ => {
-                self.complain(def.span(), format!("stage `{id}` needs exactly one of `plugin` or `element`"));
+                self.complain(
+                    def.span(),
+                    format!("stage `{id}` needs exactly one of `plugin` or `element`"),
+                );
                 None
             }
         }
     }
 
-    fn plugin_stage(&mut self, def: &Spanned<StageDef>, plugin: &Text, overrides: &[&Override]) -> Option<StageWork> {
+    fn plugin_stage(
+        &mut self,
+        def: &Spanned<StageDef>,
+        plugin: &Text,
+        overrides: &[&Override],
+    ) -> Option<StageWork> {
         let s = def.get_ref();
         let id = s.id.get_ref().clone();
         if let Some(p) = &s.properties {
-            self.complain(p.span(), format!("stage `{id}` is a plugin: use `params`, not `properties`"));
+            self.complain(
+                p.span(),
+                format!("stage `{id}` is a plugin: use `params`, not `properties`"),
+            );
         }
         let name = plugin.get_ref();
         let path = if name.ends_with(".wasm") || name.contains('/') {
@@ -458,7 +550,13 @@ impl Checker<'_> {
         let empty = SpannedTable::new();
         for (key, value) in s.params.as_ref().map_or(&empty, |p| p.get_ref()) {
             let Some(v) = ParamValue::from_toml(value.get_ref()) else {
-                self.complain(value.span(), format!("parameter `{}` must be a boolean, number or string", key.get_ref()));
+                self.complain(
+                    value.span(),
+                    format!(
+                        "parameter `{}` must be a boolean, number or string",
+                        key.get_ref()
+                    ),
+                );
                 ok = false;
                 continue;
             };
@@ -466,8 +564,14 @@ impl Checker<'_> {
                 Ok(_) => params.push((key.get_ref().clone(), v)),
                 Err(e) => {
                     ok = false;
-                    let span = if e.suggestion.is_some() || description.param(&e.name).is_none() { key.span() } else { value.span() };
-                    let err = self.error(span, format!("stage `{id}`: {}", e.message)).suggest(e.suggestion);
+                    let span = if e.suggestion.is_some() || description.param(&e.name).is_none() {
+                        key.span()
+                    } else {
+                        value.span()
+                    };
+                    let err = self
+                        .error(span, format!("stage `{id}`: {}", e.message))
+                        .suggest(e.suggestion);
                     self.report(err);
                 }
             }
@@ -478,7 +582,8 @@ impl Checker<'_> {
                 Ok(_) => params.push((o.key.clone(), v)),
                 Err(e) => {
                     ok = false;
-                    self.problems.push(format!("--set {}.{}={}: {e}", o.stage, o.key, o.value));
+                    self.problems
+                        .push(format!("--set {}.{}={}: {e}", o.stage, o.key, o.value));
                 }
             }
         }
@@ -490,7 +595,10 @@ impl Checker<'_> {
                 None => {
                     ok = false;
                     let e = self
-                        .error(name.span(), format!("on_error must be one of {}", OnError::NAMES.join(", ")))
+                        .error(
+                            name.span(),
+                            format!("on_error must be one of {}", OnError::NAMES.join(", ")),
+                        )
                         .suggest(closest(name.get_ref(), OnError::NAMES));
                     self.report(e);
                 }
@@ -534,7 +642,10 @@ impl Checker<'_> {
                 sandbox.assets = Some(path);
             } else {
                 ok = false;
-                self.complain(dir.span(), format!("assets directory {} does not exist", path.display()));
+                self.complain(
+                    dir.span(),
+                    format!("assets directory {} does not exist", path.display()),
+                );
             }
         }
         ok.then(|| {
@@ -560,7 +671,10 @@ impl Checker<'_> {
                     .map(|f| f.name().to_string())
                     .collect();
                 let e = self
-                    .error(element.span(), format!("there is no GStreamer element `{name}`"))
+                    .error(
+                        element.span(),
+                        format!("there is no GStreamer element `{name}`"),
+                    )
                     .suggest(closest(name, names.iter().map(String::as_str)));
                 self.report(e);
                 None
@@ -570,32 +684,63 @@ impl Checker<'_> {
 
     /// Whether `value` is valid for property `key` of `element`; reports
     /// the problem at `span` (or against --set) when not.
-    fn check_property(&mut self, element: &gst::Element, key: &Text, span: Option<Range<usize>>, value: &str) -> bool {
+    fn check_property(
+        &mut self,
+        element: &gst::Element,
+        key: &Text,
+        span: Option<Range<usize>>,
+        value: &str,
+    ) -> bool {
         let name = key.get_ref();
-        let at = |this: &mut Self, s: Option<Range<usize>>, msg: String, hint: Option<String>| {
-            match s {
+        let at =
+            |this: &mut Self, s: Option<Range<usize>>, msg: String, hint: Option<String>| match s {
                 Some(s) => {
                     let e = this.error(s, msg).suggest(hint);
                     this.report(e);
                 }
                 None => this.problems.push(format!(
                     "--set {name}={value}: {msg}{}",
-                    hint.map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default()
+                    hint.map(|h| format!(" (did you mean `{h}`?)"))
+                        .unwrap_or_default()
                 )),
-            }
-        };
+            };
         let Some(pspec) = element.find_property(name) else {
-            let names: Vec<String> = element.list_properties().iter().map(|p| p.name().to_string()).collect();
+            let names: Vec<String> = element
+                .list_properties()
+                .iter()
+                .map(|p| p.name().to_string())
+                .collect();
             let hint = closest(name, names.iter().map(String::as_str));
-            at(self, span.map(|_| key.span()), format!("element `{}` has no property `{name}`", factory_name(element)), hint);
+            at(
+                self,
+                span.map(|_| key.span()),
+                format!(
+                    "element `{}` has no property `{name}`",
+                    factory_name(element)
+                ),
+                hint,
+            );
             return false;
         };
         if !pspec.flags().contains(gst::glib::ParamFlags::WRITABLE) {
-            at(self, span.map(|_| key.span()), format!("property `{name}` cannot be set"), None);
+            at(
+                self,
+                span.map(|_| key.span()),
+                format!("property `{name}` cannot be set"),
+                None,
+            );
             return false;
         }
         if gst::glib::Value::deserialize_with_pspec(value, &pspec).is_err() {
-            at(self, span, format!("`{value}` is not a valid value for property `{name}` ({})", pspec.value_type().name()), enum_hint(&pspec, value));
+            at(
+                self,
+                span,
+                format!(
+                    "`{value}` is not a valid value for property `{name}` ({})",
+                    pspec.value_type().name()
+                ),
+                enum_hint(&pspec, value),
+            );
             return false;
         }
         true
@@ -613,17 +758,28 @@ impl Checker<'_> {
         self.check_reference(&s.input, known, None)?;
         let kinds = [s.file.is_some(), s.display.is_some(), s.null.is_some()];
         if kinds.iter().filter(|k| **k).count() != 1 {
-            self.complain(def.span(), "a sink needs exactly one of `file`, `display` or `null`");
+            self.complain(
+                def.span(),
+                "a sink needs exactly one of `file`, `display` or `null`",
+            );
             return None;
         }
         let kind = if let Some(file) = &s.file {
             let path = self.relative(file.get_ref());
-            let container = match path.extension().and_then(|e| e.to_str()).map(str::to_lowercase).as_deref() {
+            let container = match path
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_lowercase)
+                .as_deref()
+            {
                 Some("mp4") => Container::Mp4,
                 Some("mkv") => Container::Mkv,
                 Some("mov") => Container::Mov,
                 _ => {
-                    self.complain(file.span(), "the output file must end in .mp4, .mkv or .mov");
+                    self.complain(
+                        file.span(),
+                        "the output file must end in .mp4, .mkv or .mov",
+                    );
                     return None;
                 }
             };
@@ -631,7 +787,8 @@ impl Checker<'_> {
                 self.complain(file.span(), format!("{} is a directory", path.display()));
                 return None;
             }
-            let (mut preset, mut crf, mut kbps) = (DEFAULT_PRESET.to_string(), DEFAULT_CRF, DEFAULT_AUDIO_KBPS);
+            let (mut preset, mut crf, mut kbps) =
+                (DEFAULT_PRESET.to_string(), DEFAULT_CRF, DEFAULT_AUDIO_KBPS);
             if let Some(video) = &s.video {
                 if let Some(p) = &video.get_ref().preset {
                     self.check_enum_property("x264enc", "speed-preset", p);
@@ -644,7 +801,11 @@ impl Checker<'_> {
                     }
                 }
             }
-            if let Some(b) = s.audio.as_ref().and_then(|a| a.get_ref().bitrate_kbps.as_ref()) {
+            if let Some(b) = s
+                .audio
+                .as_ref()
+                .and_then(|a| a.get_ref().bitrate_kbps.as_ref())
+            {
                 kbps = *b.get_ref();
                 if !(16..=512).contains(&kbps) {
                     self.complain(b.span(), format!("bitrate_kbps {kbps} must be 16..=512"));
@@ -670,14 +831,22 @@ impl Checker<'_> {
 }
 
 fn factory_name(element: &gst::Element) -> String {
-    element.factory().map(|f| f.name().to_string()).unwrap_or_default()
+    element
+        .factory()
+        .map(|f| f.name().to_string())
+        .unwrap_or_default()
 }
 
 fn enum_hint(pspec: &gst::glib::ParamSpec, value: &str) -> Option<String> {
     let spec = pspec.downcast_ref::<gst::glib::ParamSpecEnum>()?;
     let class = spec.enum_class();
-    let nicks: Vec<String> = class.values().iter().map(|v| v.nick().to_string()).collect();
-    closest(value, nicks.iter().map(String::as_str)).or_else(|| Some(format!("one of: {}", nicks.join(", "))))
+    let nicks: Vec<String> = class
+        .values()
+        .iter()
+        .map(|v| v.nick().to_string())
+        .collect();
+    closest(value, nicks.iter().map(String::as_str))
+        .or_else(|| Some(format!("one of: {}", nicks.join(", "))))
 }
 
 /// A TOML scalar as the text GStreamer parses property values from.
@@ -703,12 +872,21 @@ fn topological(stages: &[Spanned<StageDef>], inputs: &[Option<Text>]) -> Vec<usi
         .collect();
     let mut order = Vec::new();
     let mut state = vec![0u8; stages.len()];
-    fn visit(i: usize, inputs: &[Option<Text>], index: &HashMap<&str, usize>, state: &mut [u8], order: &mut Vec<usize>) {
+    fn visit(
+        i: usize,
+        inputs: &[Option<Text>],
+        index: &HashMap<&str, usize>,
+        state: &mut [u8],
+        order: &mut Vec<usize>,
+    ) {
         if state[i] != 0 {
             return;
         }
         state[i] = 1;
-        if let Some(dep) = inputs[i].as_ref().and_then(|t| index.get(t.get_ref().as_str())) {
+        if let Some(dep) = inputs[i]
+            .as_ref()
+            .and_then(|t| index.get(t.get_ref().as_str()))
+        {
             visit(*dep, inputs, index, state, order);
         }
         state[i] = 2;
@@ -727,7 +905,10 @@ mod tests {
     #[test]
     fn overrides_parse() {
         let o = Override::parse("neg.strength=0.5").unwrap();
-        assert_eq!((o.stage.as_str(), o.key.as_str(), o.value.as_str()), ("neg", "strength", "0.5"));
+        assert_eq!(
+            (o.stage.as_str(), o.key.as_str(), o.value.as_str()),
+            ("neg", "strength", "0.5")
+        );
         assert!(Override::parse("strength=0.5").is_err());
         assert!(Override::parse("neg.strength").is_err());
     }

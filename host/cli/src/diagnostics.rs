@@ -21,10 +21,15 @@ impl ConfigError {
     pub fn at(file: &Path, source: &str, span: Range<usize>, message: impl Into<String>) -> Self {
         let start = span.start.min(source.len());
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+        let line_end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i);
         let line = source[..start].matches('\n').count() + 1;
         let column = source[line_start..start].chars().count() + 1;
-        let width = source[start..span.end.clamp(start, line_end)].chars().count().max(1);
+        let width = source[start..span.end.clamp(start, line_end)]
+            .chars()
+            .count()
+            .max(1);
         ConfigError {
             file: file.to_path_buf(),
             line,

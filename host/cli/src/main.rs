@@ -19,7 +19,11 @@ use clap::{Parser, Subcommand};
 use gst::prelude::*;
 
 #[derive(Parser)]
-#[command(name = "reel", version, about = "Run media pipelines with sandboxed WebAssembly stages")]
+#[command(
+    name = "reel",
+    version,
+    about = "Run media pipelines with sandboxed WebAssembly stages"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -101,7 +105,9 @@ fn main() -> ExitCode {
             };
             match build::build(&plan) {
                 Ok(built) => {
-                    let dot = built.pipeline.debug_to_dot_data(gst::DebugGraphDetails::all());
+                    let dot = built
+                        .pipeline
+                        .debug_to_dot_data(gst::DebugGraphDetails::all());
                     println!("{dot}");
                     ExitCode::SUCCESS
                 }

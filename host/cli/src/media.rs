@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-
 pub struct MediaInfo {
     pub has_audio: bool,
     pub fps: Option<f64>,
@@ -14,15 +13,15 @@ const DISCOVER_TIMEOUT: gst::ClockTime = gst::ClockTime::from_seconds(20);
 
 pub fn discover(uri: &str) -> Result<MediaInfo, String> {
     let discoverer = gst_pbutils::Discoverer::new(DISCOVER_TIMEOUT).map_err(|e| e.to_string())?;
-    let info = discoverer.discover_uri(uri).map_err(|e| e.message().to_string())?;
+    let info = discoverer
+        .discover_uri(uri)
+        .map_err(|e| e.message().to_string())?;
     match info.result() {
         gst_pbutils::DiscovererResult::Ok => {}
         other => {
             return Err(format!(
                 "{other:?}{}",
-                info.misc()
-                    .map(|m| format!(" ({m})"))
-                    .unwrap_or_default()
+                info.misc().map(|m| format!(" ({m})")).unwrap_or_default()
             ));
         }
     }

@@ -20,7 +20,10 @@ pub fn inspect(name: &str, json: bool) -> ExitCode {
     };
     let d = &plugin.description;
     if json {
-        println!("{}", serde_json::to_string_pretty(d).expect("descriptions serialise"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(d).expect("descriptions serialise")
+        );
         return ExitCode::SUCCESS;
     }
     print_table(d);
@@ -51,7 +54,10 @@ fn print_table(d: &Description) {
         return;
     }
     println!("params:");
-    println!("  {:<16} {:<8} {:<10} {:<16} doc", "name", "type", "default", "range");
+    println!(
+        "  {:<16} {:<8} {:<10} {:<16} doc",
+        "name", "type", "default", "range"
+    );
     for p in &d.params {
         let range = if !p.choices.is_empty() {
             p.choices.join("|")
@@ -79,7 +85,10 @@ fn print_table(d: &Description) {
 pub fn list() -> ExitCode {
     let plugins = reel_runtime::list_plugins();
     if plugins.is_empty() {
-        eprintln!("no plugins found; searched {:?}", reel_runtime::search_path());
+        eprintln!(
+            "no plugins found; searched {:?}",
+            reel_runtime::search_path()
+        );
         return ExitCode::SUCCESS;
     }
     let runtime = match Runtime::global() {
@@ -89,7 +98,7 @@ pub fn list() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    println!("{:<16} {:<8} {:<9} {}", "name", "kind", "version", "summary");
+    println!("{:<16} {:<8} {:<9} summary", "name", "kind", "version");
     for (name, path) in plugins {
         match runtime.load(&path) {
             Ok(p) => println!(
@@ -99,7 +108,10 @@ pub fn list() -> ExitCode {
                 p.description.version,
                 p.description.summary
             ),
-            Err(e) => println!("{name:<16} (unusable: {})", format!("{e:#}").lines().next().unwrap_or("")),
+            Err(e) => println!(
+                "{name:<16} (unusable: {})",
+                format!("{e:#}").lines().next().unwrap_or("")
+            ),
         }
     }
     ExitCode::SUCCESS

@@ -29,7 +29,8 @@ fn remove_partials(outputs: &[Output]) {
 pub fn run(plan: &Plan, built: Built, interrupts: Arc<AtomicUsize>) -> Result<Ending> {
     for o in &built.outputs {
         if let Some(dir) = o.target.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| anyhow!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow!("cannot create {}: {e}", dir.display()))?;
         }
     }
     let result = play(plan, &built, &interrupts);
@@ -40,7 +41,11 @@ pub fn run(plan: &Plan, built: Built, interrupts: Arc<AtomicUsize>) -> Result<En
         Ok(ending) => {
             for o in &built.outputs {
                 std::fs::rename(&o.partial, &o.target).map_err(|e| {
-                    anyhow!("cannot move {} to {}: {e}", o.partial.display(), o.target.display())
+                    anyhow!(
+                        "cannot move {} to {}: {e}",
+                        o.partial.display(),
+                        o.target.display()
+                    )
                 })?;
                 eprintln!("wrote {}", o.target.display());
             }
@@ -73,7 +78,10 @@ fn play(plan: &Plan, built: &Built, interrupts: &AtomicUsize) -> Result<Ending> 
         }
         if seen == 1 && !eos_sent {
             eos_sent = true;
-            say(&progress, "interrupted: finishing the output files (Ctrl-C again to abandon them)");
+            say(
+                &progress,
+                "interrupted: finishing the output files (Ctrl-C again to abandon them)",
+            );
             pipeline.send_event(gst::event::Eos::new());
         }
         if let Some(pos) = pipeline.query_position::<gst::ClockTime>() {
@@ -90,7 +98,7 @@ fn play(plan: &Plan, built: &Built, interrupts: &AtomicUsize) -> Result<Ending> 
             MessageView::Eos(_) => break,
             MessageView::Error(err) => {
                 progress.abandon();
-                return Err(anyhow!("{}", describe_error(&err)));
+                return Err(anyhow!("{}", describe_error(err)));
             }
             MessageView::Warning(w) => {
                 say(&progress, format!("warning: {}", w.error()));
@@ -113,12 +121,19 @@ fn play(plan: &Plan, built: &Built, interrupts: &AtomicUsize) -> Result<Ending> 
             frames / elapsed.max(1e-3)
         );
     }
-    Ok(if eos_sent { Ending::Interrupted } else { Ending::Finished })
+    Ok(if eos_sent {
+        Ending::Interrupted
+    } else {
+        Ending::Finished
+    })
 }
 
 /// Total frames and frame rate of the longest source, for the progress bar.
 fn progress_target(plan: &Plan) -> (Option<u64>, f64) {
-    let main = plan.sources.iter().max_by_key(|s| s.duration.unwrap_or_default());
+    let main = plan
+        .sources
+        .iter()
+        .max_by_key(|s| s.duration.unwrap_or_default());
     let fps = main.and_then(|s| s.fps).unwrap_or(30.0);
     let total = main
         .and_then(|s| s.duration)
@@ -134,22 +149,24 @@ fn make_progress(total: Option<u64>) -> indicatif::ProgressBar {
         Some(n) => indicatif::ProgressBar::new(n),
         None => indicatif::ProgressBar::new_spinner(),
     };
-    let style = indicatif::ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} frames  {msg}  eta {eta}",
-    )
-    .expect("valid template");
+    let style =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} frames  {msg}  eta {eta}")
+            .expect("valid template");
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
 
 fn first_error(bus: &gst::Bus) -> String {
-    bus.timed_pop_filtered(gst::ClockTime::from_mseconds(500), &[gst::MessageType::Error])
-        .and_then(|m| match m.view() {
-            gst::MessageView::Error(e) => Some(describe_error(&e)),
-            _ => None,
-        })
-        .unwrap_or_else(|| "no reason given".into())
+    bus.timed_pop_filtered(
+        gst::ClockTime::from_mseconds(500),
+        &[gst::MessageType::Error],
+    )
+    .and_then(|m| match m.view() {
+        gst::MessageView::Error(e) => Some(describe_error(e)),
+        _ => None,
+    })
+    .unwrap_or_else(|| "no reason given".into())
 }
 
 /// An error message naming the stage (or source) it came from.
@@ -193,9 +210,18 @@ fn stage_table(built: &Built) -> String {
     if built.stages.is_empty() {
         return out;
     }
-    let _ = writeln!(out, "{:<16} {:<8} {:>7} {:>10} {:>10} {:>9}  note", "stage", "kind", "frames", "mean ms", "p99 ms", "failures");
+    let _ = writeln!(
+        out,
+        "{:<16} {:<8} {:>7} {:>10} {:>10} {:>9}  note",
+        "stage", "kind", "frames", "mean ms", "p99 ms", "failures"
+    );
     for stage in &built.stages {
-        let mut samples = stage.times.samples.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut samples = stage
+            .times
+            .samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         samples.sort();
         let mean = if samples.is_empty() {
             0.0

@@ -17,7 +17,7 @@ pub(crate) fn overlap(
     let y0 = y.max(0);
     let x1 = (x + src.0 as i64).min(dst.0 as i64);
     let y1 = (y + src.1 as i64).min(dst.1 as i64);
-    (x0 < x1 && y0 < y1).then(|| (x0 as usize..x1 as usize, y0 as usize..y1 as usize))
+    (x0 < x1 && y0 < y1).then_some((x0 as usize..x1 as usize, y0 as usize..y1 as usize))
 }
 
 pub(crate) fn opacity_255(opacity: f32) -> u32 {

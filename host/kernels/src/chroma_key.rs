@@ -96,8 +96,8 @@ pub mod reference {
             for x in 0..img.layout.width {
                 let px = &mut img.row_mut(0, y)[4 * x..4 * x + 4];
                 let a = params.alpha(px[0], px[1], px[2], px[3]);
-                for c in 0..3 {
-                    px[c] = div255(px[c] as u32 * a) as u8;
+                for c in px.iter_mut().take(3) {
+                    *c = div255(*c as u32 * a) as u8;
                 }
                 px[3] = a as u8;
             }

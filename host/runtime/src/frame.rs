@@ -220,7 +220,7 @@ impl HostFrame {
             .get(plane as usize)
             .map(|p| p.row_bytes)
             .ok_or_else(|| FrameError::OutOfBounds(format!("plane {plane}")))?;
-        if row_bytes == 0 || data.len() % row_bytes != 0 {
+        if row_bytes == 0 || !data.len().is_multiple_of(row_bytes) {
             return Err(FrameError::WrongSize(format!(
                 "{} bytes is not a whole number of {row_bytes}-byte rows of plane {plane}",
                 data.len()

@@ -19,13 +19,16 @@ use crate::sandbox::{MAX_MEMORY_BYTES, StoreState};
 /// How often the epoch advances; deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
+/// A loaded plugin and the file length and modification time it had.
+type Loaded = (u64, std::time::SystemTime, Arc<Plugin>);
+
 pub struct Runtime {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<StoreState>,
     cache: Option<Cache>,
     /// Loaded plugins by canonical path, with the file's length and
     /// modification time so an edited file is loaded again.
-    loaded: Mutex<HashMap<PathBuf, (u64, std::time::SystemTime, Arc<Plugin>)>>,
+    loaded: Mutex<HashMap<PathBuf, Loaded>>,
 }
 
 impl Runtime {

@@ -14,8 +14,12 @@ impl Plugin for ImageDec {
             .version(env!("CARGO_PKG_VERSION"))
             .formats(&[PixelFormat::Rgba])
             .param(
-                ParamBuilder::integer("max_pixels", 8192 * 8192, "Refuse images with more pixels than this")
-                    .range(1.0, (16384.0f64) * 16384.0),
+                ParamBuilder::integer(
+                    "max_pixels",
+                    8192 * 8192,
+                    "Refuse images with more pixels than this",
+                )
+                .range(1.0, (16384.0f64) * 16384.0),
             )
             .build()
     }
@@ -30,7 +34,9 @@ impl Plugin for ImageDec {
         let format = image::guess_format(data)
             .map_err(|e| StageError::BadData(format!("not a PNG or JPEG image: {e}")))?;
         if !matches!(format, image::ImageFormat::Png | image::ImageFormat::Jpeg) {
-            return Err(StageError::BadData(format!("{format:?} images are not supported")));
+            return Err(StageError::BadData(format!(
+                "{format:?} images are not supported"
+            )));
         }
         let mut reader = image::ImageReader::with_format(std::io::Cursor::new(data), format);
         // Limits stop a decompression bomb before it allocates.

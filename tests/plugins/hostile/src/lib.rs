@@ -8,8 +8,17 @@ struct Hostile {
 }
 
 const MODES: &[&str] = &[
-    "ok", "loop", "membomb", "trap", "panic", "open-file", "read-asset", "bad-plane", "error",
-    "print", "hoard-frames",
+    "ok",
+    "loop",
+    "membomb",
+    "trap",
+    "panic",
+    "open-file",
+    "read-asset",
+    "bad-plane",
+    "error",
+    "print",
+    "hoard-frames",
 ];
 
 impl Plugin for Hostile {
@@ -49,7 +58,11 @@ impl Plugin for Hostile {
             }
             "panic" => panic!("hostile plugin panics on purpose"),
             "open-file" | "read-asset" => {
-                let path = if self.mode == "open-file" { "/etc/passwd" } else { "/assets/hello.txt" };
+                let path = if self.mode == "open-file" {
+                    "/etc/passwd"
+                } else {
+                    "/assets/hello.txt"
+                };
                 let outcome = match std::fs::read_to_string(path) {
                     Ok(text) => format!("read: {}", text.trim()),
                     Err(e) => format!("denied: {e}"),
@@ -67,7 +80,9 @@ impl Plugin for Hostile {
                 frame.meta_set("past-end-result", &format!("{past_end:?}"));
                 Ok(())
             }
-            "error" => Err(StageError::Failed("this frame is refused on purpose".into())),
+            "error" => Err(StageError::Failed(
+                "this frame is refused on purpose".into(),
+            )),
             "print" => {
                 println!("hello from the sandbox, frame at {:?}", frame.info().pts_ns);
                 Ok(())
