@@ -104,3 +104,19 @@ pub fn decode_frames(path: &Path, width: i32, height: i32) -> Vec<Vec<u8>> {
     pipeline.set_state(gst::State::Null).unwrap();
     frames
 }
+
+/// Median wall time of `f` over `runs` runs, after two warm-up runs. The
+/// median resists the noise of a shared machine better than the mean.
+pub fn median_time(runs: usize, mut f: impl FnMut()) -> std::time::Duration {
+    f();
+    f();
+    let mut times: Vec<std::time::Duration> = (0..runs)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            f();
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}

@@ -1,6 +1,9 @@
 //! Inverts the picture: every sample becomes `255 - sample` (alpha kept),
 //! blended with the original by `strength`.
 
+mod pixels;
+
+use pixels::invert;
 use reel_sdk::{ParamBuilder, prelude::*};
 
 struct Invert {
@@ -33,26 +36,6 @@ impl Plugin for Invert {
             frame.write_rows(index, 0, &rows)?;
         }
         Ok(())
-    }
-}
-
-/// Inverts samples in place; for RGBA every fourth byte (alpha) is kept.
-pub fn invert(samples: &mut [u8], strength: f64, rgba: bool) {
-    let s = (strength * 256.0).round() as i32;
-    let alpha_mask = if rgba {
-        [0xff, 0xff, 0xff, 0]
-    } else {
-        [0xff; 4]
-    };
-    for quad in samples.chunks_mut(4) {
-        for (sample, mask) in quad.iter_mut().zip(alpha_mask) {
-            if s >= 256 {
-                *sample ^= mask;
-            } else if mask != 0 {
-                let v = *sample as i32;
-                *sample = (v + (((255 - 2 * v) * s) >> 8)) as u8;
-            }
-        }
     }
 }
 

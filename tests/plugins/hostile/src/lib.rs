@@ -1,5 +1,7 @@
 //! A deliberately badly behaved plugin for the sandbox tests. Its `mode`
-//! parameter picks the misbehaviour; `ok` behaves.
+//! parameter picks the misbehaviour; `ok` behaves, and `read-planes` and
+//! `rewrite-planes` only move pixels (the benchmark measures crossings
+//! with them).
 
 use reel_sdk::{ParamBuilder, prelude::*};
 
@@ -19,6 +21,8 @@ const MODES: &[&str] = &[
     "error",
     "print",
     "hoard-frames",
+    "read-planes",
+    "rewrite-planes",
 ];
 
 impl Plugin for Hostile {
@@ -99,6 +103,16 @@ impl Plugin for Hostile {
                         }
                     }
                 }
+            }
+            "read-planes" | "rewrite-planes" => {
+                let info = frame.info();
+                for (index, plane) in (0..).zip(&info.planes) {
+                    let rows = frame.read_rows(index, 0, plane.rows)?;
+                    if self.mode == "rewrite-planes" {
+                        frame.write_rows(index, 0, &rows)?;
+                    }
+                }
+                Ok(())
             }
             _ => Ok(()),
         }
