@@ -78,8 +78,19 @@ pub fn blend_with(
     Ok(())
 }
 
-multiversion! {
-    fn blend_rgba_row(src: &[u8], dst: &mut [u8], op: u32) {
+/// Premultiplied RGBA over RGBA, one row: SIMD bulk, plain-Rust tail.
+fn blend_rgba_row(level: CpuLevel, src: &[u8], dst: &mut [u8], op: u32) {
+    let done = match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level was capped by run-time detection of AVX2.
+        CpuLevel::Avx2 => unsafe { crate::x86::avx2::blend_rgba(src, dst, op) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above, SSE4.1 was detected.
+        CpuLevel::Sse41 => unsafe { crate::x86::sse41::blend_rgba(src, dst, op) },
+        _ => 0,
+    };
+    {
+        let (src, dst) = (&src[4 * done..], &mut dst[4 * done..]);
         for (s, d) in src.chunks_exact(4).zip(dst.chunks_exact_mut(4)) {
             let a = div255(s[3] as u32 * op);
             for c in 0..4 {

@@ -3,16 +3,16 @@
 //! kernels call these directly, the fast ones inline them into row loops.
 
 /// RGB -> Y/U/V coefficients scaled by 2^15.
-const KY: [i32; 3] = [5983, 20127, 2032];
-const KU: [i32; 3] = [-3298, -11094, 14392];
-const KV: [i32; 3] = [14392, -13073, -1319];
+pub(crate) const KY: [i32; 3] = [5983, 20127, 2032];
+pub(crate) const KU: [i32; 3] = [-3298, -11094, 14392];
+pub(crate) const KV: [i32; 3] = [14392, -13073, -1319];
 
 /// Y/U/V -> RGB coefficients scaled by 2^13.
-const CY: i32 = 9539;
-const CRV: i32 = 14686;
-const CGU: i32 = 1747;
-const CGV: i32 = 4366;
-const CBU: i32 = 17305;
+pub(crate) const CY: i32 = 9539;
+pub(crate) const CRV: i32 = 14686;
+pub(crate) const CGU: i32 = 1747;
+pub(crate) const CGV: i32 = 4366;
+pub(crate) const CBU: i32 = 17305;
 
 #[inline(always)]
 pub fn clamp_u8(v: i32) -> u8 {

@@ -30,9 +30,20 @@ pub fn convert_with(
             }
         }
         (Format::I420 | Format::Nv12, Format::Rgba) => {
+            // NV12 chroma is split into planar rows once per chroma row, so
+            // one row kernel serves both formats.
+            let (mut u, mut v) = (vec![0u8; cw], vec![0u8; cw]);
             for y in 0..h {
-                let (u, v, step) = chroma_rows(src, y / 2);
-                yuv_to_rgba_row(level, src.row(0, y), u, v, step, dst.row_mut(0, y));
+                let cy = y / 2;
+                let (ur, vr): (&[u8], &[u8]) = if src.layout.format == Format::I420 {
+                    (src.row(1, cy), src.row(2, cy))
+                } else {
+                    if y % 2 == 0 {
+                        deinterleave_row(level, src.row(1, cy), &mut u, &mut v);
+                    }
+                    (&u, &v)
+                };
+                yuv_to_rgba_row(level, src.row(0, y), ur, vr, dst.row_mut(0, y));
             }
         }
         (Format::Rgba, Format::I420 | Format::Nv12) => {
@@ -82,18 +93,6 @@ fn same_size(src: &Image<'_>, dst: &ImageMut<'_>) -> Result<(), LayoutError> {
     Ok(())
 }
 
-/// The U and V samples of chroma row `cy`, and the distance between two
-/// samples (1 for planar I420, 2 for interleaved NV12).
-fn chroma_rows<'a>(src: Image<'a>, cy: usize) -> (&'a [u8], &'a [u8], usize) {
-    match src.layout.format {
-        Format::I420 => (src.row(1, cy), src.row(2, cy), 1),
-        _ => {
-            let uv = src.row(1, cy);
-            (uv, &uv[1..], 2)
-        }
-    }
-}
-
 fn write_chroma(dst: &mut ImageMut<'_>, cy: usize, u: &[u8], v: &[u8], level: CpuLevel) {
     if dst.layout.format == Format::I420 {
         let (du, dv) = dst.rows_mut2((1, cy), (2, cy));
@@ -104,21 +103,44 @@ fn write_chroma(dst: &mut ImageMut<'_>, cy: usize, u: &[u8], v: &[u8], level: Cp
     }
 }
 
-multiversion! {
-    fn yuv_to_rgba_row(y: &[u8], u: &[u8], v: &[u8], step: usize, out: &mut [u8]) {
-        for (x, (px, &luma)) in out.chunks_exact_mut(4).zip(y).enumerate() {
-            let c = (x / 2) * step;
-            let [r, g, b] = yuv_to_rgb(luma, u[c], v[c]);
-            px.copy_from_slice(&[r, g, b, 255]);
-        }
+/// One row of planar YUV (chroma at half width) to RGBA: hand-written
+/// SIMD for the bulk of the row, plain Rust for what is left.
+fn yuv_to_rgba_row(level: CpuLevel, y: &[u8], u: &[u8], v: &[u8], out: &mut [u8]) {
+    let done = match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level was capped by run-time detection of AVX2.
+        CpuLevel::Avx2 => unsafe { crate::x86::avx2::yuv_to_rgba(y, u, v, out) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above, SSE4.1 was detected.
+        CpuLevel::Sse41 => unsafe { crate::x86::sse41::yuv_to_rgba(y, u, v, out) },
+        _ => 0,
+    };
+    // `done` is a multiple of 4, so the tail starts on a chroma boundary.
+    let (y, u, v, out) = (
+        &y[done..],
+        &u[done / 2..],
+        &v[done / 2..],
+        &mut out[4 * done..],
+    );
+    for (x, (px, &luma)) in out.chunks_exact_mut(4).zip(y).enumerate() {
+        let [r, g, b] = yuv_to_rgb(luma, u[x / 2], v[x / 2]);
+        px.copy_from_slice(&[r, g, b, 255]);
     }
 }
 
-multiversion! {
-    fn rgba_to_y_row(rgba: &[u8], y: &mut [u8]) {
-        for (px, luma) in rgba.chunks_exact(4).zip(y.iter_mut()) {
-            *luma = rgb_to_y(px[0] as i32, px[1] as i32, px[2] as i32);
-        }
+/// One row of RGBA to luma: SIMD bulk, plain-Rust tail.
+fn rgba_to_y_row(level: CpuLevel, rgba: &[u8], y: &mut [u8]) {
+    let done = match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level was capped by run-time detection of AVX2.
+        CpuLevel::Avx2 => unsafe { crate::x86::avx2::rgba_to_y(rgba, y) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above, SSE4.1 was detected.
+        CpuLevel::Sse41 => unsafe { crate::x86::sse41::rgba_to_y(rgba, y) },
+        _ => 0,
+    };
+    for (px, luma) in rgba[4 * done..].chunks_exact(4).zip(y[done..].iter_mut()) {
+        *luma = rgb_to_y(px[0] as i32, px[1] as i32, px[2] as i32);
     }
 }
 

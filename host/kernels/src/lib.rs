@@ -15,6 +15,8 @@ pub mod fill;
 pub mod layout;
 pub mod lut3d;
 pub mod scale;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 pub use blend::blend;
 pub use chroma_key::chroma_key;
