@@ -2,7 +2,7 @@
 //! one at a position, scaled by a global opacity.
 
 use crate::color::{clamp_u8, div255, premultiplied_yuv};
-use crate::cpu::{CpuLevel, multiversion};
+use crate::cpu::CpuLevel;
 use crate::layout::{Format, Image, ImageMut, LayoutError};
 
 /// The part of `dst` that `src` placed at (x, y) covers, as ranges in dst
@@ -101,13 +101,21 @@ fn blend_rgba_row(level: CpuLevel, src: &[u8], dst: &mut [u8], op: u32) {
     }
 }
 
-multiversion! {
-    fn blend_luma_row(src: &[u8], dst: &mut [u8], op: u32) {
-        for (s, d) in src.chunks_exact(4).zip(dst.iter_mut()) {
-            let [r, g, b, a] = [s[0], s[1], s[2], s[3]].map(|c| div255(c as u32 * op) as i32);
-            let (yc, _, _) = premultiplied_yuv(r, g, b, a);
-            *d = clamp_u8(yc + div255(*d as u32 * (255 - a as u32)) as i32);
-        }
+/// Premultiplied RGBA over a luma row: SIMD bulk, plain-Rust tail.
+fn blend_luma_row(level: CpuLevel, src: &[u8], dst: &mut [u8], op: u32) {
+    let done = match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level was capped by run-time detection of AVX2.
+        CpuLevel::Avx2 => unsafe { crate::x86::avx2::blend_luma(src, dst, op) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above, SSE4.1 was detected.
+        CpuLevel::Sse41 => unsafe { crate::x86::sse41::blend_luma(src, dst, op) },
+        _ => 0,
+    };
+    for (s, d) in src[4 * done..].chunks_exact(4).zip(dst[done..].iter_mut()) {
+        let [r, g, b, a] = [s[0], s[1], s[2], s[3]].map(|c| div255(c as u32 * op) as i32);
+        let (yc, _, _) = premultiplied_yuv(r, g, b, a);
+        *d = clamp_u8(yc + div255(*d as u32 * (255 - a as u32)) as i32);
     }
 }
 

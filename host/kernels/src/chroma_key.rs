@@ -1,7 +1,7 @@
 //! Chroma key: alpha from the distance to a key colour in the CbCr plane.
 
 use crate::color::{div255, rgb_to_u, rgb_to_v};
-use crate::cpu::{CpuLevel, multiversion};
+use crate::cpu::CpuLevel;
 use crate::layout::{Format, ImageMut, LayoutError};
 
 /// Keys an RGBA picture in place: pixels whose chroma lies within
@@ -68,9 +68,24 @@ impl KeyParams {
     }
 }
 
-multiversion! {
-    fn key_row(row: &mut [u8], params: &KeyParams) {
-        for px in row.chunks_exact_mut(4) {
+/// One row: SIMD bulk, plain-Rust tail.
+fn key_row(level: CpuLevel, row: &mut [u8], params: &KeyParams) {
+    let p = params;
+    let done = match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level was capped by run-time detection of AVX2.
+        CpuLevel::Avx2 => unsafe {
+            crate::x86::avx2::chroma_key(row, p.ku, p.kv, p.similarity, p.inv_smooth)
+        },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above, SSE4.1 was detected.
+        CpuLevel::Sse41 => unsafe {
+            crate::x86::sse41::chroma_key(row, p.ku, p.kv, p.similarity, p.inv_smooth)
+        },
+        _ => 0,
+    };
+    {
+        for px in row[4 * done..].chunks_exact_mut(4) {
             let a = params.alpha(px[0], px[1], px[2], px[3]);
             for c in px.iter_mut().take(3) {
                 *c = div255(*c as u32 * a) as u8;

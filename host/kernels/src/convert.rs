@@ -144,10 +144,21 @@ fn rgba_to_y_row(level: CpuLevel, rgba: &[u8], y: &mut [u8]) {
     }
 }
 
-multiversion! {
-    fn rgba_to_uv_row(top: &[u8], bottom: &[u8], u: &mut [u8], v: &mut [u8]) {
+/// Two RGBA rows to a row of U and V: SIMD bulk (SSE4.1, also used at the
+/// AVX2 level), plain-Rust tail.
+fn rgba_to_uv_row(level: CpuLevel, top: &[u8], bottom: &[u8], u: &mut [u8], v: &mut [u8]) {
+    let done = match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level was capped by run-time detection (AVX2 implies
+        // SSE4.1).
+        CpuLevel::Avx2 | CpuLevel::Sse41 => unsafe {
+            crate::x86::sse41::rgba_to_uv(top, bottom, u, v)
+        },
+        _ => 0,
+    };
+    {
         let width = top.len() / 4;
-        for (cx, (cu, cv)) in u.iter_mut().zip(v.iter_mut()).enumerate() {
+        for (cx, (cu, cv)) in u.iter_mut().zip(v.iter_mut()).enumerate().skip(done) {
             let (x0, x1) = (2 * cx, (2 * cx + 1).min(width - 1));
             let mut sum = [0i32; 3];
             for row in [top, bottom] {

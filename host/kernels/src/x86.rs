@@ -6,7 +6,7 @@
 
 use std::arch::x86_64::*;
 
-use crate::color::{CBU, CGU, CGV, CRV, CY, KY};
+use crate::color::{CBU, CGU, CGV, CRV, CY, KU, KV, KY};
 
 /// Helpers shared by the SSE4.1 and AVX2 variants: 32-bit lanes, one
 /// pixel per lane.
@@ -37,6 +37,110 @@ macro_rules! lanes {
     };
 }
 
+/// The bodies of the per-pixel (32-bit lane) kernels, written once over a
+/// set of lane operations so SSE4.1 (4 pixels) and AVX2 (8 pixels) share
+/// them.
+macro_rules! pixel_kernels {
+    (
+        $feature:literal, $ty:ty, $lanes:literal,
+        load = $load:ident, store = $store:ident, and = $and:ident, or = $or:ident,
+        srli = $srli:ident, slli = $slli:ident, srai = $srai:ident, add = $add:ident, sub = $sub:ident, mul = $mul:ident,
+        min = $min:ident, max = $max:ident,
+        ps = { from = $cvt:ident, to = $cvtt:ident, set1 = $pset1:ident, add = $padd:ident, sub = $psub:ident,
+               mul = $pmul:ident, sqrt = $psqrt:ident, min = $pmin:ident, max = $pmax:ident },
+        load_bytes = $load_bytes:expr, store_bytes = $store_bytes:expr
+    ) => {
+        #[inline]
+        #[target_feature(enable = $feature)]
+        fn channel(px: $ty, shift: i32) -> $ty {
+            let shifted = match shift {
+                0 => px,
+                8 => $srli::<8>(px),
+                16 => $srli::<16>(px),
+                _ => $srli::<24>(px),
+            };
+            $and(shifted, splat(0xff))
+        }
+
+        /// `x / 255` rounded, for 0 <= x <= 255 * 255 (as `color::div255`).
+        #[inline]
+        #[target_feature(enable = $feature)]
+        fn div255(x: $ty) -> $ty {
+            let x = $add(x, splat(128));
+            $srli::<8>($add(x, $srli::<8>(x)))
+        }
+
+        /// Premultiplied RGBA over luma, as `blend::blend_luma_row`.
+        #[target_feature(enable = $feature)]
+        pub fn blend_luma(src: &[u8], dst: &mut [u8], op: u32) -> usize {
+            let n = (src.len() / 4).min(dst.len()) / $lanes * $lanes;
+            let op = splat(op as i32);
+            let mut x = 0;
+            while x < n {
+                // SAFETY: x + lanes <= n: 4 * lanes bytes of `src` and
+                // lanes bytes of `dst` are read and written, in bounds.
+                unsafe {
+                    let px = $load(src.as_ptr().add(4 * x) as *const $ty);
+                    let [r, g, b, a] = [0, 8, 16, 24].map(|s| div255($mul(channel(px, s), op)));
+                    let yc = $add(
+                        $add($mul(r, splat(KY[0])), $mul(g, splat(KY[1]))),
+                        $add(
+                            $add($mul(b, splat(KY[2])), $mul(a, splat(16 * 128))),
+                            splat(1 << 14),
+                        ),
+                    );
+                    let yc = $srai::<15>(yc);
+                    let d = $load_bytes(dst.as_ptr().add(x));
+                    let keep = div255($mul(d, $sub(splat(255), a)));
+                    let out = $min($max($add(yc, keep), splat(0)), splat(255));
+                    $store_bytes(dst.as_mut_ptr().add(x), out);
+                }
+                x += $lanes;
+            }
+            n
+        }
+
+        /// Chroma key on RGBA, as `chroma_key::key_row`.
+        #[target_feature(enable = $feature)]
+        pub fn chroma_key(
+            row: &mut [u8],
+            ku: f32,
+            kv: f32,
+            similarity: f32,
+            inv_smooth: f32,
+        ) -> usize {
+            let n = row.len() / 4 / $lanes * $lanes;
+            let mut x = 0;
+            while x < n {
+                // SAFETY: x + lanes <= n: 4 * lanes bytes read and written.
+                unsafe {
+                    let px = $load(row.as_ptr().add(4 * x) as *const $ty);
+                    let [r, g, b, a] = [0, 8, 16, 24].map(|s| channel(px, s));
+                    let u = dot3(r, g, b, KU, (128 << 15) + (1 << 14), 15);
+                    let v = dot3(r, g, b, KV, (128 << 15) + (1 << 14), 15);
+                    let du = $psub($cvt(u), $pset1(ku));
+                    let dv = $psub($cvt(v), $pset1(kv));
+                    let distance = $pmul(
+                        $psqrt($padd($pmul(du, du), $pmul(dv, dv))),
+                        $pset1(1.0 / 255.0),
+                    );
+                    let t = $pmul($psub(distance, $pset1(similarity)), $pset1(inv_smooth));
+                    let t = $pmin($pmax(t, $pset1(0.0)), $pset1(1.0));
+                    let alpha = $cvtt($padd($pmul(t, $cvt(a)), $pset1(0.5)));
+                    let [r, g, b] = [r, g, b].map(|c| div255($mul(c, alpha)));
+                    let out = $or(
+                        $or(r, $slli::<8>(g)),
+                        $or($slli::<16>(b), $slli::<24>(alpha)),
+                    );
+                    $store(row.as_mut_ptr().add(4 * x) as *mut $ty, out);
+                }
+                x += $lanes;
+            }
+            n
+        }
+    };
+}
+
 pub mod sse41 {
     use super::*;
 
@@ -51,6 +155,80 @@ pub mod sse41 {
         _mm_max_epi32,
         __m128i
     );
+
+    /// 4 bytes widened to 4 lanes.
+    #[inline]
+    #[target_feature(enable = "sse4.1")]
+    unsafe fn load4(p: *const u8) -> __m128i {
+        // SAFETY: the caller guarantees 4 readable bytes at `p`.
+        unsafe { _mm_cvtepu8_epi32(_mm_cvtsi32_si128((p as *const i32).read_unaligned())) }
+    }
+
+    /// The low byte of each of 4 lanes (each 0..=255), stored at `p`.
+    #[inline]
+    #[target_feature(enable = "sse4.1")]
+    unsafe fn store4(p: *mut u8, v: __m128i) {
+        let packed = _mm_packus_epi16(_mm_packs_epi32(v, v), v);
+        // SAFETY: the caller guarantees 4 writable bytes at `p`.
+        unsafe { (p as *mut i32).write_unaligned(_mm_cvtsi128_si32(packed)) }
+    }
+
+    pixel_kernels!(
+        "sse4.1", __m128i, 4,
+        load = _mm_loadu_si128, store = _mm_storeu_si128, and = _mm_and_si128, or = _mm_or_si128,
+        srli = _mm_srli_epi32, slli = _mm_slli_epi32, srai = _mm_srai_epi32, add = _mm_add_epi32,
+        sub = _mm_sub_epi32, mul = _mm_mullo_epi32, min = _mm_min_epi32, max = _mm_max_epi32,
+        ps = { from = _mm_cvtepi32_ps, to = _mm_cvttps_epi32, set1 = _mm_set1_ps, add = _mm_add_ps,
+               sub = _mm_sub_ps, mul = _mm_mul_ps, sqrt = _mm_sqrt_ps, min = _mm_min_ps, max = _mm_max_ps },
+        load_bytes = load4, store_bytes = store4
+    );
+
+    /// Two RGBA rows to one row of U and V (2x2 averages), 4 chroma
+    /// samples a step, as `convert::rgba_to_uv_row`; returns the samples done.
+    #[target_feature(enable = "sse4.1")]
+    pub fn rgba_to_uv(top: &[u8], bottom: &[u8], u: &mut [u8], v: &mut [u8]) -> usize {
+        // Only whole 2x2 blocks: the odd last column is left to the tail.
+        let n = (top.len().min(bottom.len()) / 8).min(u.len()).min(v.len()) & !3;
+        let mut c = 0;
+        while c < n {
+            // SAFETY: c + 4 <= n: 32 bytes of each row read (8 pixels), 4
+            // bytes of u and v written.
+            unsafe {
+                let p = |row: &[u8], i: usize| {
+                    _mm_loadu_si128(row.as_ptr().add(8 * c + 16 * i) as *const __m128i)
+                };
+                let (t0, t1, b0, b1) = (p(top, 0), p(top, 1), p(bottom, 0), p(bottom, 1));
+                let avg = |shift: i32| {
+                    let ch = |px: __m128i| {
+                        _mm_and_si128(
+                            match shift {
+                                0 => px,
+                                8 => _mm_srli_epi32::<8>(px),
+                                _ => _mm_srli_epi32::<16>(px),
+                            },
+                            splat(0xff),
+                        )
+                    };
+                    let sum = _mm_hadd_epi32(
+                        _mm_add_epi32(ch(t0), ch(b0)),
+                        _mm_add_epi32(ch(t1), ch(b1)),
+                    );
+                    _mm_srai_epi32::<2>(_mm_add_epi32(sum, splat(2)))
+                };
+                let (r, g, b) = (avg(0), avg(8), avg(16));
+                store4(
+                    u.as_mut_ptr().add(c),
+                    dot3(r, g, b, KU, (128 << 15) + (1 << 14), 15),
+                );
+                store4(
+                    v.as_mut_ptr().add(c),
+                    dot3(r, g, b, KV, (128 << 15) + (1 << 14), 15),
+                );
+            }
+            c += 4;
+        }
+        n
+    }
 
     /// Y, U, V (planar, U and V at half width) to RGBA; returns the pixels done.
     #[target_feature(enable = "sse4.1")]
@@ -161,6 +339,41 @@ pub mod sse41 {
 
 pub mod avx2 {
     use super::*;
+
+    /// 8 bytes widened to 8 lanes.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn load8(p: *const u8) -> __m256i {
+        // SAFETY: the caller guarantees 8 readable bytes at `p`.
+        unsafe { _mm256_cvtepu8_epi32(_mm_loadl_epi64(p as *const __m128i)) }
+    }
+
+    /// The low byte of each of 8 lanes (each 0..=255), stored at `p`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn store8(p: *mut u8, v: __m256i) {
+        let bytes = _mm256_shuffle_epi8(
+            v,
+            _mm256_setr_epi8(
+                0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8, 12, -1, -1,
+                -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+            ),
+        );
+        let lo = _mm_cvtsi128_si32(_mm256_castsi256_si128(bytes)) as u32 as u64;
+        let hi = _mm_cvtsi128_si32(_mm256_extracti128_si256::<1>(bytes)) as u32 as u64;
+        // SAFETY: the caller guarantees 8 writable bytes at `p`.
+        unsafe { (p as *mut u64).write_unaligned(lo | hi << 32) }
+    }
+
+    pixel_kernels!(
+        "avx2", __m256i, 8,
+        load = _mm256_loadu_si256, store = _mm256_storeu_si256, and = _mm256_and_si256, or = _mm256_or_si256,
+        srli = _mm256_srli_epi32, slli = _mm256_slli_epi32, srai = _mm256_srai_epi32, add = _mm256_add_epi32,
+        sub = _mm256_sub_epi32, mul = _mm256_mullo_epi32, min = _mm256_min_epi32, max = _mm256_max_epi32,
+        ps = { from = _mm256_cvtepi32_ps, to = _mm256_cvttps_epi32, set1 = _mm256_set1_ps, add = _mm256_add_ps,
+               sub = _mm256_sub_ps, mul = _mm256_mul_ps, sqrt = _mm256_sqrt_ps, min = _mm256_min_ps, max = _mm256_max_ps },
+        load_bytes = load8, store_bytes = store8
+    );
 
     lanes!(
         "avx2",
