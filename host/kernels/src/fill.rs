@@ -67,12 +67,18 @@ multiversion! {
 }
 
 multiversion! {
-    /// `sample = add + sample * keep / 255`, `add` cycling per sample.
+    /// `sample = add + sample * keep / 255`, `add` cycling per sample (one
+    /// value for a plane, two for interleaved UV). The lengths are spelled
+    /// out so each loop has a fixed shape the compiler can vectorise.
     fn over_row(row: &mut [u8], add: &[i32], keep: u32) {
-        for chunk in row.chunks_exact_mut(add.len()) {
-            for (s, &c) in chunk.iter_mut().zip(add) {
-                *s = clamp_u8(c + div255(*s as u32 * keep) as i32);
-            }
+        let over = |s: &mut u8, c: i32| *s = clamp_u8(c + div255(*s as u32 * keep) as i32);
+        match *add {
+            [c] => row.iter_mut().for_each(|s| over(s, c)),
+            [a, b] => row.chunks_exact_mut(2).for_each(|p| {
+                over(&mut p[0], a);
+                over(&mut p[1], b);
+            }),
+            _ => unreachable!("one or two samples per step"),
         }
     }
 }
