@@ -85,7 +85,7 @@ pub trait Plugin: Sized + 'static {
     }
 
     /// Mixers: compose `inputs` into `output`.
-    fn mix(&mut self, _inputs: &[MixerInput], _output: &Frame) -> Result<(), StageError> {
+    fn mix(&mut self, _inputs: Vec<MixerInput>, _output: &Frame) -> Result<(), StageError> {
         Err(StageError::Unsupported("this plugin is not a mixer".into()))
     }
 
@@ -139,7 +139,7 @@ pub mod __private {
         }
 
         fn mix(&self, inputs: Vec<MixerInput>, output: &Frame) -> Result<(), StageError> {
-            self.with(|p| p.mix(&inputs, output))
+            self.with(|p| p.mix(inputs, output))
         }
 
         fn decode(&self, data: Vec<u8>) -> Result<Vec<Frame>, StageError> {

@@ -5,4 +5,5 @@ mod cli;
 mod contract;
 mod decoder;
 mod element;
+mod mixer;
 mod sandbox;

@@ -32,6 +32,9 @@ pub struct HostFrame {
     pub pts: Option<u64>,
     pub duration: Option<u64>,
     pub meta: Vec<(String, String)>,
+    /// Lent to the guest for one call (a mixer input): read-only, and
+    /// revoked afterwards.
+    pub(crate) lent_by_host: bool,
     /// A copy of the pixels taken before the guest first changed them, so a
     /// failed call can hand on the frame as it came in.
     undo: Option<Vec<u8>>,
@@ -58,6 +61,7 @@ impl HostFrame {
             pts: None,
             duration: None,
             meta: Vec::new(),
+            lent_by_host: false,
             undo: None,
             keep_undo: false,
         };
@@ -106,6 +110,9 @@ impl HostFrame {
     }
 
     fn bytes_mut_untracked(&mut self) -> Result<&mut [u8], FrameError> {
+        if self.lent_by_host {
+            return Err(FrameError::ReadOnly("mixer inputs are read-only".into()));
+        }
         match &mut self.pixels {
             Pixels::Owned(v) => Ok(v),
             Pixels::Buffer(m) => Ok(m.as_mut_slice()),

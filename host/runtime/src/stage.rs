@@ -186,6 +186,35 @@ impl Live {
 }
 
 impl Live {
+    /// Runs the mixer on named input frames (lent as owned handles the host
+    /// revokes after the call) into the output frame.
+    fn mix(&mut self, inputs: &[(String, u32)], output: u32) -> Result<(), Failure> {
+        let instance = self.instance.expect("constructed before use");
+        let list: Vec<stage::MixerInput> = inputs
+            .iter()
+            .map(|(name, rep)| stage::MixerInput {
+                name: name.clone(),
+                frame: Resource::new_own(*rep),
+            })
+            .collect();
+        self.arm();
+        let result = self
+            .world
+            .reel_plugin_stage()
+            .instance()
+            .call_mix(
+                &mut self.store,
+                instance,
+                &list,
+                Resource::new_borrow(output),
+            )
+            .map_err(|e| failure(&self.store, e, self.deadline))?;
+        result.map_err(|e| Failure {
+            reason: format!("returned an error: {}", stage_error(&e)),
+            fatal: false,
+        })
+    }
+
     /// Runs the decoder on `data`; the frames it returns move to the host.
     fn decode(&mut self, data: &[u8]) -> Result<Vec<HostFrame>, Failure> {
         let instance = self.instance.expect("constructed before use");
@@ -363,6 +392,89 @@ impl Stage {
                 frame.restore();
                 let verdict = self.fail(index, frame.pts, failure);
                 (frame, verdict)
+            }
+        }
+    }
+
+    /// Runs a mixer stage: composes the named `inputs` (read-only for the
+    /// plugin) into `output`. The output always comes back; on failure it
+    /// is as it was before the call and the verdict follows `on_error`.
+    pub fn mix(
+        &mut self,
+        inputs: Vec<(String, HostFrame)>,
+        mut output: HostFrame,
+    ) -> (HostFrame, Verdict) {
+        let index = self.frames;
+        self.frames += 1;
+        if self.bypassed.is_some() {
+            return (output, Verdict::Keep);
+        }
+        output.keep_undo(self.spec.on_error == OnError::Passthrough);
+        let started = Instant::now();
+        let (mut output, result) = match self.ensure_live() {
+            Err(failure) => (output, Err(failure)),
+            Ok(live) => {
+                let table = &mut live.store.data_mut().frames;
+                let mut lent = Vec::new();
+                let mut result = Ok(());
+                for (name, mut frame) in inputs {
+                    frame.lent_by_host = true;
+                    match table.insert(frame) {
+                        Ok(rep) => lent.push((name, rep)),
+                        Err(e) => {
+                            result = Err(Failure {
+                                reason: format!("holds too many frames: {e:?}"),
+                                fatal: true,
+                            })
+                        }
+                    }
+                }
+                let out_rep = table.insert(output);
+                let (output, result) = match (out_rep, result) {
+                    (Ok(out_rep), Ok(())) => {
+                        let result = live.mix(&lent, out_rep);
+                        let table = &mut live.store.data_mut().frames;
+                        (
+                            table.remove(out_rep).expect("the host's own handle"),
+                            result,
+                        )
+                    }
+                    (Ok(out_rep), Err(f)) => (
+                        live.store
+                            .data_mut()
+                            .frames
+                            .remove(out_rep)
+                            .expect("just put"),
+                        Err(f),
+                    ),
+                    (Err(_), _) => unreachable!("the output fits when the inputs did"),
+                };
+                // Inputs the plugin still holds are revoked: their pixels go
+                // back to the host and the handles read as gone.
+                let table = &mut live.store.data_mut().frames;
+                for (_, rep) in &lent {
+                    if let Ok(frame) = table.get_mut(*rep)
+                        && frame.lent_by_host
+                    {
+                        frame.take_pixels();
+                    }
+                }
+                (output, result)
+            }
+        };
+        let elapsed = started.elapsed();
+        self.pump_output();
+        match result {
+            Ok(()) => {
+                output.commit();
+                self.failures_in_row = 0;
+                self.timings.push(elapsed);
+                (output, Verdict::Keep)
+            }
+            Err(failure) => {
+                output.restore();
+                let verdict = self.fail(index, output.pts, failure);
+                (output, verdict)
             }
         }
     }

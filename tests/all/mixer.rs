@@ -1,0 +1,94 @@
+//! The mixer stage kind through the runtime: named inputs, the host's
+//! `convert` and `blend` kernels called from the guest, read-only inputs,
+//! and inputs revoked after the call.
+
+use reel_runtime::{
+    Format, HostFrame, OnError, ParamValue, SandboxConfig, Stage, StageKind, StageSpec, Verdict,
+};
+use reel_tests::{frame, runtime, test_plugin_path};
+
+fn mixer(params: Vec<(String, ParamValue)>) -> Stage {
+    let plugin = runtime().load(&test_plugin_path("testmix")).unwrap();
+    assert_eq!(plugin.description.kind, StageKind::Mixer);
+    assert_eq!(plugin.description.inputs, vec!["base", "overlay"]);
+    Stage::new(StageSpec {
+        id: "mix".into(),
+        plugin,
+        params,
+        sandbox: SandboxConfig::default(),
+        on_error: OnError::Fail,
+        max_failures: 5,
+    })
+    .unwrap()
+}
+
+/// White I420 (Y 235, U and V 128).
+fn white_base() -> HostFrame {
+    let luma = 64 * 48;
+    frame(Format::I420, 64, 48, |i| if i < luma { 235 } else { 128 })
+}
+
+/// Opaque red, premultiplied RGBA.
+fn red_overlay() -> HostFrame {
+    frame(Format::Rgba, 16, 8, |i| [255, 0, 0, 255][i % 4])
+}
+
+fn pixel(f: &HostFrame, x: usize, y: usize) -> [u8; 4] {
+    f.image().unwrap().row(0, y)[4 * x..4 * x + 4]
+        .try_into()
+        .unwrap()
+}
+
+fn meta(f: &HostFrame, key: &str) -> String {
+    f.meta
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn mixer_composes_its_inputs_with_host_kernels() {
+    let mut stage = mixer(vec![
+        ("x".into(), ParamValue::Integer(10)),
+        ("y".into(), ParamValue::Integer(5)),
+    ]);
+    let inputs = vec![
+        ("base".to_string(), white_base()),
+        ("overlay".to_string(), red_overlay()),
+    ];
+    let (out, verdict) = stage.mix(inputs, HostFrame::blank(Format::Rgba, 64, 48));
+    assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+    assert_eq!(pixel(&out, 0, 0), [255, 255, 255, 255]);
+    assert_eq!(pixel(&out, 10, 5), [255, 0, 0, 255]);
+    assert_eq!(pixel(&out, 25, 12), [255, 0, 0, 255]);
+    assert_eq!(pixel(&out, 26, 12), [255, 255, 255, 255]);
+    assert_eq!(pixel(&out, 25, 13), [255, 255, 255, 255]);
+    assert!(
+        meta(&out, "input-write").contains("ReadOnly"),
+        "{}",
+        meta(&out, "input-write")
+    );
+}
+
+#[test]
+fn inputs_kept_by_a_mixer_are_revoked_after_the_call() {
+    let mut stage = mixer(vec![("keep".into(), ParamValue::Boolean(true))]);
+    for _ in 0..2 {
+        let inputs = vec![
+            ("base".to_string(), white_base()),
+            ("overlay".to_string(), red_overlay()),
+        ];
+        let (out, verdict) = stage.mix(inputs, HostFrame::blank(Format::Rgba, 64, 48));
+        assert_eq!(verdict, Verdict::Keep);
+        if !meta(&out, "kept-read").is_empty() {
+            assert!(
+                meta(&out, "kept-read").contains("OutOfBounds"),
+                "{}",
+                meta(&out, "kept-read")
+            );
+            return;
+        }
+    }
+    panic!("the second call should have reported on the kept handle");
+}

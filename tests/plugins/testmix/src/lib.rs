@@ -1,0 +1,74 @@
+//! A mixer for the tests: converts `base` into the output with the host's
+//! `convert` kernel and blends `overlay` over it with `blend`, then checks
+//! that the inputs are read-only and, with `keep`, that a kept input is
+//! revoked after the call.
+
+use reel_sdk::{ParamBuilder, prelude::*};
+
+struct TestMix {
+    x: i32,
+    y: i32,
+    opacity: f32,
+    keep: bool,
+    kept: Option<Frame>,
+}
+
+impl Plugin for TestMix {
+    fn describe() -> Description {
+        DescriptionBuilder::mixer(
+            "testmix",
+            "Base plus a blended overlay (tests)",
+            &["base", "overlay"],
+        )
+        .version(env!("CARGO_PKG_VERSION"))
+        .param(ParamBuilder::integer("x", 0, "Overlay left edge").range(-8192.0, 8192.0))
+        .param(ParamBuilder::integer("y", 0, "Overlay top edge").range(-8192.0, 8192.0))
+        .param(ParamBuilder::number("opacity", 1.0, "Overlay opacity").range(0.0, 1.0))
+        .param(ParamBuilder::boolean(
+            "keep",
+            false,
+            "Keep the overlay handle across calls",
+        ))
+        .build()
+    }
+
+    fn new(params: &Params) -> Result<Self, StageError> {
+        Ok(TestMix {
+            x: params.integer("x") as i32,
+            y: params.integer("y") as i32,
+            opacity: params.number("opacity") as f32,
+            keep: params.boolean("keep"),
+            kept: None,
+        })
+    }
+
+    fn mix(&mut self, inputs: Vec<MixerInput>, output: &Frame) -> Result<(), StageError> {
+        if let Some(old) = &self.kept {
+            output.meta_set(
+                "kept-read",
+                &format!("{:?}", old.read_rows(0, 0, 1).map(|r| r.len())),
+            );
+        }
+        let mut overlay = None;
+        for input in inputs {
+            match input.name.as_str() {
+                "base" => {
+                    kernels::convert(&input.frame, output)?;
+                    let row = input.frame.info().planes[0].row_bytes as usize;
+                    let attempt = input.frame.write_rows(0, 0, &vec![0; row]);
+                    output.meta_set("input-write", &format!("{attempt:?}"));
+                }
+                _ => overlay = Some(input.frame),
+            }
+        }
+        if let Some(overlay) = overlay {
+            kernels::blend(output, &overlay, self.x, self.y, self.opacity)?;
+            if self.keep {
+                self.kept = Some(overlay);
+            }
+        }
+        Ok(())
+    }
+}
+
+export_plugin!(TestMix);
