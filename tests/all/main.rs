@@ -7,3 +7,4 @@ mod decoder;
 mod element;
 mod mixer;
 mod sandbox;
+mod cache;
