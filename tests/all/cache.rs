@@ -38,16 +38,27 @@ fn tampered_or_planted_artefacts_are_never_loaded() {
     bytes[middle] ^= 0x40;
     std::fs::write(&files[0], &bytes).unwrap();
     let again = Runtime::new(Some(dir.path())).unwrap().load(&path).unwrap();
-    assert_eq!(again.origin, Origin::Compiled, "a tampered artefact was used");
+    assert_eq!(
+        again.origin,
+        Origin::Compiled,
+        "a tampered artefact was used"
+    );
 
     // An artefact serialized by someone else (a valid one, but not sealed
     // with this cache's key) is ignored too.
     let other = tempfile::tempdir().unwrap();
-    Runtime::new(Some(other.path())).unwrap().load(&path).unwrap();
+    Runtime::new(Some(other.path()))
+        .unwrap()
+        .load(&path)
+        .unwrap();
     let foreign = cwasm_files(other.path()).remove(0);
     std::fs::copy(&foreign, dir.path().join(foreign.file_name().unwrap())).unwrap();
     let planted = Runtime::new(Some(dir.path())).unwrap().load(&path).unwrap();
-    assert_eq!(planted.origin, Origin::Compiled, "a planted artefact was used");
+    assert_eq!(
+        planted.origin,
+        Origin::Compiled,
+        "a planted artefact was used"
+    );
     // The rebuilt artefact is sealed again and used next time.
     let next = Runtime::new(Some(dir.path())).unwrap().load(&path).unwrap();
     assert_eq!(next.origin, Origin::FromCache);

@@ -124,7 +124,7 @@ fn testsrc_pipeline_runs_file_to_file_with_audio_in_sync() {
     }
     // The end-of-run table names the stage.
     let text = stderr(&out);
-    assert!(text.contains("neg") && text.contains("plugin"), "{text}");
+    assert!(text.contains("neg") && text.contains("filter"), "{text}");
 }
 
 #[test]
@@ -194,6 +194,67 @@ file = "result.mkv"
     );
     let (video, audio) = stream_durations(&dir.path().join("result.mkv"));
     assert!(video.is_some() && audio.is_some());
+}
+
+#[test]
+fn mixer_stage_composes_two_sources_with_the_first_ones_audio() {
+    let testmix = test_plugin_path("testmix");
+    let (dir, path) = pipeline(&format!(
+        r#"
+[[source]]
+id = "main"
+testsrc = {{ pattern = "white", size = "320x240", rate = 25, seconds = 1 }}
+
+[[source]]
+id = "logo"
+testsrc = {{ pattern = "red", size = "40x30", rate = 25, seconds = 1, audio = false }}
+
+[[stage]]
+id = "mix"
+plugin = "{}"
+inputs = ["main", "logo"]
+params = {{ x = 100, y = 60 }}
+
+[[sink]]
+input = "mix"
+file = "out.mp4"
+"#,
+        testmix.display()
+    ));
+    let out = reel(&["run", path.to_str().unwrap()], dir.path());
+    let text = stderr(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("mixer"), "{text}");
+    let frames = decode_frames(&dir.path().join("out.mp4"), 320, 240);
+    assert_eq!(frames.len(), 25);
+    let at = |f: &Vec<u8>, x: usize, y: usize| f[(y * 320 + x) * 4..][..3].to_vec();
+    let red = at(&frames[12], 120, 75);
+    assert!(
+        red[0] > 200 && red[1] < 60 && red[2] < 60,
+        "inside the logo: {red:?}"
+    );
+    let white = at(&frames[12], 20, 20);
+    assert!(
+        white.iter().all(|&c| c > 220),
+        "outside the logo: {white:?}"
+    );
+    let (video, audio) = stream_durations(&dir.path().join("out.mp4"));
+    assert!(
+        video.is_some() && audio.is_some(),
+        "the first input's audio comes along"
+    );
+
+    // A filter given two inputs is a mistake reported at the second one.
+    let (dir, path) = pipeline(
+        "[[source]]\nid = \"a\"\ntestsrc = {}\n[[source]]\nid = \"b\"\ntestsrc = {}\n[[stage]]\nid = \"s\"\nplugin = \"invert\"\ninputs = [\"a\", \"b\"]\n[[sink]]\ninput = \"s\"\nnull = true\n",
+    );
+    let out = reel(&["check", path.to_str().unwrap()], dir.path());
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("pipeline.toml:10:16:") && text.contains("takes 1 input"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -270,7 +331,7 @@ const MISTAKES: &[(&str, &str, (usize, usize), &str)] = &[
     (
         "cycle",
         "[[source]]\nid = \"m\"\ntestsrc = {}\n[[stage]]\nid = \"a\"\nelement = \"identity\"\ninput = \"b\"\n[[stage]]\nid = \"b\"\nelement = \"identity\"\ninput = \"a\"\n[[sink]]\ninput = \"b\"\nnull = true\n",
-        (7, 9),
+        (11, 9),
         "cycle",
     ),
     (

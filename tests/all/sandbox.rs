@@ -50,7 +50,7 @@ fn infinite_loop_is_interrupted_at_its_deadline_and_frames_pass_through() {
             "took {:?}",
             started.elapsed()
         );
-        assert_eq!(verdict, Verdict::Keep);
+        assert_eq!(verdict, Verdict::Passthrough);
         assert_eq!(bytes(&out), before, "passed through unchanged");
     }
     let events = stage.take_events();
@@ -89,7 +89,7 @@ fn trap_and_panic_recreate_the_instance() {
     for mode in ["trap", "panic"] {
         let mut stage = hostile(mode, SandboxConfig::default(), OnError::Passthrough);
         let (_, verdict) = stage.filter(test_frame());
-        assert_eq!(verdict, Verdict::Keep);
+        assert_eq!(verdict, Verdict::Passthrough);
         let events = stage.take_events();
         let reasons = failures(&events);
         assert!(reasons[0].contains("trapped"), "{mode}: {reasons:?}");
@@ -103,7 +103,7 @@ fn trap_and_panic_recreate_the_instance() {
             );
         }
         let (_, verdict) = stage.filter(test_frame());
-        assert_eq!(verdict, Verdict::Keep);
+        assert_eq!(verdict, Verdict::Passthrough);
         assert_eq!(
             failures(&stage.take_events()).len(),
             1,

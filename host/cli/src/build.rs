@@ -102,7 +102,9 @@ pub fn build(plan: &Plan) -> Result<Built> {
     let pipeline = gst::Pipeline::with_name(&plan.name);
     let mut consumers: HashMap<&str, usize> = HashMap::new();
     for stage in &plan.stages {
-        *consumers.entry(&stage.input).or_default() += 1;
+        for input in &stage.inputs {
+            *consumers.entry(input).or_default() += 1;
+        }
     }
     for sink in &plan.sinks {
         *consumers.entry(&sink.input).or_default() += 1;
@@ -149,11 +151,13 @@ pub fn build(plan: &Plan) -> Result<Built> {
 
     let mut stages = Vec::new();
     for stage in &plan.stages {
-        let input = outputs.take(&stage.input, false)?;
-        let convert = make("videoconvert", Some(&format!("{}-convert", stage.id)))?;
         let (element, kind) = match &stage.work {
             StageWork::Plugin(spec) => {
-                let element = make("wasmfilter", Some(&stage.id))?;
+                let factory = match spec.plugin.description.kind {
+                    reel_runtime::StageKind::Mixer => "wasmmixer",
+                    _ => "wasmfilter",
+                };
+                let element = make(factory, Some(&stage.id))?;
                 let params: serde_json::Map<String, serde_json::Value> = spec
                     .params
                     .iter()
@@ -173,7 +177,12 @@ pub fn build(plan: &Plan) -> Result<Built> {
                 if let Some(assets) = &spec.sandbox.assets {
                     element.set_property("assets", assets.to_string_lossy().as_ref());
                 }
-                (element, "plugin")
+                let kind = if factory == "wasmmixer" {
+                    "mixer"
+                } else {
+                    "filter"
+                };
+                (element, kind)
             }
             StageWork::Element {
                 factory,
@@ -191,10 +200,38 @@ pub fn build(plan: &Plan) -> Result<Built> {
                 (element, "element")
             }
         };
-        pipeline.add_many([&convert, &element])?;
-        gst::Element::link_many([&input, &convert, &element])?;
+        pipeline.add(&element)?;
+        // Each input comes through a converter (a pass-through when the
+        // format already fits); a mixer's inputs also get a queue each.
+        for (index, input) in stage.inputs.iter().enumerate() {
+            let from = outputs.take(input, false)?;
+            let convert = make(
+                "videoconvert",
+                Some(&format!("{}-convert{index}", stage.id)),
+            )?;
+            pipeline.add(&convert)?;
+            from.link(&convert)?;
+            if stage.inputs.len() == 1 && kind != "mixer" {
+                convert.link(&element)?;
+            } else {
+                let queue = make("queue", None)?;
+                pipeline.add(&queue)?;
+                convert.link(&queue)?;
+                let pad = element
+                    .request_pad_simple("sink_%u")
+                    .ok_or_else(|| anyhow!("{}: no input pad {index}", stage.id))?;
+                queue
+                    .static_pad("src")
+                    .expect("queues have src")
+                    .link(&pad)?;
+            }
+        }
+        // Plugin stages time their own calls (their `stats`); native
+        // elements are timed between their pads.
         let times = Arc::new(StageTimes::default());
-        time_stage(&element, &times);
+        if kind == "element" {
+            time_stage(&element, &times);
+        }
         stages.push(StageInfo {
             id: stage.id.clone(),
             kind,

@@ -214,21 +214,23 @@ impl Checker<'_> {
             .iter()
             .filter_map(|s| self.source_plan(s))
             .collect();
-        let inputs: Vec<Option<Text>> = parsed
+        let inputs: Vec<Vec<Text>> = parsed
             .stage
             .iter()
-            .map(|s| self.stage_input(s, &known))
+            .map(|s| self.stage_inputs(s, &known))
             .collect();
         self.check_cycles(&parsed.stage, &inputs);
         let order = topological(&parsed.stage, &inputs);
         let mut stages = Vec::new();
         for index in order {
             let def = &parsed.stage[index];
-            let work = self.stage_work(def, overrides);
-            if let (Some(work), Some(input)) = (work, &inputs[index]) {
+            let work = self.stage_work(def, &inputs[index], overrides);
+            if let Some(work) = work
+                && !inputs[index].is_empty()
+            {
                 stages.push(StagePlan {
                     id: def.get_ref().id.get_ref().clone(),
-                    input: input.get_ref().clone(),
+                    inputs: inputs[index].iter().map(|i| i.get_ref().clone()).collect(),
                     work,
                 });
             }
@@ -366,36 +368,38 @@ impl Checker<'_> {
         }
     }
 
-    fn stage_input(&mut self, def: &Spanned<StageDef>, known: &[String]) -> Option<Text> {
+    /// The ids a stage takes input from (`input = "a"` or
+    /// `inputs = ["a", "b"]`), each checked; empty when any is wrong.
+    fn stage_inputs(&mut self, def: &Spanned<StageDef>, known: &[String]) -> Vec<Text> {
         let s = def.get_ref();
         let id = s.id.get_ref();
-        let input = match (&s.input, &s.inputs) {
-            (Some(input), None) => input.clone(),
-            (None, Some(list)) if list.get_ref().len() == 1 => list.get_ref()[0].clone(),
+        let list = match (&s.input, &s.inputs) {
+            (Some(input), None) => vec![input.clone()],
+            (None, Some(list)) if !list.get_ref().is_empty() => list.get_ref().clone(),
             (None, Some(list)) => {
-                self.complain(
-                    list.span(),
-                    format!("stage `{id}`: multi-input (mixer) stages are not supported by `reel run` yet; give one input"),
-                );
-                return None;
+                self.complain(list.span(), format!("stage `{id}` has an empty `inputs`"));
+                return Vec::new();
             }
             (Some(_), Some(list)) => {
                 self.complain(
                     list.span(),
                     format!("stage `{id}` has both `input` and `inputs`; keep one"),
                 );
-                return None;
+                return Vec::new();
             }
             (None, None) => {
                 self.complain(
                     def.span(),
                     format!("stage `{id}` needs an `input` (a source or stage id)"),
                 );
-                return None;
+                return Vec::new();
             }
         };
-        self.check_reference(&input, known, Some(id))?;
-        Some(input)
+        let mut ok = true;
+        for input in &list {
+            ok &= self.check_reference(input, known, Some(id)).is_some();
+        }
+        if ok { list } else { Vec::new() }
     }
 
     fn check_reference(
@@ -422,50 +426,45 @@ impl Checker<'_> {
         Some(())
     }
 
-    fn check_cycles(&mut self, stages: &[Spanned<StageDef>], inputs: &[Option<Text>]) {
-        let index: HashMap<&str, usize> = stages
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.get_ref().id.get_ref().as_str(), i))
-            .collect();
-        let mut reported = HashSet::new();
+    /// Reports each cycle of stage inputs once, at the input that closes it.
+    fn check_cycles(&mut self, stages: &[Spanned<StageDef>], inputs: &[Vec<Text>]) {
+        let index = stage_index(stages);
+        let mut state = vec![Visit::New; stages.len()];
+        let mut path = Vec::new();
         for start in 0..stages.len() {
-            let mut path = vec![start];
-            let mut at = start;
-            while let Some(next) = inputs[at]
-                .as_ref()
-                .and_then(|i| index.get(i.get_ref().as_str()))
+            if let Some((cycle, closing)) = find_cycle(start, inputs, &index, &mut state, &mut path)
             {
-                if let Some(pos) = path.iter().position(|p| p == next) {
-                    let cycle: Vec<usize> = path[pos..].to_vec();
-                    let key = *cycle.iter().min().expect("non-empty");
-                    if reported.insert(key) {
-                        let names: Vec<&str> = cycle
-                            .iter()
-                            .chain(std::iter::once(&cycle[0]))
-                            .map(|i| stages[*i].get_ref().id.get_ref().as_str())
-                            .collect();
-                        let input = inputs[cycle[0]].as_ref().expect("in a cycle");
-                        self.complain(
-                            input.span(),
-                            format!("inputs form a cycle: {}", names.join(" <- ")),
-                        );
-                    }
-                    break;
-                }
-                path.push(*next);
-                at = *next;
+                let names: Vec<&str> = cycle
+                    .iter()
+                    .chain(std::iter::once(&cycle[0]))
+                    .map(|i| stages[*i].get_ref().id.get_ref().as_str())
+                    .collect();
+                self.complain(
+                    closing.span(),
+                    format!("inputs form a cycle: {}", names.join(" <- ")),
+                );
             }
         }
     }
 
-    fn stage_work(&mut self, def: &Spanned<StageDef>, overrides: &[Override]) -> Option<StageWork> {
+    fn stage_work(
+        &mut self,
+        def: &Spanned<StageDef>,
+        inputs: &[Text],
+        overrides: &[Override],
+    ) -> Option<StageWork> {
         let s = def.get_ref();
         let id = s.id.get_ref().clone();
         let overrides: Vec<&Override> = overrides.iter().filter(|o| o.stage == id).collect();
         match (&s.plugin, &s.element) {
-            (Some(plugin), None) => self.plugin_stage(def, plugin, &overrides),
+            (Some(plugin), None) => self.plugin_stage(def, plugin, inputs, &overrides),
             (None, Some(element)) => {
+                if inputs.len() > 1 {
+                    self.complain(
+                        inputs[1].span(),
+                        format!("stage `{id}` is a native element and takes one input"),
+                    );
+                }
                 for field in [s.params.as_ref().map(|p| p.span())].into_iter().flatten() {
                     self.complain(
                         field,
@@ -507,6 +506,7 @@ impl Checker<'_> {
         &mut self,
         def: &Spanned<StageDef>,
         plugin: &Text,
+        inputs: &[Text],
         overrides: &[&Override],
     ) -> Option<StageWork> {
         let s = def.get_ref();
@@ -538,10 +538,30 @@ impl Checker<'_> {
             }
         };
         let description = &plugin_arc.description;
-        if description.kind != StageKind::Filter {
+        let accepted = match description.kind {
+            StageKind::Filter => 1,
+            StageKind::Mixer => description.inputs.len(),
+            StageKind::Decoder => {
+                self.complain(
+                    plugin.span(),
+                    format!("stage `{id}`: plugin `{}` is a decoder; `reel run` does not use decoders as stages yet", description.name),
+                );
+                return None;
+            }
+        };
+        if inputs.len() > accepted {
+            let names = if description.inputs.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", description.inputs.join(", "))
+            };
             self.complain(
-                plugin.span(),
-                format!("stage `{id}`: plugin `{}` is a {}; `reel run` runs filter plugins as stages so far", description.name, description.kind),
+                inputs[accepted].span(),
+                format!(
+                    "stage `{id}`: plugin `{}` takes {accepted} input{}{names}",
+                    description.name,
+                    if accepted == 1 { "" } else { "s" }
+                ),
             );
             return None;
         }
@@ -863,37 +883,84 @@ fn parse_size(text: &str) -> Option<(i32, i32)> {
     ((1..=8192).contains(&w) && (1..=8192).contains(&h)).then_some((w, h))
 }
 
-/// Stage indices ordered so each comes after the stage it takes input from.
-fn topological(stages: &[Spanned<StageDef>], inputs: &[Option<Text>]) -> Vec<usize> {
-    let index: HashMap<&str, usize> = stages
+#[derive(Clone, Copy, PartialEq)]
+enum Visit {
+    New,
+    OnPath,
+    Done,
+}
+
+fn stage_index(stages: &[Spanned<StageDef>]) -> HashMap<&str, usize> {
+    stages
         .iter()
         .enumerate()
         .map(|(i, s)| (s.get_ref().id.get_ref().as_str(), i))
-        .collect();
+        .collect()
+}
+
+/// Depth-first from `at`: the first cycle met (its stages, and the input
+/// that leads back into it).
+fn find_cycle(
+    at: usize,
+    inputs: &[Vec<Text>],
+    index: &HashMap<&str, usize>,
+    state: &mut [Visit],
+    path: &mut Vec<usize>,
+) -> Option<(Vec<usize>, Text)> {
+    if state[at] != Visit::New {
+        return None;
+    }
+    state[at] = Visit::OnPath;
+    path.push(at);
+    for input in &inputs[at] {
+        let Some(&next) = index.get(input.get_ref().as_str()) else {
+            continue;
+        };
+        if state[next] == Visit::OnPath {
+            let from = path.iter().position(|p| *p == next).expect("on the path");
+            let cycle = path[from..].to_vec();
+            state[at] = Visit::Done;
+            path.pop();
+            return Some((cycle, input.clone()));
+        }
+        if let Some(found) = find_cycle(next, inputs, index, state, path) {
+            state[at] = Visit::Done;
+            path.pop();
+            return Some(found);
+        }
+    }
+    state[at] = Visit::Done;
+    path.pop();
+    None
+}
+
+/// Stage indices ordered so each comes after the stages it takes input
+/// from (cycles were reported already; their order does not matter).
+fn topological(stages: &[Spanned<StageDef>], inputs: &[Vec<Text>]) -> Vec<usize> {
+    let index = stage_index(stages);
+    let mut done = vec![false; stages.len()];
     let mut order = Vec::new();
-    let mut state = vec![0u8; stages.len()];
     fn visit(
         i: usize,
-        inputs: &[Option<Text>],
+        inputs: &[Vec<Text>],
         index: &HashMap<&str, usize>,
-        state: &mut [u8],
+        done: &mut [bool],
         order: &mut Vec<usize>,
     ) {
-        if state[i] != 0 {
+        if done[i] {
             return;
         }
-        state[i] = 1;
-        if let Some(dep) = inputs[i]
-            .as_ref()
-            .and_then(|t| index.get(t.get_ref().as_str()))
+        done[i] = true;
+        for dep in inputs[i]
+            .iter()
+            .filter_map(|t| index.get(t.get_ref().as_str()))
         {
-            visit(*dep, inputs, index, state, order);
+            visit(*dep, inputs, index, done, order);
         }
-        state[i] = 2;
         order.push(i);
     }
     for i in 0..stages.len() {
-        visit(i, inputs, &index, &mut state, &mut order);
+        visit(i, inputs, &index, &mut done, &mut order);
     }
     order
 }

@@ -39,7 +39,9 @@ pub struct TestPlan {
 
 pub struct StagePlan {
     pub id: String,
-    pub input: String,
+    /// One id for filters and elements; a mixer's inputs in the order of
+    /// the plugin's input names.
+    pub inputs: Vec<String>,
     pub work: StageWork,
 }
 
@@ -77,13 +79,13 @@ pub struct SinkPlan {
 }
 
 impl Plan {
-    /// The source at the root of `id` (following stage inputs).
+    /// The source at the root of `id` (following each stage's first input).
     pub fn root_source<'a>(&'a self, mut id: &'a str) -> Option<&'a SourcePlan> {
         loop {
             if let Some(source) = self.sources.iter().find(|s| s.id == id) {
                 return Some(source);
             }
-            id = &self.stages.iter().find(|s| s.id == id)?.input;
+            id = self.stages.iter().find(|s| s.id == id)?.inputs.first()?;
         }
     }
 }

@@ -216,44 +216,46 @@ fn stage_table(built: &Built) -> String {
         "stage", "kind", "frames", "mean ms", "p99 ms", "failures"
     );
     for stage in &built.stages {
-        let mut samples = stage
-            .times
-            .samples
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        samples.sort();
-        let mean = if samples.is_empty() {
-            0.0
-        } else {
-            samples.iter().map(Duration::as_secs_f64).sum::<f64>() / samples.len() as f64 * 1e3
-        };
-        let p99 = samples
-            .get((samples.len() * 99).div_ceil(100).saturating_sub(1))
-            .map_or(0.0, |d| d.as_secs_f64() * 1e3);
-        let (failures, note) = if stage.kind == "plugin" {
-            let stats = stage.element.property::<gst::Structure>("stats");
+        let row = if stage.kind == "element" {
+            let mut samples = stage
+                .times
+                .samples
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            samples.sort();
+            let mean = samples.iter().map(Duration::as_secs_f64).sum::<f64>()
+                / samples.len().max(1) as f64;
+            let p99 = samples
+                .get((samples.len() * 99).div_ceil(100).saturating_sub(1))
+                .map_or(0.0, Duration::as_secs_f64);
             (
-                stats.get::<u64>("failures").unwrap_or(0).to_string(),
-                stats
-                    .get::<String>("bypassed")
-                    .ok()
-                    .filter(|b| !b.is_empty())
-                    .map(|b| format!("bypassed: {b}"))
-                    .unwrap_or_default(),
+                samples.len() as u64,
+                mean * 1e3,
+                p99 * 1e3,
+                "-".to_string(),
+                String::new(),
             )
         } else {
-            ("-".into(), String::new())
+            let stats = stage.element.property::<gst::Structure>("stats");
+            let bypassed = stats.get::<String>("bypassed").unwrap_or_default();
+            (
+                stats.get::<u64>("frames").unwrap_or(0),
+                stats.get::<f64>("mean-us").unwrap_or(0.0) / 1e3,
+                stats.get::<f64>("p99-us").unwrap_or(0.0) / 1e3,
+                stats.get::<u64>("failures").unwrap_or(0).to_string(),
+                if bypassed.is_empty() {
+                    String::new()
+                } else {
+                    format!("bypassed: {bypassed}")
+                },
+            )
         };
+        let (frames, mean, p99, failures, note) = row;
         let _ = writeln!(
             out,
-            "{:<16} {:<8} {:>7} {:>10.3} {:>10.3} {:>9}  {note}",
-            stage.id,
-            stage.kind,
-            samples.len(),
-            mean,
-            p99,
-            failures
+            "{:<16} {:<8} {frames:>7} {mean:>10.3} {p99:>10.3} {failures:>9}  {note}",
+            stage.id, stage.kind
         );
     }
     out

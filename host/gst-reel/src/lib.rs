@@ -1,5 +1,5 @@
-//! Reel's GStreamer plugin: `wasmfilter` runs a sandboxed WebAssembly
-//! stage inside any GStreamer pipeline.
+//! Reel's GStreamer plugin: `wasmfilter` and `wasmmixer` run sandboxed
+//! WebAssembly stages inside any GStreamer pipeline.
 //!
 //! ```text
 //! gst-launch-1.0 videotestsrc ! wasmfilter plugin=invert ! autovideosink
@@ -8,13 +8,17 @@
 use gst::glib;
 
 pub mod frame_meta;
+mod stage_element;
 mod wasmfilter;
+mod wasmmixer;
 
 pub use wasmfilter::WasmFilter;
+pub use wasmmixer::WasmMixer;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     frame_meta::register();
-    wasmfilter::register(plugin)
+    wasmfilter::register(plugin)?;
+    wasmmixer::register(plugin)
 }
 
 gst::plugin_define!(

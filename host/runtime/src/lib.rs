@@ -20,7 +20,7 @@ pub use description::{
 };
 pub use frame::{HostFrame, Pixels};
 pub use plugin::{CONTRACT_VERSION, Plugin, compatible};
-pub use reel_kernels::{Layout, PlaneLayout};
+pub use reel_kernels::{Image, ImageMut, Layout, PlaneLayout, convert};
 pub use resolve::{build_output, find_plugin, list_plugins, search_path};
 pub use runtime::Runtime;
 pub use sandbox::{DEFAULT_MEMORY_BYTES, MAX_MEMORY_BYTES, SandboxConfig};

@@ -77,10 +77,14 @@ pub enum StageEvent {
     Bypassed { reason: String },
 }
 
-/// What to do with the frame after [`Stage::filter`].
+/// What to do with the frame after [`Stage::filter`] or [`Stage::mix`].
 #[derive(Debug, PartialEq)]
 pub enum Verdict {
+    /// The plugin succeeded: use its result.
     Keep,
+    /// The plugin failed and the policy is `passthrough`: a filter's frame
+    /// is back as it came in; a mixer's caller hands on its first input.
+    Passthrough,
     Drop,
     Fail(String),
 }
@@ -359,7 +363,7 @@ impl Stage {
         let index = self.frames;
         self.frames += 1;
         if self.bypassed.is_some() {
-            return (frame, Verdict::Keep);
+            return (frame, Verdict::Passthrough);
         }
         frame.keep_undo(self.spec.on_error == OnError::Passthrough);
         let started = Instant::now();
@@ -407,7 +411,7 @@ impl Stage {
         let index = self.frames;
         self.frames += 1;
         if self.bypassed.is_some() {
-            return (output, Verdict::Keep);
+            return (output, Verdict::Passthrough);
         }
         output.keep_undo(self.spec.on_error == OnError::Passthrough);
         let started = Instant::now();
@@ -534,7 +538,7 @@ impl Stage {
             self.live = None;
         }
         match action {
-            OnError::Passthrough => Verdict::Keep,
+            OnError::Passthrough => Verdict::Passthrough,
             OnError::Drop => Verdict::Drop,
             OnError::Fail => Verdict::Fail(format!(
                 "stage `{}` failed on frame {frame}: {}",

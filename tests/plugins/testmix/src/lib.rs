@@ -1,5 +1,6 @@
 //! A mixer for the tests: converts `base` into the output with the host's
-//! `convert` kernel and blends `overlay` over it with `blend`, then checks
+//! `convert` kernel and blends `overlay` (converted to RGBA when it is not)
+//! over it with `blend`, then checks
 //! that the inputs are read-only and, with `keep`, that a kept input is
 //! revoked after the call.
 
@@ -61,7 +62,14 @@ impl Plugin for TestMix {
                 _ => overlay = Some(input.frame),
             }
         }
-        if let Some(overlay) = overlay {
+        if let Some(mut overlay) = overlay {
+            // Inputs come in their own formats; blending takes RGBA.
+            let info = overlay.info();
+            if info.format != PixelFormat::Rgba {
+                let rgba = reel_sdk::create_frame(PixelFormat::Rgba, info.width, info.height)?;
+                kernels::convert(&overlay, &rgba)?;
+                overlay = rgba;
+            }
             kernels::blend(output, &overlay, self.x, self.y, self.opacity)?;
             if self.keep {
                 self.kept = Some(overlay);

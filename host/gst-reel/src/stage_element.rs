@@ -1,0 +1,331 @@
+//! What `wasmfilter` and `wasmmixer` share: their settings and properties,
+//! loading the plugin, building the stage, reading buffers as frames, and
+//! reporting the stage's events on the bus.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use gst::glib;
+use gst::prelude::*;
+use gst_video::VideoFormat;
+
+use reel_runtime::{
+    Format, HostFrame, Layout, OnError, ParamValue, Pixels, Plugin, Runtime, SandboxConfig, Stage,
+    StageEvent, StageKind, StageSpec,
+};
+
+pub const DEFAULT_ON_ERROR: &str = "passthrough";
+const DEFAULT_DEADLINE_MS: u32 = 0;
+const DEFAULT_MEMORY_MB: u32 = (reel_runtime::DEFAULT_MEMORY_BYTES >> 20) as u32;
+const DEFAULT_MAX_FAILURES: u32 = reel_runtime::DEFAULT_MAX_FAILURES;
+/// CPU deadline when the stream has no fixed frame rate.
+const FALLBACK_DEADLINE: Duration = Duration::from_secs(1);
+
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A loaded plugin and the parameters the settings give it.
+pub type Loaded = (Arc<Plugin>, Vec<(String, ParamValue)>);
+
+/// The stage properties, as set by the user.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub plugin: Option<String>,
+    pub params: Option<String>,
+    pub on_error: String,
+    pub deadline_ms: u32,
+    pub memory_mb: u32,
+    pub assets: Option<String>,
+    pub max_failures: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            plugin: None,
+            params: None,
+            on_error: DEFAULT_ON_ERROR.into(),
+            deadline_ms: DEFAULT_DEADLINE_MS,
+            memory_mb: DEFAULT_MEMORY_MB,
+            assets: None,
+            max_failures: DEFAULT_MAX_FAILURES,
+        }
+    }
+}
+
+/// The properties every stage element has (`stats` is read-only).
+pub fn properties() -> Vec<glib::ParamSpec> {
+    vec![
+        glib::ParamSpecString::builder("plugin")
+            .nick("Plugin")
+            .blurb("Plugin name (on REEL_PLUGIN_PATH or the build output) or path to a .wasm file")
+            .build(),
+        glib::ParamSpecString::builder("params")
+            .nick("Parameters")
+            .blurb("Plugin parameters as an inline TOML table (strength=0.5, mode=\"x\") or a JSON object")
+            .build(),
+        glib::ParamSpecString::builder("on-error")
+            .nick("On error")
+            .blurb("What to do with a frame the plugin failed on: passthrough, drop or fail")
+            .default_value(Some(DEFAULT_ON_ERROR))
+            .build(),
+        glib::ParamSpecUInt::builder("deadline-ms")
+            .nick("Deadline")
+            .blurb("CPU time one frame may take, in ms (0: twice the frame interval)")
+            .default_value(DEFAULT_DEADLINE_MS)
+            .build(),
+        glib::ParamSpecUInt::builder("memory-mb")
+            .nick("Memory cap")
+            .blurb("Memory the plugin instance may use, in MiB")
+            .minimum(1)
+            .maximum((reel_runtime::MAX_MEMORY_BYTES >> 20) as u32)
+            .default_value(DEFAULT_MEMORY_MB)
+            .build(),
+        glib::ParamSpecString::builder("assets")
+            .nick("Assets")
+            .blurb("A directory the plugin may read (read-only, at /assets)")
+            .build(),
+        glib::ParamSpecUInt::builder("max-failures")
+            .nick("Max failures")
+            .blurb("Failures in a row after which the stage is bypassed")
+            .minimum(1)
+            .default_value(DEFAULT_MAX_FAILURES)
+            .build(),
+        glib::ParamSpecBoxed::builder::<gst::Structure>("stats")
+            .nick("Statistics")
+            .blurb("Frames, failures and mean/p99 time per frame so far")
+            .read_only()
+            .build(),
+    ]
+}
+
+impl Settings {
+    pub fn set(&mut self, name: &str, value: &glib::Value) {
+        let text = || {
+            value
+                .get::<Option<String>>()
+                .expect("type checked upstream")
+        };
+        let number = || value.get::<u32>().expect("type checked upstream");
+        match name {
+            "plugin" => self.plugin = text(),
+            "params" => self.params = text(),
+            "on-error" => self.on_error = text().unwrap_or_else(|| DEFAULT_ON_ERROR.into()),
+            "deadline-ms" => self.deadline_ms = number(),
+            "memory-mb" => self.memory_mb = number(),
+            "assets" => self.assets = text(),
+            "max-failures" => self.max_failures = number(),
+            other => unreachable!("no writable property {other}"),
+        }
+    }
+
+    /// The value of a settings property; None for `stats`.
+    pub fn get(&self, name: &str) -> Option<glib::Value> {
+        Some(match name {
+            "plugin" => self.plugin.to_value(),
+            "params" => self.params.to_value(),
+            "on-error" => self.on_error.to_value(),
+            "deadline-ms" => self.deadline_ms.to_value(),
+            "memory-mb" => self.memory_mb.to_value(),
+            "assets" => self.assets.to_value(),
+            "max-failures" => self.max_failures.to_value(),
+            _ => return None,
+        })
+    }
+
+    /// Loads the plugin and checks the settings against it: the error is
+    /// a sentence for the user.
+    pub fn load(&self, element: &str, kind: StageKind) -> Result<Loaded, String> {
+        let name = self.plugin.as_deref().ok_or_else(|| {
+            format!("{element} needs the `plugin` property (a plugin name or a .wasm path)")
+        })?;
+        if OnError::parse(&self.on_error).is_none() {
+            return Err(format!(
+                "on-error must be one of {}, not `{}`",
+                OnError::NAMES.join(", "),
+                self.on_error
+            ));
+        }
+        let path = reel_runtime::find_plugin(name)?;
+        let runtime = Runtime::global().map_err(|e| format!("{e:#}"))?;
+        let plugin = runtime.load(&path).map_err(|e| format!("{e:#}"))?;
+        if plugin.description.kind != kind {
+            return Err(format!(
+                "plugin `{}` is a {}, but {element} runs {kind}s",
+                plugin.description.name, plugin.description.kind
+            ));
+        }
+        let params = match self.params.as_deref() {
+            Some(text) => ParamValue::parse_table(text).map_err(|e| format!("params: {e}"))?,
+            None => Vec::new(),
+        };
+        plugin
+            .description
+            .resolve_params(&params)
+            .map_err(|e| e.to_string())?;
+        Ok((plugin, params))
+    }
+
+    /// The stage for a stream of frame rate `fps`.
+    pub fn spec(
+        &self,
+        id: &str,
+        plugin: Arc<Plugin>,
+        params: Vec<(String, ParamValue)>,
+        fps: gst::Fraction,
+    ) -> StageSpec {
+        let deadline = if self.deadline_ms > 0 {
+            Duration::from_millis(self.deadline_ms as u64)
+        } else if fps.numer() > 0 && fps.denom() > 0 {
+            Duration::from_secs_f64(2.0 * fps.denom() as f64 / fps.numer() as f64)
+        } else {
+            FALLBACK_DEADLINE
+        };
+        StageSpec {
+            id: id.to_string(),
+            plugin,
+            params,
+            sandbox: SandboxConfig {
+                memory_bytes: (self.memory_mb as usize) << 20,
+                deadline,
+                assets: self.assets.as_ref().map(Into::into),
+            },
+            on_error: OnError::parse(&self.on_error).unwrap_or_default(),
+            max_failures: self.max_failures,
+        }
+    }
+}
+
+pub fn format_of(f: VideoFormat) -> Option<Format> {
+    match f {
+        VideoFormat::I420 => Some(Format::I420),
+        VideoFormat::Nv12 => Some(Format::Nv12),
+        VideoFormat::Rgba => Some(Format::Rgba),
+        _ => None,
+    }
+}
+
+fn video_format(f: Format) -> VideoFormat {
+    match f {
+        Format::I420 => VideoFormat::I420,
+        Format::Nv12 => VideoFormat::Nv12,
+        Format::Rgba => VideoFormat::Rgba,
+    }
+}
+
+pub const ALL_FORMATS: [Format; 3] = [Format::I420, Format::Nv12, Format::Rgba];
+
+pub fn caps_for(formats: &[Format]) -> gst::Caps {
+    gst_video::VideoCapsBuilder::new()
+        .format_list(formats.iter().copied().map(video_format))
+        .build()
+}
+
+/// Where the planes of `buffer` lie: its VideoMeta when upstream attached
+/// one (custom strides), else the negotiated info.
+pub fn layout_of(buffer: &gst::BufferRef, info: &gst_video::VideoInfo) -> Result<Layout, String> {
+    let format = format_of(info.format()).ok_or("unsupported format")?;
+    let (offsets, strides): (Vec<usize>, Vec<i32>) = match buffer.meta::<gst_video::VideoMeta>() {
+        Some(meta) => (meta.offset().to_vec(), meta.stride().to_vec()),
+        None => (info.offset().to_vec(), info.stride().to_vec()),
+    };
+    let strides = strides
+        .iter()
+        .map(|&s| usize::try_from(s).map_err(|_| format!("negative stride {s}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Layout::with_strides(
+        format,
+        info.width() as usize,
+        info.height() as usize,
+        &offsets,
+        &strides,
+        buffer.size(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// A read-only frame over `buffer` (a mixer input).
+pub fn read_only_frame(
+    buffer: gst::Buffer,
+    info: &gst_video::VideoInfo,
+) -> Result<HostFrame, String> {
+    let layout = layout_of(&buffer, info)?;
+    let (pts, duration) = (buffer.pts(), buffer.duration());
+    let meta = crate::frame_meta::read(&buffer);
+    let mapped = buffer
+        .into_mapped_buffer_readable()
+        .map_err(|_| "cannot map the buffer".to_string())?;
+    let mut frame =
+        HostFrame::new(layout, Pixels::ReadOnly(mapped)).map_err(|e| format!("{e:?}"))?;
+    frame.pts = pts.map(|t| t.nseconds());
+    frame.duration = duration.map(|t| t.nseconds());
+    frame.meta = meta;
+    Ok(frame)
+}
+
+/// Statistics of a stage as a structure (the `stats` property).
+pub fn stats(stage: Option<&Stage>) -> gst::Structure {
+    let mut builder = gst::Structure::builder("reel-stage-stats");
+    if let Some(stage) = stage {
+        let stats = stage.stats();
+        builder = builder
+            .field("frames", stats.frames)
+            .field("processed", stats.processed)
+            .field("failures", stats.failures)
+            .field("mean-us", stats.mean.as_secs_f64() * 1e6)
+            .field("p99-us", stats.p99.as_secs_f64() * 1e6)
+            .field("bypassed", stats.bypassed.unwrap_or_default());
+    }
+    builder.build()
+}
+
+/// Reports a stage's events: guest output and failures as element
+/// messages (`reel-stage-output`, `reel-stage-failure`) and in the debug
+/// log, a bypass once as a warning (gst-launch and `reel` print those).
+pub fn post_events(
+    element: &gst::Element,
+    cat: gst::DebugCategory,
+    stage_id: &str,
+    events: Vec<StageEvent>,
+) {
+    for event in events {
+        let structure = match event {
+            StageEvent::Output(line) => {
+                gst::info!(cat, obj = element, "[{stage_id}] {line}");
+                gst::Structure::builder("reel-stage-output")
+                    .field("stage", stage_id)
+                    .field("line", line)
+                    .build()
+            }
+            StageEvent::Failed {
+                frame,
+                pts,
+                reason,
+                action,
+            } => {
+                gst::warning!(cat, obj = element, "[{stage_id}] frame {frame}: {reason}");
+                gst::Structure::builder("reel-stage-failure")
+                    .field("stage", stage_id)
+                    .field("frame", frame)
+                    .field("pts", pts.unwrap_or(u64::MAX))
+                    .field("reason", reason)
+                    .field("action", format!("{action:?}").to_lowercase())
+                    .build()
+            }
+            StageEvent::Bypassed { reason } => {
+                gst::element_warning!(
+                    element,
+                    gst::StreamError::Failed,
+                    ("stage `{stage_id}` is bypassed from now on: {reason}")
+                );
+                continue;
+            }
+        };
+        let _ = element.post_message(
+            gst::message::Element::builder(structure)
+                .src(element)
+                .build(),
+        );
+    }
+}

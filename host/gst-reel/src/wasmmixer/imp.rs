@@ -1,0 +1,251 @@
+//! `wasmmixer`: a VideoAggregator whose request pads `sink_0`, `sink_1`...
+//! feed the plugin's named inputs in order (`sink_0` is the first name in
+//! its description), composed by a supervised WebAssembly mixer stage.
+//!
+//! Inputs keep their own negotiated formats and are lent read-only; the
+//! output is a host frame of the negotiated output format, copied into
+//! the aggregator's buffer after the call.
+
+use std::sync::{Arc, LazyLock, Mutex};
+
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_base::subclass::prelude::*;
+use gst_video::prelude::*;
+use gst_video::subclass::prelude::*;
+
+use reel_runtime::{HostFrame, Layout, ParamValue, Pixels, Plugin, Stage, StageKind, Verdict};
+
+use crate::frame_meta;
+use crate::stage_element::{
+    self, ALL_FORMATS, Settings, caps_for, format_of, layout_of, lock, read_only_frame,
+};
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "wasmmixer",
+        gst::DebugColorFlags::empty(),
+        Some("Reel WebAssembly mixer stage"),
+    )
+});
+
+#[derive(Default)]
+pub struct WasmMixer {
+    settings: Mutex<Settings>,
+    state: Mutex<Option<State>>,
+}
+
+/// What exists between `start` and `stop`; the stage is made with the
+/// first output frame, when the output rate is known.
+struct State {
+    plugin: Arc<Plugin>,
+    params: Vec<(String, ParamValue)>,
+    stage: Option<Stage>,
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for WasmMixer {
+    const NAME: &'static str = "ReelWasmMixer";
+    type Type = super::WasmMixer;
+    type ParentType = gst_video::VideoAggregator;
+}
+
+impl ObjectImpl for WasmMixer {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> =
+            LazyLock::new(stage_element::properties);
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        lock(&self.settings).set(pspec.name(), value);
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        if let Some(value) = lock(&self.settings).get(pspec.name()) {
+            return value;
+        }
+        let state = lock(&self.state);
+        stage_element::stats(state.as_ref().and_then(|s| s.stage.as_ref())).to_value()
+    }
+}
+
+impl GstObjectImpl for WasmMixer {}
+
+impl ElementImpl for WasmMixer {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "Reel WebAssembly mixer",
+                "Filter/Editor/Video/Compositor",
+                "Composes several video inputs with a sandboxed Reel WebAssembly mixer plugin",
+                "Reel developers",
+            )
+        });
+        Some(&*METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let caps = caps_for(&ALL_FORMATS);
+            vec![
+                gst::PadTemplate::with_gtype(
+                    "src",
+                    gst::PadDirection::Src,
+                    gst::PadPresence::Always,
+                    &caps,
+                    gst_base::AggregatorPad::static_type(),
+                )
+                .expect("valid template"),
+                gst::PadTemplate::with_gtype(
+                    "sink_%u",
+                    gst::PadDirection::Sink,
+                    gst::PadPresence::Request,
+                    &caps,
+                    gst_video::VideoAggregatorPad::static_type(),
+                )
+                .expect("valid template"),
+            ]
+        });
+        TEMPLATES.as_ref()
+    }
+}
+
+impl AggregatorImpl for WasmMixer {
+    fn start(&self) -> Result<(), gst::ErrorMessage> {
+        let (plugin, params) = lock(&self.settings)
+            .load("wasmmixer", StageKind::Mixer)
+            .map_err(|msg| gst::error_msg!(gst::LibraryError::Settings, ("{msg}")))?;
+        *lock(&self.state) = Some(State {
+            plugin,
+            params,
+            stage: None,
+        });
+        self.parent_start()
+    }
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        *lock(&self.state) = None;
+        self.parent_stop()
+    }
+}
+
+impl VideoAggregatorImpl for WasmMixer {
+    fn update_caps(&self, caps: &gst::Caps) -> Result<gst::Caps, gst::LoggableError> {
+        // The output is in a format the plugin accepts.
+        let allowed = match lock(&self.state).as_ref() {
+            Some(state) => caps_for(&state.plugin.description.formats),
+            None => caps_for(&ALL_FORMATS),
+        };
+        Ok(caps.intersect_with_mode(&allowed, gst::CapsIntersectMode::First))
+    }
+
+    fn aggregate_frames(
+        &self,
+        token: &gst_video::subclass::AggregateFramesToken,
+        outbuf: &mut gst::BufferRef,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let obj = self.obj();
+        let out_info = obj.video_info().ok_or(gst::FlowError::NotNegotiated)?;
+        let settings = lock(&self.settings).clone();
+        let mut guard = lock(&self.state);
+        let state = guard.as_mut().ok_or(gst::FlowError::Flushing)?;
+        if state.stage.is_none() {
+            let spec = settings.spec(
+                &obj.name(),
+                state.plugin.clone(),
+                state.params.clone(),
+                out_info.fps(),
+            );
+            let stage = Stage::new(spec).map_err(|e| {
+                gst::element_imp_error!(self, gst::LibraryError::Settings, ("{e:#}"));
+                gst::FlowError::Error
+            })?;
+            state.stage = Some(stage);
+        }
+        let names = state.plugin.description.inputs.clone();
+
+        // Inputs, by pad order; the first one is kept to pass through.
+        let mut inputs = Vec::new();
+        let mut first: Option<(gst::Buffer, gst_video::VideoInfo)> = None;
+        for (index, pad) in obj.sink_pads().iter().enumerate() {
+            let Some(pad) = pad.downcast_ref::<gst_video::VideoAggregatorPad>() else {
+                continue;
+            };
+            let (Some(name), Some(buffer), Some(info)) = (
+                names.get(index),
+                pad.current_buffer(token),
+                pad.video_info(),
+            ) else {
+                continue;
+            };
+            if first.is_none() {
+                first = Some((buffer.clone(), info.clone()));
+            }
+            match read_only_frame(buffer, &info) {
+                Ok(frame) => inputs.push((name.clone(), frame)),
+                Err(e) => gst::warning!(CAT, imp = self, "input {name}: {e}"),
+            }
+        }
+
+        let format = format_of(out_info.format()).ok_or(gst::FlowError::NotNegotiated)?;
+        let layout = Layout::with_strides(
+            format,
+            out_info.width() as usize,
+            out_info.height() as usize,
+            out_info.offset(),
+            &out_info
+                .stride()
+                .iter()
+                .map(|&s| s.max(0) as usize)
+                .collect::<Vec<_>>(),
+            out_info.size(),
+        )
+        .map_err(|e| {
+            gst::element_imp_error!(self, gst::CoreError::Negotiation, ("output layout: {e}"));
+            gst::FlowError::NotNegotiated
+        })?;
+        let mut output = HostFrame::new(layout, Pixels::Owned(vec![0; out_info.size()]))
+            .map_err(|_| gst::FlowError::Error)?;
+        output.pts = outbuf.pts().map(|t| t.nseconds());
+        output.duration = outbuf.duration().map(|t| t.nseconds());
+
+        let stage = state.stage.as_mut().expect("made above");
+        let (output, verdict) = stage.mix(inputs, output);
+        let events = stage.take_events();
+        let stage_id = stage.spec().id.clone();
+        drop(guard);
+        stage_element::post_events(obj.upcast_ref(), *CAT, &stage_id, events);
+
+        let out_layout = layout_of(outbuf, &out_info).map_err(|_| gst::FlowError::Error)?;
+        let mut map = outbuf.map_writable().map_err(|_| gst::FlowError::Error)?;
+        match verdict {
+            Verdict::Keep => {
+                map.copy_from_slice(output.bytes().ok_or(gst::FlowError::Error)?);
+                drop(map);
+                frame_meta::write(outbuf, &output.meta);
+            }
+            Verdict::Passthrough | Verdict::Drop => {
+                // The first input, converted to the output format when the
+                // sizes agree; otherwise (and for `drop`) a blank frame.
+                map.fill(0);
+                if let (Verdict::Passthrough, Some((buffer, info))) = (&verdict, first)
+                    && let Ok(src_layout) = layout_of(buffer.as_ref(), &info)
+                    && let Ok(src_map) = buffer.map_readable()
+                    && let (Ok(src), Ok(mut dst)) = (
+                        reel_runtime::Image::new(&src_layout, src_map.as_slice()),
+                        reel_runtime::ImageMut::new(&out_layout, map.as_mut_slice()),
+                    )
+                {
+                    let _ = reel_runtime::convert(src, &mut dst);
+                }
+            }
+            Verdict::Fail(message) => {
+                gst::element_imp_error!(self, gst::StreamError::Failed, ("{message}"));
+                return Err(gst::FlowError::Error);
+            }
+        }
+        Ok(gst::FlowSuccess::Ok)
+    }
+}
