@@ -21,6 +21,62 @@ const DEFAULT_MAX_FAILURES: u32 = reel_runtime::DEFAULT_MAX_FAILURES;
 /// CPU deadline when the stream has no fixed frame rate.
 const FALLBACK_DEADLINE: Duration = Duration::from_secs(1);
 
+/// What a stage element holds: its settings, and from `start` to `stop`
+/// the loaded plugin and (once caps are known) the running stage.
+#[derive(Default)]
+pub struct StageCore {
+    pub settings: Mutex<Settings>,
+    pub state: Mutex<Option<StageState>>,
+}
+
+pub struct StageState {
+    pub plugin: Arc<Plugin>,
+    pub params: Vec<(String, ParamValue)>,
+    pub stage: Option<Stage>,
+    /// The negotiated input (filters).
+    pub info: Option<gst_video::VideoInfo>,
+}
+
+impl StageCore {
+    pub fn set_property(&self, value: &glib::Value, pspec: &glib::ParamSpec) {
+        lock(&self.settings).set(pspec.name(), value);
+    }
+
+    pub fn property(&self, pspec: &glib::ParamSpec) -> glib::Value {
+        if let Some(value) = lock(&self.settings).get(pspec.name()) {
+            return value;
+        }
+        let state = lock(&self.state);
+        stats(state.as_ref().and_then(|s| s.stage.as_ref())).to_value()
+    }
+
+    /// Loads the plugin (a settings error when it cannot be used as `kind`).
+    pub fn start(&self, element: &str, kind: StageKind) -> Result<(), gst::ErrorMessage> {
+        let (plugin, params) = lock(&self.settings)
+            .load(element, kind)
+            .map_err(|msg| gst::error_msg!(gst::LibraryError::Settings, ("{msg}")))?;
+        *lock(&self.state) = Some(StageState {
+            plugin,
+            params,
+            stage: None,
+            info: None,
+        });
+        Ok(())
+    }
+
+    pub fn stop(&self) {
+        *lock(&self.state) = None;
+    }
+
+    /// Caps limited to the formats the loaded plugin accepts.
+    pub fn allowed_caps(&self) -> gst::Caps {
+        match lock(&self.state).as_ref() {
+            Some(state) => caps_for(&state.plugin.description.formats),
+            None => caps_for(&ALL_FORMATS),
+        }
+    }
+}
+
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }

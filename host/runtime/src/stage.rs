@@ -367,7 +367,7 @@ impl Stage {
         }
         frame.keep_undo(self.spec.on_error == OnError::Passthrough);
         let started = Instant::now();
-        let (mut frame, result) = match self.ensure_live() {
+        let (frame, result) = match self.ensure_live() {
             Err(failure) => (frame, Err(failure)),
             Ok(live) => match live.store.data_mut().frames.insert(frame) {
                 Err(_) => unreachable!("a fresh call holds one frame"),
@@ -383,21 +383,7 @@ impl Stage {
                 }
             },
         };
-        let elapsed = started.elapsed();
-        self.pump_output();
-        match result {
-            Ok(()) => {
-                frame.commit();
-                self.failures_in_row = 0;
-                self.timings.push(elapsed);
-                (frame, Verdict::Keep)
-            }
-            Err(failure) => {
-                frame.restore();
-                let verdict = self.fail(index, frame.pts, failure);
-                (frame, verdict)
-            }
-        }
+        self.settle(index, frame, started, result)
     }
 
     /// Runs a mixer stage: composes the named `inputs` (read-only for the
@@ -415,7 +401,7 @@ impl Stage {
         }
         output.keep_undo(self.spec.on_error == OnError::Passthrough);
         let started = Instant::now();
-        let (mut output, result) = match self.ensure_live() {
+        let (output, result) = match self.ensure_live() {
             Err(failure) => (output, Err(failure)),
             Ok(live) => {
                 let table = &mut live.store.data_mut().frames;
@@ -466,21 +452,7 @@ impl Stage {
                 (output, result)
             }
         };
-        let elapsed = started.elapsed();
-        self.pump_output();
-        match result {
-            Ok(()) => {
-                output.commit();
-                self.failures_in_row = 0;
-                self.timings.push(elapsed);
-                (output, Verdict::Keep)
-            }
-            Err(failure) => {
-                output.restore();
-                let verdict = self.fail(index, output.pts, failure);
-                (output, verdict)
-            }
-        }
+        self.settle(index, output, started, result)
     }
 
     /// Runs a decoder stage on one encoded item (a PNG, a JPEG...). Errors
@@ -508,6 +480,32 @@ impl Stage {
                 }
                 self.failures += 1;
                 Err(message)
+            }
+        }
+    }
+
+    /// After a filter or mix call: keep the plugin's changes to `frame` and
+    /// time the call, or undo them and apply the failure policy.
+    fn settle(
+        &mut self,
+        index: u64,
+        mut frame: HostFrame,
+        started: Instant,
+        result: Result<(), Failure>,
+    ) -> (HostFrame, Verdict) {
+        let elapsed = started.elapsed();
+        self.pump_output();
+        match result {
+            Ok(()) => {
+                frame.commit();
+                self.failures_in_row = 0;
+                self.timings.push(elapsed);
+                (frame, Verdict::Keep)
+            }
+            Err(failure) => {
+                frame.restore();
+                let verdict = self.fail(index, frame.pts, failure);
+                (frame, verdict)
             }
         }
     }

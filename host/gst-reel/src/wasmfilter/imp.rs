@@ -5,7 +5,7 @@
 //! element owns it while the guest works: its mapping can then live in the
 //! runtime's frame table for the call without borrowing tricks.
 
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::LazyLock;
 
 use gst::glib;
 use gst::prelude::*;
@@ -13,10 +13,10 @@ use gst::subclass::prelude::*;
 use gst_base::subclass::base_transform::GenerateOutputSuccess;
 use gst_base::subclass::prelude::*;
 
-use reel_runtime::{HostFrame, ParamValue, Pixels, Plugin, Stage, StageKind, Verdict};
+use reel_runtime::{HostFrame, Pixels, Stage, StageKind, Verdict};
 
 use crate::frame_meta;
-use crate::stage_element::{self, ALL_FORMATS, Settings, caps_for, layout_of, lock};
+use crate::stage_element::{self, ALL_FORMATS, StageCore, StageState, caps_for, layout_of, lock};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -28,16 +28,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 
 #[derive(Default)]
 pub struct WasmFilter {
-    settings: Mutex<Settings>,
-    state: Mutex<Option<State>>,
-}
-
-/// What exists between `start` and `stop`.
-struct State {
-    plugin: Arc<Plugin>,
-    params: Vec<(String, ParamValue)>,
-    stage: Option<Stage>,
-    info: Option<gst_video::VideoInfo>,
+    core: StageCore,
 }
 
 #[glib::object_subclass]
@@ -55,15 +46,11 @@ impl ObjectImpl for WasmFilter {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        lock(&self.settings).set(pspec.name(), value);
+        self.core.set_property(value, pspec);
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        if let Some(value) = lock(&self.settings).get(pspec.name()) {
-            return value;
-        }
-        let state = lock(&self.state);
-        stage_element::stats(state.as_ref().and_then(|s| s.stage.as_ref())).to_value()
+        self.core.property(pspec)
     }
 }
 
@@ -113,27 +100,11 @@ impl BaseTransformImpl for WasmFilter {
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
 
     fn start(&self) -> Result<(), gst::ErrorMessage> {
-        let (plugin, params) = lock(&self.settings)
-            .load("wasmfilter", StageKind::Filter)
-            .map_err(|msg| gst::error_msg!(gst::LibraryError::Settings, ("{msg}")))?;
-        gst::info!(
-            CAT,
-            imp = self,
-            "loaded plugin {} from {}",
-            plugin.description.name,
-            plugin.path.display()
-        );
-        *lock(&self.state) = Some(State {
-            plugin,
-            params,
-            stage: None,
-            info: None,
-        });
-        Ok(())
+        self.core.start("wasmfilter", StageKind::Filter)
     }
 
     fn stop(&self) -> Result<(), gst::ErrorMessage> {
-        *lock(&self.state) = None;
+        self.core.stop();
         Ok(())
     }
 
@@ -145,10 +116,7 @@ impl BaseTransformImpl for WasmFilter {
     ) -> Option<gst::Caps> {
         // The stage works in place: both sides carry the same caps, limited
         // to the formats the plugin accepts.
-        let allowed = match lock(&self.state).as_ref() {
-            Some(state) => caps_for(&state.plugin.description.formats),
-            None => caps_for(&ALL_FORMATS),
-        };
+        let allowed = self.core.allowed_caps();
         let caps = caps.intersect(&allowed);
         Some(match filter {
             Some(f) => f.intersect_with_mode(&caps, gst::CapsIntersectMode::First),
@@ -159,8 +127,8 @@ impl BaseTransformImpl for WasmFilter {
     fn set_caps(&self, incaps: &gst::Caps, _outcaps: &gst::Caps) -> Result<(), gst::LoggableError> {
         let info = gst_video::VideoInfo::from_caps(incaps)
             .map_err(|_| gst::loggable_error!(CAT, "cannot parse caps {incaps}"))?;
-        let settings = lock(&self.settings).clone();
-        let mut state_guard = lock(&self.state);
+        let settings = lock(&self.core.settings).clone();
+        let mut state_guard = lock(&self.core.state);
         let state = state_guard
             .as_mut()
             .ok_or_else(|| gst::loggable_error!(CAT, "caps before start"))?;
@@ -183,8 +151,8 @@ impl BaseTransformImpl for WasmFilter {
         let Some(mut buffer) = self.take_queued_buffer() else {
             return Ok(GenerateOutputSuccess::NoOutput);
         };
-        let mut state_guard = lock(&self.state);
-        let Some(State {
+        let mut state_guard = lock(&self.core.state);
+        let Some(StageState {
             stage: Some(stage),
             info: Some(info),
             ..

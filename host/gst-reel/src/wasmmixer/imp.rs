@@ -6,7 +6,7 @@
 //! output is a host frame of the negotiated output format, copied into
 //! the aggregator's buffer after the call.
 
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::LazyLock;
 
 use gst::glib;
 use gst::prelude::*;
@@ -15,11 +15,11 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 
-use reel_runtime::{HostFrame, Layout, ParamValue, Pixels, Plugin, Stage, StageKind, Verdict};
+use reel_runtime::{HostFrame, Layout, Pixels, Stage, StageKind, Verdict};
 
 use crate::frame_meta;
 use crate::stage_element::{
-    self, ALL_FORMATS, Settings, caps_for, format_of, layout_of, lock, read_only_frame,
+    self, ALL_FORMATS, StageCore, caps_for, format_of, layout_of, lock, read_only_frame,
 };
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -32,16 +32,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 
 #[derive(Default)]
 pub struct WasmMixer {
-    settings: Mutex<Settings>,
-    state: Mutex<Option<State>>,
-}
-
-/// What exists between `start` and `stop`; the stage is made with the
-/// first output frame, when the output rate is known.
-struct State {
-    plugin: Arc<Plugin>,
-    params: Vec<(String, ParamValue)>,
-    stage: Option<Stage>,
+    core: StageCore,
 }
 
 #[glib::object_subclass]
@@ -59,15 +50,11 @@ impl ObjectImpl for WasmMixer {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        lock(&self.settings).set(pspec.name(), value);
+        self.core.set_property(value, pspec);
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        if let Some(value) = lock(&self.settings).get(pspec.name()) {
-            return value;
-        }
-        let state = lock(&self.state);
-        stage_element::stats(state.as_ref().and_then(|s| s.stage.as_ref())).to_value()
+        self.core.property(pspec)
     }
 }
 
@@ -114,19 +101,12 @@ impl ElementImpl for WasmMixer {
 
 impl AggregatorImpl for WasmMixer {
     fn start(&self) -> Result<(), gst::ErrorMessage> {
-        let (plugin, params) = lock(&self.settings)
-            .load("wasmmixer", StageKind::Mixer)
-            .map_err(|msg| gst::error_msg!(gst::LibraryError::Settings, ("{msg}")))?;
-        *lock(&self.state) = Some(State {
-            plugin,
-            params,
-            stage: None,
-        });
+        self.core.start("wasmmixer", StageKind::Mixer)?;
         self.parent_start()
     }
 
     fn stop(&self) -> Result<(), gst::ErrorMessage> {
-        *lock(&self.state) = None;
+        self.core.stop();
         self.parent_stop()
     }
 }
@@ -134,10 +114,7 @@ impl AggregatorImpl for WasmMixer {
 impl VideoAggregatorImpl for WasmMixer {
     fn update_caps(&self, caps: &gst::Caps) -> Result<gst::Caps, gst::LoggableError> {
         // The output is in a format the plugin accepts.
-        let allowed = match lock(&self.state).as_ref() {
-            Some(state) => caps_for(&state.plugin.description.formats),
-            None => caps_for(&ALL_FORMATS),
-        };
+        let allowed = self.core.allowed_caps();
         Ok(caps.intersect_with_mode(&allowed, gst::CapsIntersectMode::First))
     }
 
@@ -148,8 +125,8 @@ impl VideoAggregatorImpl for WasmMixer {
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
         let obj = self.obj();
         let out_info = obj.video_info().ok_or(gst::FlowError::NotNegotiated)?;
-        let settings = lock(&self.settings).clone();
-        let mut guard = lock(&self.state);
+        let settings = lock(&self.core.settings).clone();
+        let mut guard = lock(&self.core.state);
         let state = guard.as_mut().ok_or(gst::FlowError::Flushing)?;
         if state.stage.is_none() {
             let spec = settings.spec(
