@@ -78,3 +78,24 @@ fn broken_images_give_errors_and_the_decoder_keeps_working() {
     assert!(err.contains("not a PNG or JPEG"), "{err}");
     assert_eq!(stage.decode(&png).unwrap().len(), 1);
 }
+
+#[test]
+fn numbered_image_sequences_decode_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, pattern) in ["red", "green", "blue"].iter().enumerate() {
+        let png = encoded(pattern, 8, 4, "pngenc");
+        std::fs::write(dir.path().join(format!("sprite_{:02}.png", i + 1)), png).unwrap();
+    }
+    let pattern = format!("{}/sprite_%02d.png", dir.path().display());
+    let frames = reel_runtime::decode_sequence(&mut decoder(), &pattern).unwrap();
+    assert_eq!(frames.len(), 3);
+    let first_pixel = |f: &reel_runtime::HostFrame| f.image().unwrap().row(0, 0)[..4].to_vec();
+    assert_eq!(first_pixel(&frames[0]), [255, 0, 0, 255]);
+    assert_eq!(first_pixel(&frames[1]), [0, 255, 0, 255]);
+    assert_eq!(first_pixel(&frames[2]), [0, 0, 255, 255]);
+
+    // A broken file in the middle is named in the error.
+    std::fs::write(dir.path().join("sprite_02.png"), b"broken").unwrap();
+    let err = reel_runtime::decode_sequence(&mut decoder(), &pattern).unwrap_err();
+    assert!(err.contains("sprite_02.png"), "{err}");
+}

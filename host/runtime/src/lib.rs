@@ -12,6 +12,7 @@ mod plugin;
 mod resolve;
 mod runtime;
 mod sandbox;
+mod sequence;
 mod stage;
 
 pub use cache::Origin;
@@ -24,4 +25,5 @@ pub use reel_kernels::{Image, ImageMut, Layout, PlaneLayout, convert};
 pub use resolve::{build_output, find_plugin, list_plugins, search_path};
 pub use runtime::Runtime;
 pub use sandbox::{DEFAULT_MEMORY_BYTES, MAX_MEMORY_BYTES, SandboxConfig};
+pub use sequence::{decode_sequence, numbered_files};
 pub use stage::{DEFAULT_MAX_FAILURES, OnError, Stage, StageEvent, StageSpec, StageStats, Verdict};
