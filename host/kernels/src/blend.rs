@@ -2,7 +2,7 @@
 //! one at a position, scaled by a global opacity.
 
 use crate::color::{clamp_u8, div255, premultiplied_yuv};
-use crate::cpu::CpuLevel;
+use crate::cpu::{CpuLevel, multiversion};
 use crate::layout::{Format, Image, ImageMut, LayoutError};
 
 /// The part of `dst` that `src` placed at (x, y) covers, as ranges in dst
@@ -73,9 +73,93 @@ pub fn blend_with(
         }
     }
     if dst.layout.format != Format::Rgba {
-        blend_chroma(dst, src, x as i64, y as i64, op, &xs, &ys);
+        blend_chroma_rows(level, dst, src, (x as i64, y as i64), op, &xs, &ys);
     }
     Ok(())
+}
+
+/// Chroma of a YUV destination, row by row: the premultiplied colour and
+/// coverage of the two luma rows under each chroma row are summed into a
+/// row of accumulators (vectorised), then each chroma sample takes the
+/// average of its 2x2 block, exactly as the reference's `blend_chroma`.
+fn blend_chroma_rows(
+    level: CpuLevel,
+    dst: &mut ImageMut<'_>,
+    src: Image<'_>,
+    (x, y): (i64, i64),
+    op: u32,
+    xs: &std::ops::Range<usize>,
+    ys: &std::ops::Range<usize>,
+) {
+    let (dw, dh) = (dst.layout.width, dst.layout.height);
+    let cxs = xs.start / 2..xs.end.div_ceil(2);
+    let first_px = 2 * cxs.start;
+    let mut acc = vec![0u32; 4 * 2 * cxs.len()];
+    let (mut u, mut v) = (vec![0u8; cxs.len()], vec![0u8; cxs.len()]);
+    let nv12 = dst.layout.format == Format::Nv12;
+    for cy in ys.start / 2..ys.end.div_ceil(2) {
+        acc.fill(0);
+        let rows = [2 * cy, 2 * cy + 1].into_iter().filter(|r| *r < dh);
+        let mut row_count = 0;
+        for py in rows {
+            row_count += 1;
+            if ys.contains(&py) {
+                let sx = (xs.start as i64 - x) as usize;
+                let srow = &src.row(0, (py as i64 - y) as usize)[4 * sx..4 * (sx + xs.len())];
+                let from = 4 * (xs.start - first_px);
+                accumulate_premultiplied(level, srow, op, &mut acc[from..from + srow.len()]);
+            }
+        }
+        if nv12 {
+            let uv = dst.row(1, cy);
+            for (i, c) in cxs.clone().enumerate() {
+                (u[i], v[i]) = (uv[2 * c], uv[2 * c + 1]);
+            }
+        } else {
+            u.copy_from_slice(&dst.row(1, cy)[cxs.clone()]);
+            v.copy_from_slice(&dst.row(2, cy)[cxs.clone()]);
+        }
+        // Blocks at the right edge of an odd-width picture hold one column.
+        let full_cols = (dw / 2).saturating_sub(cxs.start).min(cxs.len());
+        chroma_over(level, &acc, row_count, full_cols, &mut u, &mut v);
+        if nv12 {
+            let uv = &mut dst.row_mut(1, cy)[2 * cxs.start..2 * cxs.end];
+            for (i, pair) in uv.chunks_exact_mut(2).enumerate() {
+                pair.copy_from_slice(&[u[i], v[i]]);
+            }
+        } else {
+            dst.row_mut(1, cy)[cxs.clone()].copy_from_slice(&u);
+            dst.row_mut(2, cy)[cxs.clone()].copy_from_slice(&v);
+        }
+    }
+}
+
+multiversion! {
+    /// `acc[i] += src[i] * op / 255` for every byte of a row of pixels.
+    fn accumulate_premultiplied(src: &[u8], op: u32, acc: &mut [u32]) {
+        for (a, &s) in acc.iter_mut().zip(src) {
+            *a += div255(s as u32 * op);
+        }
+    }
+}
+
+multiversion! {
+    /// Each chroma sample over its block's average premultiplied colour:
+    /// `acc` holds per-pixel sums (4 channels) of `rows` luma rows; the
+    /// first `full_cols` blocks have two columns, the rest one.
+    fn chroma_over(acc: &[u32], rows: u32, full_cols: usize, u: &mut [u8], v: &mut [u8]) {
+        for (i, (cu, cv)) in u.iter_mut().zip(v.iter_mut()).enumerate() {
+            // n = rows x columns is 1, 2 or 4: divide by shifting.
+            let shift = (rows - 1) + u32::from(i < full_cols);
+            let pair = &acc[8 * i..8 * i + 8];
+            let avg = |c: usize| ((pair[c] + pair[4 + c] + ((1 << shift) >> 1)) >> shift) as i32;
+            let (r, g, b, a) = (avg(0), avg(1), avg(2), avg(3));
+            let (_, uc, vc) = premultiplied_yuv(r, g, b, a);
+            let keep = 255 - a as u32;
+            *cu = clamp_u8(uc + div255(*cu as u32 * keep) as i32);
+            *cv = clamp_u8(vc + div255(*cv as u32 * keep) as i32);
+        }
+    }
 }
 
 /// Premultiplied RGBA over RGBA, one row: SIMD bulk, plain-Rust tail.
@@ -119,10 +203,10 @@ fn blend_luma_row(level: CpuLevel, src: &[u8], dst: &mut [u8], op: u32) {
     }
 }
 
-/// Chroma of a YUV destination: each sample takes the average premultiplied
-/// colour and coverage of the pixels of its 2x2 block (pixels the source
-/// does not cover add nothing). Shared by the fast and reference paths: it
-/// touches a quarter of the samples and is not worth a second copy.
+/// Chroma of a YUV destination, sample by sample (the reference): each
+/// sample takes the average premultiplied colour and coverage of the pixels
+/// of its 2x2 block that lie in the picture (pixels the source does not
+/// cover add nothing).
 fn blend_chroma(
     dst: &mut ImageMut<'_>,
     src: Image<'_>,
