@@ -56,10 +56,15 @@ pub fn scale_with(
         }
         let xtaps = taps(sw, dw);
         let ytaps = taps(sp.rows, dp.rows);
+        // Separable: blend the two source rows first (a plain vector loop),
+        // then pick and blend columns. Exact: the weights multiply out to
+        // the same integer as the two-dimensional formula.
+        let mut blended = vec![0u32; sp.row_bytes];
         for (y, &(sy, wy)) in ytaps.iter().enumerate() {
             let top = src.row(plane, sy);
             let bottom = src.row(plane, (sy + 1).min(sp.rows - 1));
-            scale_row(level, top, bottom, wy, &xtaps, ch, dst.row_mut(plane, y));
+            vertical(level, top, bottom, wy, &mut blended);
+            horizontal(level, &blended, &xtaps, ch, dst.row_mut(plane, y));
         }
     }
     Ok(())
@@ -79,11 +84,31 @@ fn sample(top: &[u8], bottom: &[u8], wy: u32, x: usize, wx: u32, ch: usize, c: u
 }
 
 multiversion! {
-    fn scale_row(top: &[u8], bottom: &[u8], wy: u32, xtaps: &[(usize, u32)], ch: usize, out: &mut [u8]) {
-        for (px, &(x, wx)) in out.chunks_exact_mut(ch).zip(xtaps) {
-            for (c, o) in px.iter_mut().enumerate() {
-                *o = sample(top, bottom, wy, x, wx, ch, c);
+    /// `out = top * (256 - wy) + bottom * wy`, sample by sample.
+    fn vertical(top: &[u8], bottom: &[u8], wy: u32, out: &mut [u32]) {
+        for ((o, &t), &b) in out.iter_mut().zip(top).zip(bottom) {
+            *o = t as u32 * (256 - wy) + b as u32 * wy;
+        }
+    }
+}
+
+multiversion! {
+    /// Each output sample from two neighbouring columns of a vertically
+    /// blended row, rounded back to 8 bits.
+    fn horizontal(row: &[u32], xtaps: &[(usize, u32)], ch: usize, out: &mut [u8]) {
+        fn pick<const CH: usize>(row: &[u32], xtaps: &[(usize, u32)], out: &mut [u8]) {
+            for (px, &(x, wx)) in out.chunks_exact_mut(CH).zip(xtaps) {
+                let x1 = if wx > 0 { x + 1 } else { x };
+                let (a, b) = (&row[x * CH..x * CH + CH], &row[x1 * CH..x1 * CH + CH]);
+                for c in 0..CH {
+                    px[c] = ((a[c] * (256 - wx) + b[c] * wx + (1 << 15)) >> 16) as u8;
+                }
             }
+        }
+        match ch {
+            1 => pick::<1>(row, xtaps, out),
+            2 => pick::<2>(row, xtaps, out),
+            _ => pick::<4>(row, xtaps, out),
         }
     }
 }
