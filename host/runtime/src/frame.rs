@@ -299,6 +299,16 @@ impl FrameTable {
         Some(frame)
     }
 
+    /// Takes a frame out for a moment, keeping its slot (and handle)
+    /// reserved until [`Self::put_back`].
+    pub fn take(&mut self, rep: u32) -> Option<HostFrame> {
+        self.slots.get_mut(rep as usize)?.take()
+    }
+
+    pub fn put_back(&mut self, rep: u32, frame: HostFrame) {
+        self.slots[rep as usize] = Some(frame);
+    }
+
     pub fn get(&self, rep: u32) -> Result<&HostFrame, FrameError> {
         self.slots
             .get(rep as usize)

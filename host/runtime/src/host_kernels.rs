@@ -3,7 +3,7 @@
 //! guest passes is checked before any pixel is touched.
 
 use reel_kernels::{Lut3d, Rect};
-use wasmtime::component::Resource;
+use wasmtime::component::{Linker, Resource, WasmList};
 
 use crate::bindings::frames::{self, FrameError, FrameInfo, PixelFormat};
 use crate::bindings::kernels::{self, Rgba};
@@ -122,6 +122,32 @@ impl frames::HostFrame for StoreState {
         self.memory.frames = self.frames.owned_bytes();
         Ok(())
     }
+}
+
+/// Replaces the generated `write-rows` with one that copies straight from
+/// the guest's memory into the frame. The generated one first copies the
+/// guest's list into a host vector: that would be a second copy of every
+/// row a plugin writes.
+pub(crate) fn add_direct_write_rows(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let mut frames = linker.instance(&format!("reel:plugin/frames@{}", crate::CONTRACT_VERSION))?;
+    frames.func_wrap(
+        "[method]frame.write-rows",
+        |mut store: wasmtime::StoreContextMut<'_, StoreState>,
+         (frame, plane, first_row, data): (Resource<FrameHandle>, u32, u32, WasmList<u8>)| {
+            let rep = frame.rep();
+            let Some(mut host_frame) = store.data_mut().frames.take(rep) else {
+                return Ok((Err(FrameError::OutOfBounds(
+                    "this frame is no longer available to the plugin".into(),
+                )),));
+            };
+            let result = host_frame.write_rows(plane, first_row, data.as_le_slice(&store));
+            store.data_mut().frames.put_back(rep, host_frame);
+            Ok((result,))
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
 }
 
 impl frames::Host for StoreState {

@@ -65,6 +65,8 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
         PluginWorld::add_to_linker::<StoreState, HasSelf<StoreState>>(&mut linker, |s| s)
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        crate::host_kernels::add_direct_write_rows(&mut linker)
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
 
         start_epoch_ticker(&engine);
         // A cache that cannot be opened (read-only home, foreign owner) is
