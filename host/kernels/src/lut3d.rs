@@ -1,6 +1,6 @@
 //! 3D colour lookup tables with tetrahedral interpolation.
 
-use crate::cpu::{CpuLevel, multiversion};
+use crate::cpu::CpuLevel;
 use crate::layout::{Format, ImageMut, LayoutError};
 
 /// A cubic RGB table of `size`^3 entries, red varying fastest (.cube order).
@@ -55,6 +55,11 @@ impl Lut3d {
 
     pub fn size(&self) -> usize {
         self.size
+    }
+
+    /// The table as one run of floats (R, G, B per entry).
+    fn table_flat(&self) -> &[f32] {
+        self.table.as_flattened()
     }
 
     #[inline(always)]
@@ -150,13 +155,19 @@ fn mix(original: u8, mapped: f32, strength: f32) -> u8 {
     (o + (mapped * 255.0 - o) * strength + 0.5) as u8
 }
 
-multiversion! {
-    fn lut_row(row: &mut [u8], lut: &Lut3d, strength: f32) {
-        for px in row.chunks_exact_mut(4) {
-            let out = lut.lookup([px[0], px[1], px[2]]);
-            for c in 0..3 {
-                px[c] = mix(px[c], out[c], strength);
-            }
+/// One row: AVX2 (with gathers) for the bulk where available, the
+/// per-pixel lookup for the rest and on other levels.
+fn lut_row(level: CpuLevel, row: &mut [u8], lut: &Lut3d, strength: f32) {
+    let done = match level {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level was capped by run-time detection of AVX2.
+        CpuLevel::Avx2 => unsafe { crate::x86::avx2::lut3d(row, lut.table_flat(), lut.size, strength) },
+        _ => 0,
+    };
+    for px in row[4 * done..].chunks_exact_mut(4) {
+        let out = lut.lookup([px[0], px[1], px[2]]);
+        for c in 0..3 {
+            px[c] = mix(px[c], out[c], strength);
         }
     }
 }
