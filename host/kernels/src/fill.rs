@@ -82,3 +82,47 @@ multiversion! {
         }
     }
 }
+
+/// Sample-at-a-time fill: the reference for the fast path.
+pub mod reference {
+    use super::*;
+
+    pub fn fill_rect(dst: &mut ImageMut<'_>, rect: Rect, rgba: [u8; 4]) {
+        let (w, h) = (dst.layout.width, dst.layout.height);
+        let Some((xs, ys)) = overlap((w, h), (rect.width, rect.height), rect.x, rect.y) else {
+            return;
+        };
+        let a = rgba[3] as u32;
+        let [r, g, b] = [rgba[0], rgba[1], rgba[2]].map(|c| div255(c as u32 * a) as i32);
+        let (yc, uc, vc) = premultiplied_yuv(r, g, b, a as i32);
+        let over = |s: u8, c: i32| clamp_u8(c + div255(s as u32 * (255 - a)) as i32);
+        let format = dst.layout.format;
+        for y in ys.clone() {
+            for x in xs.clone() {
+                match format {
+                    Format::Rgba => dst.row_mut(0, y)[4 * x..4 * x + 4].copy_from_slice(&rgba),
+                    _ => {
+                        let s = dst.row(0, y)[x];
+                        dst.row_mut(0, y)[x] = over(s, yc);
+                    }
+                }
+            }
+        }
+        if format == Format::Rgba {
+            return;
+        }
+        for cy in ys.start / 2..ys.end.div_ceil(2) {
+            for cx in xs.start / 2..xs.end.div_ceil(2) {
+                let (ui, vi, up, vp) = if format == Format::I420 {
+                    (cx, cx, 1, 2)
+                } else {
+                    (2 * cx, 2 * cx + 1, 1, 1)
+                };
+                let u = dst.row(up, cy)[ui];
+                dst.row_mut(up, cy)[ui] = over(u, uc);
+                let v = dst.row(vp, cy)[vi];
+                dst.row_mut(vp, cy)[vi] = over(v, vc);
+            }
+        }
+    }
+}

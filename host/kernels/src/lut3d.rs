@@ -161,7 +161,9 @@ fn lut_row(level: CpuLevel, row: &mut [u8], lut: &Lut3d, strength: f32) {
     let done = match level {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level was capped by run-time detection of AVX2.
-        CpuLevel::Avx2 => unsafe { crate::x86::avx2::lut3d(row, lut.table_flat(), lut.size, strength) },
+        CpuLevel::Avx2 => unsafe {
+            crate::x86::avx2::lut3d(row, lut.table_flat(), lut.size, strength)
+        },
         _ => 0,
     };
     for px in row[4 * done..].chunks_exact_mut(4) {

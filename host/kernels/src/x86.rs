@@ -537,12 +537,17 @@ pub mod avx2 {
                 let fg = _mm256_sub_ps(pg, _mm256_cvtepi32_ps(g0));
                 let fb = _mm256_sub_ps(pb, _mm256_cvtepi32_ps(b0));
                 let origin = _mm256_add_epi32(
-                    _mm256_mullo_epi32(_mm256_add_epi32(_mm256_mullo_epi32(b0, splat(size as i32)), g0), splat(size as i32)),
+                    _mm256_mullo_epi32(
+                        _mm256_add_epi32(_mm256_mullo_epi32(b0, splat(size as i32)), g0),
+                        splat(size as i32),
+                    ),
                     r0,
                 );
                 // The six tetrahedra, chosen exactly as `lookup` does.
-                let gt = |a: __m256, b: __m256| _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GT_OQ>(a, b));
-                let (m1, m2, m3, m4, m5) = (gt(fr, fg), gt(fg, fb), gt(fr, fb), gt(fb, fg), gt(fb, fr));
+                let gt =
+                    |a: __m256, b: __m256| _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GT_OQ>(a, b));
+                let (m1, m2, m3, m4, m5) =
+                    (gt(fr, fg), gt(fg, fb), gt(fr, fb), gt(fb, fg), gt(fb, fr));
                 let not = |m: __m256i| _mm256_xor_si256(m, splat(-1));
                 let and = _mm256_and_si256;
                 let cases = [
@@ -551,9 +556,18 @@ pub mod avx2 {
                     (and(m1, and(not(m2), not(m3))), [fb, fr, fg], db, db + dr),
                     (and(not(m1), m4), [fb, fg, fr], db, db + dg),
                     (and(not(m1), and(not(m4), m5)), [fg, fb, fr], dg, dg + db),
-                    (and(not(m1), and(not(m4), not(m5))), [fg, fr, fb], dg, dg + dr),
+                    (
+                        and(not(m1), and(not(m4), not(m5))),
+                        [fg, fr, fb],
+                        dg,
+                        dg + dr,
+                    ),
                 ];
-                let (mut wa, mut wb, mut wc) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
+                let (mut wa, mut wb, mut wc) = (
+                    _mm256_setzero_ps(),
+                    _mm256_setzero_ps(),
+                    _mm256_setzero_ps(),
+                );
                 let (mut s1, mut s2) = (splat(0), splat(0));
                 for (mask, [a, b, c], step1, step2) in cases {
                     let fmask = _mm256_castsi256_ps(mask);
@@ -589,11 +603,20 @@ pub mod avx2 {
                     let mixed = _mm256_add_ps(
                         _mm256_add_ps(
                             original,
-                            _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(mapped, _mm256_set1_ps(255.0)), original), strength),
+                            _mm256_mul_ps(
+                                _mm256_sub_ps(
+                                    _mm256_mul_ps(mapped, _mm256_set1_ps(255.0)),
+                                    original,
+                                ),
+                                strength,
+                            ),
                         ),
                         _mm256_set1_ps(0.5),
                     );
-                    let byte = _mm256_min_epi32(_mm256_max_epi32(_mm256_cvttps_epi32(mixed), splat(0)), splat(255));
+                    let byte = _mm256_min_epi32(
+                        _mm256_max_epi32(_mm256_cvttps_epi32(mixed), splat(0)),
+                        splat(255),
+                    );
                     out = _mm256_or_si256(
                         out,
                         match shift {

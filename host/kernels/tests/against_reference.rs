@@ -252,6 +252,45 @@ fn fill_rect_every_level_agrees_and_clips() {
             results.push(out);
         }
         assert!(results.windows(2).all(|p| p[0] == p[1]), "{f}");
+        let mut slow = d.clone();
+        let rect = Rect {
+            x: -2,
+            y: 1,
+            width: 9,
+            height: 100,
+        };
+        fill::reference::fill_rect(
+            &mut ImageMut::new(&l, &mut slow).unwrap(),
+            rect,
+            [255, 0, 0, 255],
+        );
+        assert!(
+            results[0] == slow,
+            "{f}: fast path differs from the reference"
+        );
+        // Translucent, at every level, on an odd-sized picture.
+        for level in CpuLevel::all_supported() {
+            let (l, d) = padded(f, 1919, 3, 12);
+            let rect = Rect {
+                x: 3,
+                y: 0,
+                width: 1000,
+                height: 2,
+            };
+            let (mut fast, mut slow) = (d.clone(), d.clone());
+            fill::fill_rect_with(
+                level,
+                &mut ImageMut::new(&l, &mut fast).unwrap(),
+                rect,
+                [20, 200, 90, 100],
+            );
+            fill::reference::fill_rect(
+                &mut ImageMut::new(&l, &mut slow).unwrap(),
+                rect,
+                [20, 200, 90, 100],
+            );
+            assert!(fast == slow, "{level:?} {f}");
+        }
         // An opaque red fill reads back as red (through the YUV round trip).
         let img = Image::new(&l, &results[0]).unwrap();
         let px = convert::reference::rgba_at(&img, 3, 2);
