@@ -1,0 +1,287 @@
+//! `reel check`: validates a pipeline file completely before any media
+//! flows, collecting every problem with its file:line:column.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use gst::prelude::*;
+use reel_runtime::{OnError, ParamValue, Runtime, SandboxConfig, StageKind, StageSpec, closest};
+use toml::Spanned;
+
+mod graph;
+mod sinks;
+mod sources;
+mod stages;
+
+use crate::config::{PipelineFile, SinkDef, SourceDef, SpannedTable, StageDef, Text};
+use crate::diagnostics::ConfigError;
+use crate::plan::{
+    Container, Plan, SinkKind, SinkPlan, SourceKind, SourcePlan, StagePlan, StageWork, TestPlan,
+};
+use graph::topological;
+
+/// A `--set stage.key=value` from the command line.
+#[derive(Clone, Debug)]
+pub struct Override {
+    pub stage: String,
+    pub key: String,
+    pub value: String,
+}
+
+impl Override {
+    pub fn parse(text: &str) -> Result<Override, String> {
+        let (target, value) = text
+            .split_once('=')
+            .ok_or_else(|| format!("--set `{text}` must look like stage.param=value"))?;
+        let (stage, key) = target
+            .split_once('.')
+            .ok_or_else(|| format!("--set `{text}` must look like stage.param=value"))?;
+        if stage.is_empty() || key.is_empty() {
+            return Err(format!("--set `{text}` must look like stage.param=value"));
+        }
+        Ok(Override {
+            stage: stage.into(),
+            key: key.into(),
+            value: value.into(),
+        })
+    }
+}
+
+/// Every problem found, in file order.
+#[derive(Debug)]
+pub struct Problems(pub Vec<String>);
+
+impl std::fmt::Display for Problems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}
+
+struct Checker<'a> {
+    file: &'a Path,
+    dir: PathBuf,
+    source: &'a str,
+    problems: Vec<String>,
+}
+
+const TEST_WIDTH: i32 = 1280;
+const TEST_HEIGHT: i32 = 720;
+const TEST_RATE: i64 = 30;
+const TEST_SECONDS: f64 = 5.0;
+const DEFAULT_PRESET: &str = "veryfast";
+const DEFAULT_CRF: i64 = 23;
+const DEFAULT_AUDIO_KBPS: i64 = 128;
+
+/// Reads and checks `file`, applying `overrides`. Returns the plan or every
+/// problem found.
+pub fn check(file: &Path, overrides: &[Override]) -> Result<Plan, Problems> {
+    let source = std::fs::read_to_string(file)
+        .map_err(|e| Problems(vec![format!("{}: cannot read: {e}", file.display())]))?;
+    let mut checker = Checker {
+        file,
+        dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
+        source: &source,
+        problems: Vec::new(),
+    };
+    let parsed: PipelineFile =
+        match toml::from_str(&source) {
+            Ok(p) => p,
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                let message = e.message().trim().to_string();
+                let err = ConfigError::at(file, &source, span, &message)
+                    .suggest(unknown_field_hint(&message, &source, e.span()));
+                return Err(Problems(vec![err.to_string()]));
+            }
+        };
+    let plan = checker.plan(parsed, overrides);
+    if checker.problems.is_empty() {
+        Ok(plan.expect("a plan when there are no problems"))
+    } else {
+        Err(Problems(checker.problems))
+    }
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`": the closest
+/// expected name to what was written.
+fn unknown_field_hint(message: &str, source: &str, span: Option<Range<usize>>) -> Option<String> {
+    let expected = message.split("expected").nth(1)?;
+    let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let written = message
+        .split('`')
+        .nth(1)
+        .or_else(|| span.map(|s| &source[s]))?;
+    closest(written, names.iter().copied())
+}
+
+fn file_uri(path: &Path) -> Result<String, String> {
+    let absolute = std::path::absolute(path).map_err(|e| e.to_string())?;
+    gst::glib::filename_to_uri(&absolute, None)
+        .map(|u| u.to_string())
+        .map_err(|e| e.to_string())
+}
+
+impl Checker<'_> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+        ConfigError::at(self.file, self.source, span, message)
+    }
+
+    fn report(&mut self, error: ConfigError) {
+        self.problems.push(error.to_string());
+    }
+
+    fn complain(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let e = self.error(span, message);
+        self.report(e);
+    }
+
+    fn relative(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.dir.join(p)
+        }
+    }
+
+    fn plan(&mut self, parsed: PipelineFile, overrides: &[Override]) -> Option<Plan> {
+        let name = parsed
+            .pipeline
+            .as_ref()
+            .and_then(|p| p.get_ref().name.as_ref().map(|n| n.get_ref().clone()))
+            .unwrap_or_else(|| {
+                self.file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+        if parsed.source.is_empty() {
+            self.complain(0..0, "the pipeline has no [[source]]");
+        }
+        if parsed.sink.is_empty() {
+            self.complain(0..0, "the pipeline has no [[sink]]");
+        }
+        let mut ids: HashMap<String, Range<usize>> = HashMap::new();
+        for id in parsed
+            .source
+            .iter()
+            .map(|s| &s.get_ref().id)
+            .chain(parsed.stage.iter().map(|s| &s.get_ref().id))
+        {
+            if id.get_ref().is_empty() {
+                self.complain(id.span(), "an id must not be empty");
+            } else if let Some(first) = ids.get(id.get_ref()) {
+                let line = self.source[..first.start].matches('\n').count() + 1;
+                self.complain(
+                    id.span(),
+                    format!("id `{}` is already used on line {line}", id.get_ref()),
+                );
+            } else {
+                ids.insert(id.get_ref().clone(), id.span());
+            }
+        }
+        for o in overrides {
+            if !parsed
+                .stage
+                .iter()
+                .any(|s| s.get_ref().id.get_ref() == &o.stage)
+            {
+                let hint = closest(
+                    &o.stage,
+                    parsed
+                        .stage
+                        .iter()
+                        .map(|s| s.get_ref().id.get_ref().as_str()),
+                );
+                self.problems.push(format!(
+                    "--set {}.{}: there is no stage `{}`{}",
+                    o.stage,
+                    o.key,
+                    o.stage,
+                    hint.map(|h| format!(" (did you mean `{h}`?)"))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        let known: Vec<String> = ids.keys().cloned().collect();
+
+        let sources: Vec<SourcePlan> = parsed
+            .source
+            .iter()
+            .filter_map(|s| self.source_plan(s))
+            .collect();
+        let inputs: Vec<Vec<Text>> = parsed
+            .stage
+            .iter()
+            .map(|s| self.stage_inputs(s, &known))
+            .collect();
+        self.check_cycles(&parsed.stage, &inputs);
+        let order = topological(&parsed.stage, &inputs);
+        let mut stages = Vec::new();
+        for index in order {
+            let def = &parsed.stage[index];
+            let work = self.stage_work(def, &inputs[index], overrides);
+            if let Some(work) = work
+                && !inputs[index].is_empty()
+            {
+                stages.push(StagePlan {
+                    id: def.get_ref().id.get_ref().clone(),
+                    inputs: inputs[index].iter().map(|i| i.get_ref().clone()).collect(),
+                    work,
+                });
+            }
+        }
+        let sinks: Vec<SinkPlan> = parsed
+            .sink
+            .iter()
+            .filter_map(|s| self.sink_plan(s, &known))
+            .collect();
+        let mut outputs = HashSet::new();
+        for sink in &sinks {
+            if let SinkKind::File { path, .. } = &sink.kind
+                && !outputs.insert(path.clone())
+            {
+                self.problems
+                    .push(format!("two sinks write {}", path.display()));
+            }
+        }
+        self.problems.is_empty().then_some(Plan {
+            name,
+            sources,
+            stages,
+            sinks,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_parse() {
+        let o = Override::parse("neg.strength=0.5").unwrap();
+        assert_eq!(
+            (o.stage.as_str(), o.key.as_str(), o.value.as_str()),
+            ("neg", "strength", "0.5")
+        );
+        assert!(Override::parse("strength=0.5").is_err());
+        assert!(Override::parse("neg.strength").is_err());
+    }
+
+    #[test]
+    fn unknown_field_hints_pick_the_closest_expected_name() {
+        let msg = "unknown field `inptu`, expected one of `id`, `plugin`, `input`, `inputs`";
+        assert_eq!(unknown_field_hint(msg, "", None), Some("input".into()));
+    }
+}

@@ -1,0 +1,134 @@
+//! Sources: test patterns, files and URIs (decoded once to prove they can be).
+
+use super::*;
+
+impl Checker<'_> {
+    pub(super) fn source_plan(&mut self, def: &Spanned<SourceDef>) -> Option<SourcePlan> {
+        let s = def.get_ref();
+        let id = s.id.get_ref().clone();
+        let given = [s.uri.is_some(), s.file.is_some(), s.testsrc.is_some()];
+        if given.iter().filter(|g| **g).count() != 1 {
+            self.complain(
+                def.span(),
+                format!("source `{id}` needs exactly one of `uri`, `file` or `testsrc`"),
+            );
+            return None;
+        }
+        if let Some(test) = &s.testsrc {
+            let t = test.get_ref();
+            let pattern = t
+                .pattern
+                .as_ref()
+                .map_or("smpte".to_string(), |p| p.get_ref().clone());
+            if let Some(p) = &t.pattern {
+                self.check_enum_property("videotestsrc", "pattern", p);
+            }
+            let (mut width, mut height) = (TEST_WIDTH, TEST_HEIGHT);
+            if let Some(size) = &t.size {
+                match parse_size(size.get_ref()) {
+                    Some((w, h)) => (width, height) = (w, h),
+                    None => self.complain(
+                        size.span(),
+                        format!(
+                            "size `{}` must be WIDTHxHEIGHT, like 1280x720 (each 1..=8192)",
+                            size.get_ref()
+                        ),
+                    ),
+                }
+            }
+            let rate = t.rate.as_ref().map_or(TEST_RATE, |r| *r.get_ref());
+            if !(1..=240).contains(&rate) {
+                let span = t.rate.as_ref().map(|r| r.span()).unwrap_or(test.span());
+                self.complain(
+                    span,
+                    format!("rate {rate} must be 1..=240 frames per second"),
+                );
+            }
+            let seconds = t.seconds.as_ref().map_or(TEST_SECONDS, |s| *s.get_ref());
+            if !(seconds > 0.0 && seconds <= 86400.0) {
+                let span = t.seconds.as_ref().map(|s| s.span()).unwrap_or(test.span());
+                self.complain(
+                    span,
+                    format!("seconds {seconds} must be above 0 and at most 86400"),
+                );
+            }
+            let audio = t.audio.as_ref().is_none_or(|a| *a.get_ref());
+            let rate = rate.clamp(1, 240) as i32;
+            let frames = (seconds.max(0.0) * rate as f64).round().max(1.0) as u64;
+            return Some(SourcePlan {
+                id,
+                kind: SourceKind::Test(TestPlan {
+                    pattern,
+                    width,
+                    height,
+                    rate,
+                    frames,
+                }),
+                has_audio: audio,
+                duration: Some(Duration::from_secs_f64(frames as f64 / rate as f64)),
+                fps: Some(rate as f64),
+            });
+        }
+        let (uri, span) = if let Some(file) = &s.file {
+            let path = self.relative(file.get_ref());
+            if !path.is_file() {
+                self.complain(
+                    file.span(),
+                    format!("source `{id}`: file {} does not exist", path.display()),
+                );
+                return None;
+            }
+            match file_uri(&path) {
+                Ok(uri) => (uri, file.span()),
+                Err(e) => {
+                    self.complain(file.span(), format!("source `{id}`: {e}"));
+                    return None;
+                }
+            }
+        } else {
+            let uri = s.uri.as_ref().expect("one of the three");
+            if let Some(path) = uri.get_ref().strip_prefix("file://")
+                && !Path::new(path).exists()
+            {
+                self.complain(uri.span(), format!("source `{id}`: {path} does not exist"));
+                return None;
+            }
+            (uri.get_ref().clone(), uri.span())
+        };
+        match crate::media::discover(&uri) {
+            Ok(info) if info.fps.is_none() => {
+                self.complain(span, format!("source `{id}`: {uri} has no video stream"));
+                None
+            }
+            Ok(info) => Some(SourcePlan {
+                id,
+                kind: SourceKind::Uri(uri),
+                has_audio: info.has_audio,
+                duration: info.duration,
+                fps: info.fps,
+            }),
+            Err(e) => {
+                self.complain(span, format!("source `{id}`: cannot read {uri}: {e}"));
+                None
+            }
+        }
+    }
+}
+
+fn parse_size(text: &str) -> Option<(i32, i32)> {
+    let (w, h) = text.split_once(['x', 'X'])?;
+    let (w, h): (i32, i32) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
+    ((1..=8192).contains(&w) && (1..=8192).contains(&h)).then_some((w, h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("1280x720"), Some((1280, 720)));
+        assert_eq!(parse_size("0x720"), None);
+        assert_eq!(parse_size("big"), None);
+    }
+}

@@ -1,0 +1,358 @@
+//! Stages: plugins (parameters against their schema) and native elements (properties against GStreamer's).
+
+use super::*;
+
+impl Checker<'_> {
+    pub(super) fn stage_work(
+        &mut self,
+        def: &Spanned<StageDef>,
+        inputs: &[Text],
+        overrides: &[Override],
+    ) -> Option<StageWork> {
+        let s = def.get_ref();
+        let id = s.id.get_ref().clone();
+        let overrides: Vec<&Override> = overrides.iter().filter(|o| o.stage == id).collect();
+        match (&s.plugin, &s.element) {
+            (Some(plugin), None) => self.plugin_stage(def, plugin, inputs, &overrides),
+            (None, Some(element)) => {
+                if inputs.len() > 1 {
+                    self.complain(
+                        inputs[1].span(),
+                        format!("stage `{id}` is a native element and takes one input"),
+                    );
+                }
+                for field in [s.params.as_ref().map(|p| p.span())].into_iter().flatten() {
+                    self.complain(
+                        field,
+                        format!("stage `{id}` is a native element: use `properties`, not `params`"),
+                    );
+                }
+                let mut properties = Vec::new();
+                let factory = element.get_ref().clone();
+                let instance = self.native_element(element)?;
+                for (key, value) in s.properties.iter().flat_map(|p| p.get_ref().iter()) {
+                    let text = toml_text(value.get_ref());
+                    if self.check_property(&instance, key, Some(value.span()), &text) {
+                        properties.push((key.get_ref().clone(), text));
+                    }
+                }
+                for o in overrides {
+                    let key = Spanned::new(0..0, o.key.clone());
+                    if self.check_property(&instance, &key, None, &o.value) {
+                        properties.retain(|(k, _)| *k != o.key);
+                        properties.push((o.key.clone(), o.value.clone()));
+                    }
+                }
+                Some(StageWork::Element {
+                    factory,
+                    properties,
+                })
+            }
+            _ => {
+                self.complain(
+                    def.span(),
+                    format!("stage `{id}` needs exactly one of `plugin` or `element`"),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn plugin_stage(
+        &mut self,
+        def: &Spanned<StageDef>,
+        plugin: &Text,
+        inputs: &[Text],
+        overrides: &[&Override],
+    ) -> Option<StageWork> {
+        let s = def.get_ref();
+        let id = s.id.get_ref().clone();
+        if let Some(p) = &s.properties {
+            self.complain(
+                p.span(),
+                format!("stage `{id}` is a plugin: use `params`, not `properties`"),
+            );
+        }
+        let name = plugin.get_ref();
+        let path = if name.ends_with(".wasm") || name.contains('/') {
+            Ok(self.relative(name))
+        } else {
+            reel_runtime::find_plugin(name).map_err(|e| e.to_string())
+        };
+        let loaded = path.and_then(|path| {
+            if !path.is_file() {
+                return Err(format!("plugin file {} does not exist", path.display()));
+            }
+            let runtime = Runtime::global().map_err(|e| format!("{e:#}"))?;
+            runtime.load(&path).map_err(|e| format!("{e:#}"))
+        });
+        let plugin_arc = match loaded {
+            Ok(p) => p,
+            Err(e) => {
+                self.complain(plugin.span(), format!("stage `{id}`: {e}"));
+                return None;
+            }
+        };
+        let description = &plugin_arc.description;
+        let accepted = match description.kind {
+            StageKind::Filter => 1,
+            StageKind::Mixer => description.inputs.len(),
+            StageKind::Decoder => {
+                self.complain(
+                    plugin.span(),
+                    format!("stage `{id}`: plugin `{}` is a decoder; `reel run` does not use decoders as stages yet", description.name),
+                );
+                return None;
+            }
+        };
+        if inputs.len() > accepted {
+            let names = if description.inputs.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", description.inputs.join(", "))
+            };
+            self.complain(
+                inputs[accepted].span(),
+                format!(
+                    "stage `{id}`: plugin `{}` takes {accepted} input{}{names}",
+                    description.name,
+                    if accepted == 1 { "" } else { "s" }
+                ),
+            );
+            return None;
+        }
+        let mut params: Vec<(String, ParamValue)> = Vec::new();
+        let mut ok = true;
+        let empty = SpannedTable::new();
+        for (key, value) in s.params.as_ref().map_or(&empty, |p| p.get_ref()) {
+            let Some(v) = ParamValue::from_toml(value.get_ref()) else {
+                self.complain(
+                    value.span(),
+                    format!(
+                        "parameter `{}` must be a boolean, number or string",
+                        key.get_ref()
+                    ),
+                );
+                ok = false;
+                continue;
+            };
+            match description.resolve_params(&[(key.get_ref().clone(), v.clone())]) {
+                Ok(_) => params.push((key.get_ref().clone(), v)),
+                Err(e) => {
+                    ok = false;
+                    let span = if e.suggestion.is_some() || description.param(&e.name).is_none() {
+                        key.span()
+                    } else {
+                        value.span()
+                    };
+                    let err = self
+                        .error(span, format!("stage `{id}`: {}", e.message))
+                        .suggest(e.suggestion);
+                    self.report(err);
+                }
+            }
+        }
+        for o in overrides {
+            let v = ParamValue::parse_literal(&o.value);
+            match description.resolve_params(&[(o.key.clone(), v.clone())]) {
+                Ok(_) => params.push((o.key.clone(), v)),
+                Err(e) => {
+                    ok = false;
+                    self.problems
+                        .push(format!("--set {}.{}={}: {e}", o.stage, o.key, o.value));
+                }
+            }
+        }
+        let mut sandbox = SandboxConfig::default();
+        let mut on_error = OnError::default();
+        if let Some(name) = &s.on_error {
+            match OnError::parse(name.get_ref()) {
+                Some(o) => on_error = o,
+                None => {
+                    ok = false;
+                    let e = self
+                        .error(
+                            name.span(),
+                            format!("on_error must be one of {}", OnError::NAMES.join(", ")),
+                        )
+                        .suggest(closest(name.get_ref(), OnError::NAMES));
+                    self.report(e);
+                }
+            }
+        }
+        let mut max_failures = reel_runtime::DEFAULT_MAX_FAILURES;
+        if let Some(n) = &s.max_failures {
+            match u32::try_from(*n.get_ref()) {
+                Ok(v) if v >= 1 => max_failures = v,
+                _ => {
+                    ok = false;
+                    self.complain(n.span(), "max_failures must be at least 1");
+                }
+            }
+        }
+        // A deadline left unset is twice the frame interval, filled in once
+        // the source's rate is known (see `build`).
+        sandbox.deadline = Duration::ZERO;
+        if let Some(ms) = &s.deadline_ms {
+            match u64::try_from(*ms.get_ref()) {
+                Ok(v) if (1..=600_000).contains(&v) => sandbox.deadline = Duration::from_millis(v),
+                _ => {
+                    ok = false;
+                    self.complain(ms.span(), "deadline_ms must be 1..=600000");
+                }
+            }
+        }
+        if let Some(mb) = &s.memory_mb {
+            let max = reel_runtime::MAX_MEMORY_BYTES >> 20;
+            match usize::try_from(*mb.get_ref()) {
+                Ok(v) if (1..=max).contains(&v) => sandbox.memory_bytes = v << 20,
+                _ => {
+                    ok = false;
+                    self.complain(mb.span(), format!("memory_mb must be 1..={max}"));
+                }
+            }
+        }
+        if let Some(dir) = &s.assets {
+            let path = self.relative(dir.get_ref());
+            if path.is_dir() {
+                sandbox.assets = Some(path);
+            } else {
+                ok = false;
+                self.complain(
+                    dir.span(),
+                    format!("assets directory {} does not exist", path.display()),
+                );
+            }
+        }
+        ok.then(|| {
+            StageWork::Plugin(Box::new(StageSpec {
+                id,
+                plugin: plugin_arc.clone(),
+                params,
+                sandbox,
+                on_error,
+                max_failures,
+            }))
+        })
+    }
+
+    pub(super) fn native_element(&mut self, element: &Text) -> Option<gst::Element> {
+        let name = element.get_ref();
+        match gst::ElementFactory::make(name).build() {
+            Ok(e) => Some(e),
+            Err(_) => {
+                let names: Vec<String> = gst::Registry::get()
+                    .features(gst::ElementFactory::static_type())
+                    .iter()
+                    .map(|f| f.name().to_string())
+                    .collect();
+                let e = self
+                    .error(
+                        element.span(),
+                        format!("there is no GStreamer element `{name}`"),
+                    )
+                    .suggest(closest(name, names.iter().map(String::as_str)));
+                self.report(e);
+                None
+            }
+        }
+    }
+
+    /// Whether `value` is valid for property `key` of `element`; reports
+    /// the problem at `span` (or against --set) when not.
+    pub(super) fn check_property(
+        &mut self,
+        element: &gst::Element,
+        key: &Text,
+        span: Option<Range<usize>>,
+        value: &str,
+    ) -> bool {
+        let name = key.get_ref();
+        let at =
+            |this: &mut Self, s: Option<Range<usize>>, msg: String, hint: Option<String>| match s {
+                Some(s) => {
+                    let e = this.error(s, msg).suggest(hint);
+                    this.report(e);
+                }
+                None => this.problems.push(format!(
+                    "--set {name}={value}: {msg}{}",
+                    hint.map(|h| format!(" (did you mean `{h}`?)"))
+                        .unwrap_or_default()
+                )),
+            };
+        let Some(pspec) = element.find_property(name) else {
+            let names: Vec<String> = element
+                .list_properties()
+                .iter()
+                .map(|p| p.name().to_string())
+                .collect();
+            let hint = closest(name, names.iter().map(String::as_str));
+            at(
+                self,
+                span.map(|_| key.span()),
+                format!(
+                    "element `{}` has no property `{name}`",
+                    factory_name(element)
+                ),
+                hint,
+            );
+            return false;
+        };
+        if !pspec.flags().contains(gst::glib::ParamFlags::WRITABLE) {
+            at(
+                self,
+                span.map(|_| key.span()),
+                format!("property `{name}` cannot be set"),
+                None,
+            );
+            return false;
+        }
+        if gst::glib::Value::deserialize_with_pspec(value, &pspec).is_err() {
+            at(
+                self,
+                span,
+                format!(
+                    "`{value}` is not a valid value for property `{name}` ({})",
+                    pspec.value_type().name()
+                ),
+                enum_hint(&pspec, value),
+            );
+            return false;
+        }
+        true
+    }
+
+    pub(super) fn check_enum_property(&mut self, factory: &str, property: &str, value: &Text) {
+        if let Ok(element) = gst::ElementFactory::make(factory).build() {
+            let key = Spanned::new(value.span(), property.to_string());
+            self.check_property(&element, &key, Some(value.span()), value.get_ref());
+        }
+    }
+}
+
+fn factory_name(element: &gst::Element) -> String {
+    element
+        .factory()
+        .map(|f| f.name().to_string())
+        .unwrap_or_default()
+}
+
+fn enum_hint(pspec: &gst::glib::ParamSpec, value: &str) -> Option<String> {
+    let spec = pspec.downcast_ref::<gst::glib::ParamSpecEnum>()?;
+    let class = spec.enum_class();
+    let nicks: Vec<String> = class
+        .values()
+        .iter()
+        .map(|v| v.nick().to_string())
+        .collect();
+    closest(value, nicks.iter().map(String::as_str))
+        .or_else(|| Some(format!("one of: {}", nicks.join(", "))))
+}
+
+/// A TOML scalar as the text GStreamer parses property values from.
+fn toml_text(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
