@@ -257,6 +257,113 @@ file = "out.mp4"
     );
 }
 
+/// Writes one `pattern` picture of `w`x`h` as a PNG at `path`.
+fn png(path: &Path, pattern: &str, w: u32, h: u32) {
+    let status = Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "videotestsrc",
+            &format!("pattern={pattern}"),
+            "num-buffers=1",
+            "!",
+        ])
+        .args([
+            &format!("video/x-raw,width={w},height={h}"),
+            "!",
+            "videoconvert",
+            "!",
+            "pngenc",
+            "!",
+            "filesink",
+        ])
+        .arg(format!("location={}", path.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn image_sources_decode_stills_and_sequences_in_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    png(&dir.path().join("logo.png"), "red", 40, 30);
+    for (i, colour) in ["red", "green", "blue"].iter().enumerate() {
+        png(
+            &dir.path().join(format!("seq_{:02}.png", i + 1)),
+            colour,
+            64,
+            48,
+        );
+    }
+    let testmix = test_plugin_path("testmix");
+    let path = dir.path().join("p.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[[source]]
+id = "main"
+testsrc = {{ pattern = "white", size = "320x240", rate = 25, seconds = 1 }}
+
+[[source]]
+id = "logo"
+images = {{ file = "logo.png" }}
+
+[[source]]
+id = "walk"
+images = {{ file = "seq_%02d.png", rate = 10, seconds = 1 }}
+
+[[stage]]
+id = "mix"
+plugin = "{}"
+inputs = ["main", "logo"]
+params = {{ x = 100, y = 60 }}
+
+[[sink]]
+input = "mix"
+file = "mixed.mp4"
+
+[[sink]]
+input = "walk"
+file = "walk.mkv"
+video = {{ crf = 10 }}
+"#,
+            testmix.display()
+        ),
+    )
+    .unwrap();
+    let out = reel(&["run", path.to_str().unwrap()], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // The still lasts as long as the main source and sits where it was put.
+    let mixed = decode_frames(&dir.path().join("mixed.mp4"), 320, 240);
+    assert_eq!(mixed.len(), 25);
+    let px = &mixed[24][(75 * 320 + 120) * 4..][..3];
+    assert!(
+        px[0] > 200 && px[1] < 60 && px[2] < 60,
+        "logo on the last frame: {px:?}"
+    );
+
+    // The sequence loops red, green, blue for 10 frames.
+    let walk = decode_frames(&dir.path().join("walk.mkv"), 64, 48);
+    assert_eq!(walk.len(), 10);
+    let dominant = |f: &Vec<u8>| {
+        let p = &f[(24 * 64 + 32) * 4..][..3];
+        (0..3).max_by_key(|&c| p[c]).unwrap()
+    };
+    let order: Vec<usize> = walk.iter().map(dominant).collect();
+    assert_eq!(order, [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]);
+
+    // A broken picture is refused by `check`, at the file.
+    std::fs::write(dir.path().join("logo.png"), b"not a png").unwrap();
+    let out = reel(&["check", path.to_str().unwrap()], dir.path());
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("p.toml:8:19:") && text.contains("logo.png"),
+        "{text}"
+    );
+}
+
 #[test]
 fn set_overrides_a_parameter() {
     let (dir, path) = pipeline(TEST_RUN);

@@ -389,6 +389,11 @@ fn add_source(
             };
             Ok((filter, audio))
         }
+        SourceKind::Images(images) => {
+            let src = crate::images::image_source(id, images)?;
+            pipeline.add(&src)?;
+            Ok((src, None))
+        }
         SourceKind::Uri(uri) => {
             let decode = make("uridecodebin", Some(&format!("{id}-decode")))?;
             decode.set_property("uri", uri);

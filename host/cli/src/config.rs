@@ -39,6 +39,24 @@ pub struct SourceDef {
     pub file: Option<Text>,
     /// Generated test pictures and tone.
     pub testsrc: Option<Spanned<TestSource>>,
+    /// A still or a numbered image sequence, decoded in the sandbox.
+    pub images: Option<Spanned<ImageSource>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSource {
+    /// One still (`logo.png`) or a numbered sequence (`walk_%03d.png`),
+    /// relative to the pipeline file.
+    pub file: Text,
+    /// The decoder plugin (default `imagedec`).
+    pub decoder: Option<Text>,
+    /// Frames per second (default 25).
+    pub rate: Option<Spanned<i64>>,
+    /// How long to play. A still is shown that long (default: as long as
+    /// the longest other source, else 5 s); a sequence loops to fill it
+    /// (default: it plays once).
+    pub seconds: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

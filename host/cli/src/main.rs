@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod config;
 mod diagnostics;
+mod images;
 mod media;
 mod plan;
 mod plugin_cmd;

@@ -27,6 +27,19 @@ pub struct SourcePlan {
 pub enum SourceKind {
     Uri(String),
     Test(TestPlan),
+    Images(ImagePlan),
+}
+
+/// Pictures decoded by a sandboxed decoder stage while the pipeline runs.
+pub struct ImagePlan {
+    pub files: Vec<PathBuf>,
+    pub decoder: Box<StageSpec>,
+    pub width: usize,
+    pub height: usize,
+    pub format: reel_runtime::Format,
+    pub rate: i32,
+    /// Frames to play (files loop when there are fewer).
+    pub frames: u64,
 }
 
 pub struct TestPlan {

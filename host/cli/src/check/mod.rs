@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use gst::prelude::*;
-use reel_runtime::{OnError, ParamValue, Runtime, SandboxConfig, StageKind, StageSpec, closest};
+use std::sync::Arc;
+
+use reel_runtime::{
+    OnError, ParamValue, Plugin, Runtime, SandboxConfig, StageKind, StageSpec, closest,
+};
 use toml::Spanned;
 
 mod graph;
@@ -15,10 +19,11 @@ mod sinks;
 mod sources;
 mod stages;
 
-use crate::config::{PipelineFile, SinkDef, SourceDef, SpannedTable, StageDef, Text};
+use crate::config::{ImageSource, PipelineFile, SinkDef, SourceDef, SpannedTable, StageDef, Text};
 use crate::diagnostics::ConfigError;
 use crate::plan::{
-    Container, Plan, SinkKind, SinkPlan, SourceKind, SourcePlan, StagePlan, StageWork, TestPlan,
+    Container, ImagePlan, Plan, SinkKind, SinkPlan, SourceKind, SourcePlan, StagePlan, StageWork,
+    TestPlan,
 };
 use graph::topological;
 
@@ -109,6 +114,28 @@ pub fn check(file: &Path, overrides: &[Override]) -> Result<Plan, Problems> {
         Ok(plan.expect("a plan when there are no problems"))
     } else {
         Err(Problems(checker.problems))
+    }
+}
+
+/// Stills given no length last as long as the longest other source (5 s
+/// when no other length is known).
+fn stretch_stills(sources: &mut [SourcePlan]) {
+    let longest = sources
+        .iter()
+        .filter_map(|s| s.duration)
+        .max()
+        .unwrap_or(Duration::from_secs(5));
+    for source in sources.iter_mut() {
+        if let SourceKind::Images(images) = &mut source.kind
+            && images.frames == 0
+        {
+            images.frames = (longest.as_secs_f64() * images.rate as f64)
+                .round()
+                .max(1.0) as u64;
+            source.duration = Some(Duration::from_secs_f64(
+                images.frames as f64 / images.rate as f64,
+            ));
+        }
     }
 }
 
@@ -215,11 +242,12 @@ impl Checker<'_> {
         }
         let known: Vec<String> = ids.keys().cloned().collect();
 
-        let sources: Vec<SourcePlan> = parsed
+        let mut sources: Vec<SourcePlan> = parsed
             .source
             .iter()
             .filter_map(|s| self.source_plan(s))
             .collect();
+        stretch_stills(&mut sources);
         let inputs: Vec<Vec<Text>> = parsed
             .stage
             .iter()

@@ -6,13 +6,21 @@ impl Checker<'_> {
     pub(super) fn source_plan(&mut self, def: &Spanned<SourceDef>) -> Option<SourcePlan> {
         let s = def.get_ref();
         let id = s.id.get_ref().clone();
-        let given = [s.uri.is_some(), s.file.is_some(), s.testsrc.is_some()];
+        let given = [
+            s.uri.is_some(),
+            s.file.is_some(),
+            s.testsrc.is_some(),
+            s.images.is_some(),
+        ];
         if given.iter().filter(|g| **g).count() != 1 {
             self.complain(
                 def.span(),
-                format!("source `{id}` needs exactly one of `uri`, `file` or `testsrc`"),
+                format!("source `{id}` needs exactly one of `uri`, `file`, `testsrc` or `images`"),
             );
             return None;
+        }
+        if let Some(images) = &s.images {
+            return self.image_source(&id, images);
         }
         if let Some(test) = &s.testsrc {
             let t = test.get_ref();
@@ -112,6 +120,99 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+}
+
+impl Checker<'_> {
+    /// A still or numbered sequence: the files exist, the decoder is a
+    /// decoder plugin, and the first picture decodes (in the sandbox).
+    fn image_source(&mut self, id: &str, images: &Spanned<ImageSource>) -> Option<SourcePlan> {
+        let i = images.get_ref();
+        let path = self.relative(i.file.get_ref());
+        let text = path.to_string_lossy().into_owned();
+        let files = if text.contains('%') {
+            reel_runtime::numbered_files(&text)
+        } else if path.is_file() {
+            Ok(vec![path.clone()])
+        } else {
+            Err(format!("file {} does not exist", path.display()))
+        };
+        let files = match files {
+            Ok(f) => f,
+            Err(e) => {
+                self.complain(i.file.span(), format!("source `{id}`: {e}"));
+                return None;
+            }
+        };
+        let default_decoder = Spanned::new(i.file.span(), "imagedec".to_string());
+        let decoder_name = i.decoder.as_ref().unwrap_or(&default_decoder);
+        let spec =
+            self.load_stage_plugin(decoder_name, &format!("{id}-decoder"), StageKind::Decoder)?;
+        let rate = i.rate.as_ref().map_or(25, |r| *r.get_ref());
+        if !(1..=240).contains(&rate) {
+            let span = i.rate.as_ref().map_or(images.span(), |r| r.span());
+            self.complain(
+                span,
+                format!("rate {rate} must be 1..=240 frames per second"),
+            );
+            return None;
+        }
+        let seconds = i.seconds.as_ref().map(|s| *s.get_ref());
+        if let Some(sec) = seconds
+            && !(sec > 0.0 && sec <= 86400.0)
+        {
+            let span = i.seconds.as_ref().map_or(images.span(), |s| s.span());
+            self.complain(
+                span,
+                format!("seconds {sec} must be above 0 and at most 86400"),
+            );
+            return None;
+        }
+        // Decode the first picture now: a broken file fails the check, and
+        // its size and format fix the stream's caps.
+        let first = std::fs::read(&files[0])
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                let mut stage =
+                    reel_runtime::Stage::new(spec.clone()).map_err(|e| format!("{e:#}"))?;
+                let frames = stage.decode(&bytes)?;
+                frames
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| "the decoder returned no picture".to_string())
+            });
+        let first = match first {
+            Ok(f) => f,
+            Err(e) => {
+                self.complain(
+                    i.file.span(),
+                    format!("source `{id}`: {}: {e}", files[0].display()),
+                );
+                return None;
+            }
+        };
+        // A still with no length is stretched to the longest other source
+        // later (`plan`); a sequence plays once.
+        let frames = match seconds {
+            Some(sec) => (sec * rate as f64).round().max(1.0) as u64,
+            None if files.len() == 1 => 0,
+            None => files.len() as u64,
+        };
+        Some(SourcePlan {
+            id: id.to_string(),
+            kind: SourceKind::Images(ImagePlan {
+                files,
+                decoder: Box::new(spec),
+                width: first.layout.width,
+                height: first.layout.height,
+                format: first.layout.format,
+                rate: rate as i32,
+                frames,
+            }),
+            has_audio: false,
+            duration: (frames > 0).then(|| Duration::from_secs_f64(frames as f64 / rate as f64)),
+            fps: Some(rate as f64),
+        })
     }
 }
 

@@ -58,6 +58,60 @@ impl Checker<'_> {
         }
     }
 
+    /// Finds and loads a plugin named (or pathed) by `plugin`; problems are
+    /// reported at it.
+    pub(super) fn load_plugin(&mut self, plugin: &Text, id: &str) -> Option<Arc<Plugin>> {
+        let name = plugin.get_ref();
+        let path = if name.ends_with(".wasm") || name.contains('/') {
+            Ok(self.relative(name))
+        } else {
+            reel_runtime::find_plugin(name)
+        };
+        let loaded = path.and_then(|path| {
+            if !path.is_file() {
+                return Err(format!("plugin file {} does not exist", path.display()));
+            }
+            let runtime = Runtime::global().map_err(|e| format!("{e:#}"))?;
+            runtime.load(&path).map_err(|e| format!("{e:#}"))
+        });
+        match loaded {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.complain(plugin.span(), format!("`{id}`: {e}"));
+                None
+            }
+        }
+    }
+
+    /// A plugin of `kind` with default parameters and limits, for a stage
+    /// the host drives itself (a source's decoder).
+    pub(super) fn load_stage_plugin(
+        &mut self,
+        plugin: &Text,
+        id: &str,
+        kind: StageKind,
+    ) -> Option<StageSpec> {
+        let loaded = self.load_plugin(plugin, id)?;
+        if loaded.description.kind != kind {
+            self.complain(
+                plugin.span(),
+                format!(
+                    "`{id}`: plugin `{}` is a {}, not a {kind}",
+                    loaded.description.name, loaded.description.kind
+                ),
+            );
+            return None;
+        }
+        Some(StageSpec {
+            id: id.to_string(),
+            plugin: loaded,
+            params: Vec::new(),
+            sandbox: SandboxConfig::default(),
+            on_error: OnError::Fail,
+            max_failures: reel_runtime::DEFAULT_MAX_FAILURES,
+        })
+    }
+
     pub(super) fn plugin_stage(
         &mut self,
         def: &Spanned<StageDef>,
@@ -73,26 +127,7 @@ impl Checker<'_> {
                 format!("stage `{id}` is a plugin: use `params`, not `properties`"),
             );
         }
-        let name = plugin.get_ref();
-        let path = if name.ends_with(".wasm") || name.contains('/') {
-            Ok(self.relative(name))
-        } else {
-            reel_runtime::find_plugin(name).map_err(|e| e.to_string())
-        };
-        let loaded = path.and_then(|path| {
-            if !path.is_file() {
-                return Err(format!("plugin file {} does not exist", path.display()));
-            }
-            let runtime = Runtime::global().map_err(|e| format!("{e:#}"))?;
-            runtime.load(&path).map_err(|e| format!("{e:#}"))
-        });
-        let plugin_arc = match loaded {
-            Ok(p) => p,
-            Err(e) => {
-                self.complain(plugin.span(), format!("stage `{id}`: {e}"));
-                return None;
-            }
-        };
+        let plugin_arc = self.load_plugin(plugin, &id)?;
         let description = &plugin_arc.description;
         let accepted = match description.kind {
             StageKind::Filter => 1,
@@ -100,7 +135,10 @@ impl Checker<'_> {
             StageKind::Decoder => {
                 self.complain(
                     plugin.span(),
-                    format!("stage `{id}`: plugin `{}` is a decoder; `reel run` does not use decoders as stages yet", description.name),
+                    format!(
+                        "stage `{id}`: plugin `{}` is a decoder; use it in a source: images = {{ file = \"...\", decoder = \"{}\" }}",
+                        description.name, plugin.get_ref()
+                    ),
                 );
                 return None;
             }
