@@ -195,6 +195,29 @@ fn frames_a_plugin_creates_count_against_its_memory() {
         "{result}"
     );
     assert!(result.contains("(memory) + 201326"), "{result}");
+    assert!(result.contains("frames and LUTs"), "{result}");
+}
+
+#[test]
+fn luts_a_plugin_uploads_count_against_its_memory() {
+    let sandbox = SandboxConfig {
+        memory_bytes: 64 << 20,
+        ..SandboxConfig::default()
+    };
+    let mut stage = hostile("hoard-luts", sandbox, OnError::Fail);
+    let (out, verdict) = stage.filter(test_frame());
+    assert_eq!(verdict, Verdict::Keep);
+    let result = &out
+        .meta
+        .iter()
+        .find(|(k, _)| k == "hoard-result")
+        .unwrap()
+        .1;
+    // A 65^3 LUT takes 3.3 MB: with the guest's own 3.3 MB table and its
+    // memory, 17 or so fit in 64 MiB, far fewer than the 64-LUT limit.
+    let count: usize = result.split(' ').next().unwrap().parse().unwrap();
+    assert!((10..=19).contains(&count), "{result}");
+    assert!(result.contains("TooLarge"), "{result}");
 }
 
 #[test]

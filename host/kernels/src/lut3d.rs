@@ -57,6 +57,11 @@ impl Lut3d {
         self.size
     }
 
+    /// Memory the table takes.
+    pub fn byte_size(&self) -> usize {
+        std::mem::size_of_val(self.table.as_slice())
+    }
+
     /// The table as one run of floats (R, G, B per entry).
     fn table_flat(&self) -> &[f32] {
         self.table.as_flattened()

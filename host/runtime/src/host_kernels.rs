@@ -30,6 +30,14 @@ fn layout_error(e: reel_kernels::LayoutError) -> FrameError {
     FrameError::Unsupported(e.0)
 }
 
+impl StoreState {
+    /// Recounts what the host holds for the guest after a change.
+    pub(crate) fn update_host_bytes(&mut self) {
+        let luts: usize = self.luts.luts.iter().flatten().map(Lut3d::byte_size).sum();
+        self.memory.host_bytes = self.frames.owned_bytes() + luts;
+    }
+}
+
 impl frames::HostFrame for StoreState {
     fn info(&mut self, frame: Resource<FrameHandle>) -> wasmtime::Result<FrameInfo> {
         // A revoked or unknown handle is the guest's bug, not a host
@@ -119,7 +127,7 @@ impl frames::HostFrame for StoreState {
 
     fn drop(&mut self, frame: Resource<FrameHandle>) -> wasmtime::Result<()> {
         self.frames.remove(frame.rep());
-        self.memory.frames = self.frames.owned_bytes();
+        self.update_host_bytes();
         Ok(())
     }
 }
@@ -165,15 +173,15 @@ impl frames::Host for StoreState {
         let format = format_from_guest(format);
         let needed =
             reel_kernels::Layout::packed(format, width as usize, height as usize).min_len();
-        if !self.memory.frames_fit(needed) {
+        if !self.memory.host_fits(needed) {
             return Ok(Err(FrameError::TooLarge(format!(
-                "a {width}x{height} {format} frame needs {needed} bytes; the plugin already uses {} (memory) + {} (frames) of its {} allowed",
-                self.memory.linear, self.memory.frames, self.memory.bytes
+                "a {width}x{height} {format} frame needs {needed} bytes; the plugin already uses {} (memory) + {} (frames and LUTs) of its {} allowed",
+                self.memory.linear, self.memory.host_bytes, self.memory.bytes
             ))));
         }
         let frame = HostFrame::blank(format, width as usize, height as usize);
         let handle = self.frames.insert(frame).map(Resource::new_own);
-        self.memory.frames = self.frames.owned_bytes();
+        self.update_host_bytes();
         Ok(handle)
     }
 }
@@ -184,6 +192,11 @@ impl kernels::HostLut3d for StoreState {
             Ok(lut) => lut,
             Err(e) => return Ok(Err(layout_error(e))),
         };
+        if !self.memory.host_fits(lut.byte_size()) {
+            return Ok(Err(FrameError::TooLarge(format!(
+                "a LUT of size {size} does not fit the plugin's memory allowance"
+            ))));
+        }
         let luts = &mut self.luts.luts;
         let slot = match luts.iter().position(Option::is_none) {
             Some(i) => i,
@@ -198,6 +211,7 @@ impl kernels::HostLut3d for StoreState {
             }
         };
         luts[slot] = Some(lut);
+        self.update_host_bytes();
         Ok(Ok(Resource::new_own(slot as u32)))
     }
 
@@ -205,6 +219,7 @@ impl kernels::HostLut3d for StoreState {
         if let Some(slot) = self.luts.luts.get_mut(lut.rep() as usize) {
             *slot = None;
         }
+        self.update_host_bytes();
         Ok(())
     }
 }

@@ -3,15 +3,16 @@
 
 use wasmtime::ResourceLimiter;
 
-/// One allowance covers the guest's linear memory and the frames it asks
-/// the host to create, so neither can be used to get around the other.
+/// One allowance covers the guest's linear memory and what it asks the host
+/// to hold for it (frames it creates, LUTs it uploads), so neither can be
+/// used to get around the other.
 pub struct MemoryCap {
     pub bytes: usize,
     pub denied: bool,
     /// Current size of the guest's linear memory.
     pub linear: usize,
-    /// Bytes of frames the guest created and still holds.
-    pub frames: usize,
+    /// Bytes the host holds for the guest: frames it created, LUTs.
+    pub host_bytes: usize,
 }
 
 impl MemoryCap {
@@ -20,13 +21,13 @@ impl MemoryCap {
             bytes,
             denied: false,
             linear: 0,
-            frames: 0,
+            host_bytes: 0,
         }
     }
 
-    /// Whether `extra` bytes of frames still fit.
-    pub fn frames_fit(&self, extra: usize) -> bool {
-        self.linear + self.frames + extra <= self.bytes
+    /// Whether `extra` more bytes held by the host still fit.
+    pub fn host_fits(&self, extra: usize) -> bool {
+        self.linear + self.host_bytes + extra <= self.bytes
     }
 }
 
@@ -40,7 +41,7 @@ impl ResourceLimiter for MemoryCap {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = desired + self.frames <= self.bytes;
+        let allowed = desired + self.host_bytes <= self.bytes;
         self.denied |= !allowed;
         if allowed {
             self.linear = desired;

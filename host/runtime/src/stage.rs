@@ -238,7 +238,7 @@ impl Live {
             .into_iter()
             .filter_map(|h| state.frames.remove(h.rep()))
             .collect();
-        state.memory.frames = state.frames.owned_bytes();
+        state.update_host_bytes();
         Ok(frames)
     }
 }

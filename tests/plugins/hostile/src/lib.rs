@@ -21,6 +21,7 @@ const MODES: &[&str] = &[
     "error",
     "print",
     "hoard-frames",
+    "hoard-luts",
     "read-planes",
     "rewrite-planes",
 ];
@@ -99,6 +100,21 @@ impl Plugin for Hostile {
                         Ok(f) => frames.push(f),
                         Err(e) => {
                             frame.meta_set("hoard-result", &format!("{} then {e:?}", frames.len()));
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            "hoard-luts" => {
+                // The largest LUTs, again and again: they count against the
+                // plugin's memory like its own allocations.
+                let table = vec![0.5f32; 65 * 65 * 65 * 3];
+                let mut luts = Vec::new();
+                loop {
+                    match kernels::Lut3d::from_table(65, &table) {
+                        Ok(lut) => luts.push(lut),
+                        Err(e) => {
+                            frame.meta_set("hoard-result", &format!("{} then {e:?}", luts.len()));
                             return Ok(());
                         }
                     }
