@@ -113,6 +113,28 @@ impl Plugin {
 mod tests {
     use super::compatible;
 
+    /// The version lives in the WIT package, the SDK and this host: they
+    /// must agree.
+    #[test]
+    fn contract_version_matches_the_wit_and_the_sdk() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sdk");
+        let wit = std::fs::read_to_string(root.join("wit/plugin.wit")).unwrap();
+        let package = format!("package reel:plugin@{};", super::CONTRACT_VERSION);
+        assert!(
+            wit.contains(&package),
+            "sdk/wit/plugin.wit does not say {package}"
+        );
+        let sdk = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
+        let constant = format!(
+            "pub const CONTRACT_VERSION: &str = \"{}\";",
+            super::CONTRACT_VERSION
+        );
+        assert!(
+            sdk.contains(&constant),
+            "sdk/src/lib.rs does not say {constant}"
+        );
+    }
+
     #[test]
     fn semver_compatibility() {
         assert!(compatible("0.1.0", "0.1.3"));
