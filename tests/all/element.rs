@@ -131,3 +131,33 @@ fn gst_launch_writes_a_playable_inverted_mp4() {
     let centre = frames[30][(120 * 320 + 160) * 4..][..3].to_vec();
     assert!(centre.iter().all(|&c| c < 30), "{centre:?}");
 }
+
+#[test]
+fn frame_metadata_travels_downstream_on_the_buffer() {
+    init_gst();
+    let hostile = reel_tests::test_plugin_path("hostile");
+    // The plugin records what happened in the frame's metadata; a queue in
+    // between shows it survives other elements.
+    let mut h = gst_check::Harness::new_parse(&format!(
+        "wasmfilter plugin={} params=mode=\"open-file\" ! queue ! identity",
+        hostile.display()
+    ));
+    let caps = gst::Caps::builder("video/x-raw")
+        .field("format", "NV12")
+        .field("width", 33i32)
+        .field("height", 9i32)
+        .field("framerate", gst::Fraction::new(25, 1))
+        .build();
+    h.set_src_caps(caps.clone());
+    let size = gst_video::VideoInfo::from_caps(&caps).unwrap().size();
+    h.push(gst::Buffer::from_slice(vec![7u8; size])).unwrap();
+    let out = h.pull().unwrap();
+    let meta = gstreel::frame_meta::read(&out);
+    let result = meta
+        .iter()
+        .find(|(k, _)| k == "open-result")
+        .map(|(_, v)| v.as_str());
+    assert!(result.is_some_and(|r| r.starts_with("denied")), "{meta:?}");
+    // The NV12 pixels themselves were left alone by this plugin.
+    assert!(out.map_readable().unwrap().iter().all(|&b| b == 7));
+}
