@@ -100,6 +100,29 @@ impl ElementImpl for WasmMixer {
 }
 
 impl AggregatorImpl for WasmMixer {
+    /// Each input keeps its own format (an overlay keeps its alpha while
+    /// the base is I420): sink pads accept any of the three formats, at any
+    /// size, whatever the output is.
+    fn sink_query(&self, pad: &gst_base::AggregatorPad, query: &mut gst::QueryRef) -> bool {
+        let any = caps_for(&ALL_FORMATS);
+        match query.view_mut() {
+            gst::QueryViewMut::Caps(q) => {
+                let caps = match q.filter() {
+                    Some(filter) => filter.intersect_with_mode(&any, gst::CapsIntersectMode::First),
+                    None => any,
+                };
+                q.set_result(&caps);
+                true
+            }
+            gst::QueryViewMut::AcceptCaps(q) => {
+                let ok = q.caps().is_subset(&any);
+                q.set_result(ok);
+                true
+            }
+            _ => self.parent_sink_query(pad, query),
+        }
+    }
+
     fn start(&self) -> Result<(), gst::ErrorMessage> {
         self.core.start("wasmmixer", StageKind::Mixer)?;
         self.parent_start()
@@ -113,9 +136,26 @@ impl AggregatorImpl for WasmMixer {
 
 impl VideoAggregatorImpl for WasmMixer {
     fn update_caps(&self, caps: &gst::Caps) -> Result<gst::Caps, gst::LoggableError> {
-        // The output is in a format the plugin accepts.
+        // The output is in a format the plugin accepts, and takes the size
+        // and rate of the first input (the base picture overlays go on),
+        // not the largest one.
         let allowed = self.core.allowed_caps();
-        Ok(caps.intersect_with_mode(&allowed, gst::CapsIntersectMode::First))
+        let mut caps = caps.intersect_with_mode(&allowed, gst::CapsIntersectMode::First);
+        let first = self.obj().sink_pads().first().and_then(|p| {
+            p.downcast_ref::<gst_video::VideoAggregatorPad>()
+                .and_then(|p| p.video_info())
+        });
+        if let Some(info) = first {
+            let caps = caps.make_mut();
+            for s in caps.iter_mut() {
+                s.set("width", info.width() as i32);
+                s.set("height", info.height() as i32);
+                if info.fps().numer() > 0 {
+                    s.set("framerate", info.fps());
+                }
+            }
+        }
+        Ok(caps)
     }
 
     fn aggregate_frames(
