@@ -13,7 +13,13 @@ pub fn invert(samples: &mut [u8], strength: f64, rgba: bool) {
                 px.copy_from_slice(&v.to_le_bytes());
             }
         } else {
-            samples.iter_mut().for_each(|b| *b = !*b);
+            // 64 bytes a step: four 16-byte vectors per loop iteration, as
+            // Cranelift does not unroll loops itself.
+            let mut chunks = samples.chunks_exact_mut(64);
+            for chunk in &mut chunks {
+                chunk.iter_mut().for_each(|b| *b = !*b);
+            }
+            chunks.into_remainder().iter_mut().for_each(|b| *b = !*b);
         }
         return;
     }
