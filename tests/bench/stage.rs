@@ -139,6 +139,16 @@ fn main() {
         rewrite.saturating_sub(read).as_secs_f64() / memcpy.as_secs_f64()
     );
 
+    // The loop alone: the whole invert call minus a call that reads and
+    // writes the same planes without touching them.
+    let compute = wasm.saturating_sub(rewrite);
+    println!(
+        "| `invert` loop alone in WebAssembly (whole call minus read+write) | {} | same loop native: {} | {:.2}x |",
+        ms(compute),
+        ms(native),
+        compute.as_secs_f64() / native.as_secs_f64()
+    );
+
     for name in ["passthrough", "invert", "imagedec"] {
         let dir =
             std::env::temp_dir().join(format!("reel-bench-cache-{}-{name}", std::process::id()));
