@@ -120,3 +120,37 @@ pub fn median_time(runs: usize, mut f: impl FnMut()) -> std::time::Duration {
     times.sort();
     times[times.len() / 2]
 }
+
+/// The time span (first timestamp, end of the last buffer) of the decoded
+/// `kind` ("video" or "audio") stream of `path`, or None when the file has
+/// no such stream.
+pub fn decoded_span(path: &Path, kind: &str) -> Option<(std::time::Duration, std::time::Duration)> {
+    use gst::prelude::*;
+    init_gst();
+    let uri = gst::glib::filename_to_uri(path, None).unwrap();
+    let pipeline = gst::parse::launch(&format!(
+        "uridecodebin uri={uri} caps={kind}/x-raw ! appsink name=out sync=false"
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let sink = pipeline
+        .by_name("out")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    if pipeline.set_state(gst::State::Playing).is_err() {
+        pipeline.set_state(gst::State::Null).unwrap();
+        return None;
+    }
+    let (mut first, mut end) = (None, None);
+    while let Ok(sample) = sink.pull_sample() {
+        let buffer = sample.buffer().unwrap();
+        let pts = buffer.pts().unwrap_or_default();
+        first.get_or_insert(pts);
+        end = Some(pts + buffer.duration().unwrap_or_default());
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    let ns = |t: gst::ClockTime| std::time::Duration::from_nanos(t.nseconds());
+    Some((ns(first?), ns(end?)))
+}
