@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Result, anyhow};
 use gst::prelude::*;
@@ -24,7 +24,7 @@ pub struct Output {
 #[derive(Default)]
 pub struct StageTimes {
     pending: Mutex<HashMap<u64, Instant>>,
-    pub samples: Mutex<Vec<Duration>>,
+    pub samples: Mutex<reel_runtime::Timings>,
 }
 
 pub struct StageInfo {
@@ -474,7 +474,7 @@ fn time_stage(element: &gst::Element, times: &Arc<StageTimes>) {
             t.samples
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(start.elapsed());
+                .record(start.elapsed());
         }
         gst::PadProbeReturn::Ok
     });

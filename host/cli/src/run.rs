@@ -217,22 +217,15 @@ fn stage_table(built: &Built) -> String {
     );
     for stage in &built.stages {
         let row = if stage.kind == "element" {
-            let mut samples = stage
+            let times = stage
                 .times
                 .samples
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
-            samples.sort();
-            let mean = samples.iter().map(Duration::as_secs_f64).sum::<f64>()
-                / samples.len().max(1) as f64;
-            let p99 = samples
-                .get((samples.len() * 99).div_ceil(100).saturating_sub(1))
-                .map_or(0.0, Duration::as_secs_f64);
+                .unwrap_or_else(|e| e.into_inner());
             (
-                samples.len() as u64,
-                mean * 1e3,
-                p99 * 1e3,
+                times.count(),
+                times.mean().as_secs_f64() * 1e3,
+                times.percentile(0.99).as_secs_f64() * 1e3,
                 "-".to_string(),
                 String::new(),
             )

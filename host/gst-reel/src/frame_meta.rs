@@ -29,12 +29,14 @@ pub fn read(buffer: &gst::BufferRef) -> Vec<(String, String)> {
 
 /// Replaces the pairs attached to `buffer`.
 pub fn write(buffer: &mut gst::BufferRef, pairs: &[(String, String)]) {
+    let existing = CustomMeta::from_buffer(buffer, META_NAME).is_ok();
+    // The common case, per frame: nothing to carry and nothing carried.
+    if pairs.is_empty() && !existing {
+        return;
+    }
     let json = serde_json::to_string(pairs).expect("strings serialise");
     if let Ok(mut meta) = CustomMeta::from_mut_buffer(buffer, META_NAME) {
         meta.mut_structure().set(FIELD, json);
-        return;
-    }
-    if pairs.is_empty() {
         return;
     }
     register();

@@ -14,6 +14,7 @@ mod runtime;
 mod sandbox;
 mod sequence;
 mod stage;
+mod timings;
 
 pub use cache::Origin;
 pub use description::{
@@ -27,3 +28,4 @@ pub use runtime::Runtime;
 pub use sandbox::{DEFAULT_MEMORY_BYTES, MAX_MEMORY_BYTES, SandboxConfig};
 pub use sequence::{decode_sequence, numbered_files};
 pub use stage::{DEFAULT_MAX_FAILURES, OnError, Stage, StageEvent, StageSpec, StageStats, Verdict};
+pub use timings::Timings;

@@ -19,6 +19,7 @@ use crate::frame::HostFrame;
 use crate::plugin::Plugin;
 use crate::runtime::EPOCH_TICK;
 use crate::sandbox::{GuestOutput, SandboxConfig, StoreState};
+use crate::timings::Timings;
 
 /// What happens to a frame the plugin failed on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -303,8 +304,8 @@ pub struct Stage {
     bypassed: Option<String>,
     frames: u64,
     events: Vec<StageEvent>,
-    /// Time of every successful call, for the end-of-run table.
-    pub timings: Vec<Duration>,
+    /// Times of successful calls, for the end-of-run table.
+    pub timings: Timings,
 }
 
 impl Stage {
@@ -326,7 +327,7 @@ impl Stage {
             bypassed: None,
             frames: 0,
             events: Vec::new(),
-            timings: Vec::new(),
+            timings: Timings::default(),
         };
         let (id, name) = (
             stage.spec.id.clone(),
@@ -469,7 +470,7 @@ impl Stage {
         self.pump_output();
         match result {
             Ok(frames) => {
-                self.timings.push(started.elapsed());
+                self.timings.record(started.elapsed());
                 self.failures_in_row = 0;
                 Ok(frames)
             }
@@ -499,7 +500,7 @@ impl Stage {
             Ok(()) => {
                 frame.commit();
                 self.failures_in_row = 0;
-                self.timings.push(elapsed);
+                self.timings.record(elapsed);
                 (frame, Verdict::Keep)
             }
             Err(failure) => {
@@ -552,23 +553,12 @@ impl Stage {
     }
 
     pub fn stats(&self) -> StageStats {
-        let mut sorted = self.timings.clone();
-        sorted.sort();
-        let mean = if sorted.is_empty() {
-            Duration::ZERO
-        } else {
-            sorted.iter().sum::<Duration>() / sorted.len() as u32
-        };
-        let p99 = sorted
-            .get((sorted.len() * 99).div_ceil(100).saturating_sub(1))
-            .copied()
-            .unwrap_or_default();
         StageStats {
             frames: self.frames,
-            processed: sorted.len() as u64,
+            processed: self.timings.count(),
             failures: self.failures,
-            mean,
-            p99,
+            mean: self.timings.mean(),
+            p99: self.timings.percentile(0.99),
             bypassed: self.bypassed.clone(),
         }
     }
