@@ -2,28 +2,23 @@
 //! JPEG encoders come back as the right RGBA pixels; broken files give a
 //! clear error, never a crash.
 
-use gst::prelude::*;
 use reel_runtime::{Format, OnError, SandboxConfig, Stage, StageSpec};
-use reel_tests::{init_gst, plugin_path, runtime};
+use reel_tests::{plugin_path, pull_samples, runtime};
 
 /// One `pattern` picture of `w`x`h` encoded by `encoder`.
 fn encoded(pattern: &str, w: i32, h: i32, encoder: &str) -> Vec<u8> {
-    init_gst();
-    let pipeline = gst::parse::launch(&format!(
-        "videotestsrc pattern={pattern} num-buffers=1 ! video/x-raw,width={w},height={h} ! videoconvert ! {encoder} ! appsink name=out"
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = pipeline
-        .by_name("out")
+    let samples = pull_samples(
+        &format!(
+            "videotestsrc pattern={pattern} num-buffers=1 ! video/x-raw,width={w},height={h} ! videoconvert ! {encoder} ! appsink name=out"
+        ),
+        1,
+    );
+    samples[0]
+        .buffer()
         .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let sample = sink.pull_sample().expect("one encoded picture");
-    pipeline.set_state(gst::State::Null).unwrap();
-    sample.buffer().unwrap().map_readable().unwrap().to_vec()
+        .map_readable()
+        .unwrap()
+        .to_vec()
 }
 
 fn decoder() -> Stage {

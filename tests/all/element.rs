@@ -164,24 +164,17 @@ fn frame_metadata_travels_downstream_on_the_buffer() {
 
 #[test]
 fn wasmmixer_output_takes_the_first_inputs_size_and_composes() {
-    init_gst();
     let testmix = reel_tests::test_plugin_path("testmix");
-    let pipeline = gst::parse::launch(&format!(
-        "wasmmixer name=m plugin={} params=\"x=4, y=2\" ! video/x-raw,format=RGBA ! appsink name=out \
-         videotestsrc num-buffers=5 pattern=white ! video/x-raw,format=I420,width=160,height=120,framerate=25/1 ! m.sink_0 \
-         videotestsrc num-buffers=5 pattern=red ! video/x-raw,format=RGBA,width=320,height=240,framerate=25/1 ! m.sink_1",
-        testmix.display()
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = pipeline
-        .by_name("out")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let sample = sink.pull_sample().expect("a composed frame");
+    let samples = reel_tests::pull_samples(
+        &format!(
+            "wasmmixer name=m plugin={} params=\"x=4, y=2\" ! video/x-raw,format=RGBA ! appsink name=out \
+             videotestsrc num-buffers=5 pattern=white ! video/x-raw,format=I420,width=160,height=120,framerate=25/1 ! m.sink_0 \
+             videotestsrc num-buffers=5 pattern=red ! video/x-raw,format=RGBA,width=320,height=240,framerate=25/1 ! m.sink_1",
+            testmix.display()
+        ),
+        1,
+    );
+    let sample = samples.first().expect("a composed frame");
     let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
     assert_eq!(
         (info.width(), info.height()),
@@ -193,5 +186,4 @@ fn wasmmixer_output_takes_the_first_inputs_size_and_composes() {
     // Top-left corner stays white; from (4, 2) on the red overlay covers it.
     assert_eq!(&data[..4], &[255, 255, 255, 255]);
     assert_eq!(&data[2 * stride + 16..][..4], &[255, 0, 0, 255]);
-    pipeline.set_state(gst::State::Null).unwrap();
 }

@@ -79,30 +79,50 @@ pub fn init_gst() {
     });
 }
 
-/// Every video frame of `path`, decoded by GStreamer and converted to RGBA
-/// at `width`x`height`, in order.
-pub fn decode_frames(path: &Path, width: i32, height: i32) -> Vec<Vec<u8>> {
+/// Runs a pipeline written as for gst-launch that ends in
+/// `appsink name=out`, and returns the first `limit` samples it produces
+/// (fewer when it ends first; none when it cannot start).
+pub fn pull_samples(description: &str, limit: usize) -> Vec<gst::Sample> {
     use gst::prelude::*;
     init_gst();
-    let uri = gst::glib::filename_to_uri(path, None).unwrap();
-    let pipeline = gst::parse::launch(&format!(
-        "uridecodebin uri={uri} ! videoconvert ! videoscale ! video/x-raw,format=RGBA,width={width},height={height} ! appsink name=out sync=false"
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
+    let pipeline = gst::parse::launch(description)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
     let sink = pipeline
         .by_name("out")
         .unwrap()
         .downcast::<gst_app::AppSink>()
         .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let mut frames = Vec::new();
-    while let Ok(sample) = sink.pull_sample() {
-        frames.push(sample.buffer().unwrap().map_readable().unwrap().to_vec());
+    let mut samples = Vec::new();
+    if pipeline.set_state(gst::State::Playing).is_ok() {
+        while samples.len() < limit {
+            match sink.pull_sample() {
+                Ok(sample) => samples.push(sample),
+                Err(_) => break,
+            }
+        }
     }
     pipeline.set_state(gst::State::Null).unwrap();
-    frames
+    samples
+}
+
+fn uri(path: &Path) -> String {
+    gst::glib::filename_to_uri(path, None).unwrap().to_string()
+}
+
+/// Every video frame of `path`, decoded by GStreamer and converted to RGBA
+/// at `width`x`height`, in order.
+pub fn decode_frames(path: &Path, width: i32, height: i32) -> Vec<Vec<u8>> {
+    init_gst();
+    let description = format!(
+        "uridecodebin uri={} ! videoconvert ! videoscale ! video/x-raw,format=RGBA,width={width},height={height} ! appsink name=out sync=false",
+        uri(path)
+    );
+    pull_samples(&description, usize::MAX)
+        .iter()
+        .map(|s| s.buffer().unwrap().map_readable().unwrap().to_vec())
+        .collect()
 }
 
 /// Median wall time of `f` over `runs` runs, after two warm-up runs. The
@@ -125,32 +145,15 @@ pub fn median_time(runs: usize, mut f: impl FnMut()) -> std::time::Duration {
 /// `kind` ("video" or "audio") stream of `path`, or None when the file has
 /// no such stream.
 pub fn decoded_span(path: &Path, kind: &str) -> Option<(std::time::Duration, std::time::Duration)> {
-    use gst::prelude::*;
     init_gst();
-    let uri = gst::glib::filename_to_uri(path, None).unwrap();
-    let pipeline = gst::parse::launch(&format!(
-        "uridecodebin uri={uri} caps={kind}/x-raw ! appsink name=out sync=false"
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = pipeline
-        .by_name("out")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    if pipeline.set_state(gst::State::Playing).is_err() {
-        pipeline.set_state(gst::State::Null).unwrap();
-        return None;
-    }
-    let (mut first, mut end) = (None, None);
-    while let Ok(sample) = sink.pull_sample() {
-        let buffer = sample.buffer().unwrap();
-        let pts = buffer.pts().unwrap_or_default();
-        first.get_or_insert(pts);
-        end = Some(pts + buffer.duration().unwrap_or_default());
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
+    let description = format!(
+        "uridecodebin uri={} caps={kind}/x-raw ! appsink name=out sync=false",
+        uri(path)
+    );
+    let samples = pull_samples(&description, usize::MAX);
     let ns = |t: gst::ClockTime| std::time::Duration::from_nanos(t.nseconds());
-    Some((ns(first?), ns(end?)))
+    let first = samples.first()?.buffer()?.pts().unwrap_or_default();
+    let last = samples.last()?.buffer()?;
+    let end = last.pts().unwrap_or_default() + last.duration().unwrap_or_default();
+    Some((ns(first), ns(end)))
 }
