@@ -26,10 +26,7 @@ pub fn fill_rect_with(level: CpuLevel, dst: &mut ImageMut<'_>, rect: Rect, rgba:
     let Some((xs, ys)) = overlap((w, h), (rect.width, rect.height), rect.x, rect.y) else {
         return;
     };
-    let a = rgba[3] as u32;
-    let [r, g, b] = [rgba[0], rgba[1], rgba[2]].map(|c| div255(c as u32 * a) as i32);
-    let (yc, uc, vc) = premultiplied_yuv(r, g, b, a as i32);
-    let keep = 255 - a;
+    let (yc, uc, vc, keep) = yuv_over(rgba);
     match dst.layout.format {
         Format::Rgba => {
             for y in ys {
@@ -56,6 +53,15 @@ pub fn fill_rect_with(level: CpuLevel, dst: &mut ImageMut<'_>, rect: Rect, rgba:
             }
         }
     }
+}
+
+/// What a straight-alpha colour adds to each Y, U and V sample it covers,
+/// and how much of the sample (out of 255) stays.
+fn yuv_over(rgba: [u8; 4]) -> (i32, i32, i32, u32) {
+    let a = rgba[3] as u32;
+    let [r, g, b] = [rgba[0], rgba[1], rgba[2]].map(|c| div255(c as u32 * a) as i32);
+    let (yc, uc, vc) = premultiplied_yuv(r, g, b, a as i32);
+    (yc, uc, vc, 255 - a)
 }
 
 multiversion! {
@@ -92,10 +98,8 @@ pub mod reference {
         let Some((xs, ys)) = overlap((w, h), (rect.width, rect.height), rect.x, rect.y) else {
             return;
         };
-        let a = rgba[3] as u32;
-        let [r, g, b] = [rgba[0], rgba[1], rgba[2]].map(|c| div255(c as u32 * a) as i32);
-        let (yc, uc, vc) = premultiplied_yuv(r, g, b, a as i32);
-        let over = |s: u8, c: i32| clamp_u8(c + div255(s as u32 * (255 - a)) as i32);
+        let (yc, uc, vc, keep) = yuv_over(rgba);
+        let over = |s: u8, c: i32| clamp_u8(c + div255(s as u32 * keep) as i32);
         let format = dst.layout.format;
         for y in ys.clone() {
             for x in xs.clone() {

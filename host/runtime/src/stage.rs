@@ -361,12 +361,9 @@ impl Stage {
     /// Runs the filter on `frame` in place. The frame always comes back:
     /// as the plugin left it, or (on failure with `passthrough`) as it came.
     pub fn filter(&mut self, mut frame: HostFrame) -> (HostFrame, Verdict) {
-        let index = self.frames;
-        self.frames += 1;
-        if self.bypassed.is_some() {
+        let Some(index) = self.begin(&mut frame) else {
             return (frame, Verdict::Passthrough);
-        }
-        frame.keep_undo(self.spec.on_error == OnError::Passthrough);
+        };
         let started = Instant::now();
         let (frame, result) = match self.ensure_live() {
             Err(failure) => (frame, Err(failure)),
@@ -395,12 +392,9 @@ impl Stage {
         inputs: Vec<(String, HostFrame)>,
         mut output: HostFrame,
     ) -> (HostFrame, Verdict) {
-        let index = self.frames;
-        self.frames += 1;
-        if self.bypassed.is_some() {
+        let Some(index) = self.begin(&mut output) else {
             return (output, Verdict::Passthrough);
-        }
-        output.keep_undo(self.spec.on_error == OnError::Passthrough);
+        };
         let started = Instant::now();
         let (output, result) = match self.ensure_live() {
             Err(failure) => (output, Err(failure)),
@@ -483,6 +477,18 @@ impl Stage {
                 Err(message)
             }
         }
+    }
+
+    /// Before a filter or mix call: counts the frame and arms the undo copy
+    /// the policy needs. None when the stage is bypassed.
+    fn begin(&mut self, frame: &mut HostFrame) -> Option<u64> {
+        let index = self.frames;
+        self.frames += 1;
+        if self.bypassed.is_some() {
+            return None;
+        }
+        frame.keep_undo(self.spec.on_error == OnError::Passthrough);
+        Some(index)
     }
 
     /// After a filter or mix call: keep the plugin's changes to `frame` and
