@@ -32,5 +32,6 @@ cargo build --release --quiet --target wasm32-wasip2 \
   -p reel-plugin-passthrough -p reel-plugin-invert -p reel-plugin-imagedec
 # Misbehaving plugins for the sandbox tests, kept off the plugin path.
 cargo build --release --quiet --target wasm32-wasip2 --target-dir target/test-plugins \
-  -p reel-test-plugin-hostile -p reel-test-plugin-wrong-version -p reel-test-plugin-testmix
+  -p reel-test-plugin-hostile -p reel-test-plugin-wrong-version -p reel-test-plugin-testmix \
+  -p reel-test-plugin-slow-describe -p reel-test-plugin-huge-describe
 echo "setup: done (plugins in target/wasm32-wasip2/release, GStreamer plugin in target/release)"

@@ -63,3 +63,51 @@ fn tampered_or_planted_artefacts_are_never_loaded() {
     let next = Runtime::new(Some(dir.path())).unwrap().load(&path).unwrap();
     assert_eq!(next.origin, Origin::FromCache);
 }
+
+/// What stands at an artefact's place may be anything a local user could
+/// put there: a link to an endless device, a FIFO no one writes to. The
+/// cache reads neither (no hang, no 3 GB read) and compiles afresh.
+#[test]
+fn links_and_fifos_in_the_cache_are_neither_followed_nor_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path("invert");
+    Runtime::new(Some(dir.path())).unwrap().load(&path).unwrap();
+    let artefact = cwasm_files(dir.path()).remove(0);
+
+    std::fs::remove_file(&artefact).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &artefact).unwrap();
+    let started = std::time::Instant::now();
+    let linked = Runtime::new(Some(dir.path())).unwrap().load(&path).unwrap();
+    assert_eq!(linked.origin, Origin::Compiled);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    // It was replaced by a sealed artefact of its own.
+    assert!(std::fs::symlink_metadata(&artefact).unwrap().is_file());
+
+    std::fs::remove_file(&artefact).unwrap();
+    let name = std::ffi::CString::new(artefact.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let fifo = Runtime::new(Some(dir.path())).unwrap().load(&path).unwrap();
+    assert_eq!(fifo.origin, Origin::Compiled);
+}
+
+/// A cache that cannot be used is not silent: the runtime says why.
+#[test]
+fn a_cache_that_cannot_be_opened_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, b"x").unwrap();
+    let runtime = Runtime::new(Some(&not_a_dir)).unwrap();
+    let warning = runtime.cache_warning().expect("a warning");
+    assert!(warning.contains("not cached"), "{warning}");
+    assert!(warning.contains(not_a_dir.to_str().unwrap()), "{warning}");
+    // Plugins still load, compiled every time.
+    let plugin = runtime.load(&plugin_path("passthrough")).unwrap();
+    assert_eq!(plugin.origin, Origin::Compiled);
+    assert!(
+        Runtime::new(Some(dir.path()))
+            .unwrap()
+            .cache_warning()
+            .is_none()
+    );
+}

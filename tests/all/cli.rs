@@ -9,12 +9,7 @@ use std::time::Duration;
 use reel_tests::{decode_frames, decoded_span, reel_bin, test_plugin_path};
 
 fn reel(args: &[&str], dir: &Path) -> Output {
-    Command::new(reel_bin())
-        .args(args)
-        .current_dir(dir)
-        .env("REEL_CACHE_DIR", dir.join("cache"))
-        .output()
-        .expect("reel runs")
+    reel_tests::reel_in(dir, args)
 }
 
 fn stderr(out: &Output) -> String {

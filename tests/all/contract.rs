@@ -12,6 +12,7 @@ fn spec(plugin: &str, params: Vec<(String, reel_runtime::ParamValue)>) -> StageS
         sandbox: SandboxConfig::default(),
         on_error: OnError::Passthrough,
         max_failures: 5,
+        live: false,
     }
 }
 

@@ -5,6 +5,8 @@
 use reel_runtime::{Format, OnError, SandboxConfig, Stage, StageSpec};
 use reel_tests::{plugin_path, pull_samples, runtime};
 
+const MAX: (u32, u32) = reel_runtime::DEFAULT_MAX_PICTURE;
+
 /// One `pattern` picture of `w`x`h` encoded by `encoder`.
 fn encoded(pattern: &str, w: i32, h: i32, encoder: &str) -> Vec<u8> {
     let samples = pull_samples(
@@ -29,6 +31,7 @@ fn decoder() -> Stage {
         sandbox: SandboxConfig::default(),
         on_error: OnError::Fail,
         max_failures: 5,
+        live: false,
     })
     .unwrap()
 }
@@ -36,7 +39,7 @@ fn decoder() -> Stage {
 #[test]
 fn png_decodes_to_exact_rgba() {
     let png = encoded("red", 7, 5, "pngenc");
-    let frames = decoder().decode(&png).unwrap();
+    let frames = decoder().decode(&png, MAX).unwrap();
     assert_eq!(frames.len(), 1);
     let f = &frames[0];
     assert_eq!(
@@ -54,7 +57,7 @@ fn png_decodes_to_exact_rgba() {
 #[test]
 fn jpeg_decodes_close_to_the_source() {
     let jpeg = encoded("blue", 16, 16, "jpegenc");
-    let frames = decoder().decode(&jpeg).unwrap();
+    let frames = decoder().decode(&jpeg, MAX).unwrap();
     let img = frames[0].image().unwrap();
     let px = &img.row(0, 8)[32..36];
     assert!(
@@ -67,11 +70,11 @@ fn jpeg_decodes_close_to_the_source() {
 fn broken_images_give_errors_and_the_decoder_keeps_working() {
     let mut stage = decoder();
     let png = encoded("green", 9, 9, "pngenc");
-    let err = stage.decode(&png[..png.len() / 2]).unwrap_err();
+    let err = stage.decode(&png[..png.len() / 2], MAX).unwrap_err();
     assert!(err.contains("logo") && err.contains("decode"), "{err}");
-    let err = stage.decode(b"definitely not an image").unwrap_err();
+    let err = stage.decode(b"definitely not an image", MAX).unwrap_err();
     assert!(err.contains("not a PNG or JPEG"), "{err}");
-    assert_eq!(stage.decode(&png).unwrap().len(), 1);
+    assert_eq!(stage.decode(&png, MAX).unwrap().len(), 1);
 }
 
 #[test]
@@ -82,7 +85,7 @@ fn numbered_image_sequences_decode_in_order() {
         std::fs::write(dir.path().join(format!("sprite_{:02}.png", i + 1)), png).unwrap();
     }
     let pattern = format!("{}/sprite_%02d.png", dir.path().display());
-    let frames = reel_runtime::decode_sequence(&mut decoder(), &pattern).unwrap();
+    let frames = reel_runtime::decode_sequence(&mut decoder(), &pattern, MAX).unwrap();
     assert_eq!(frames.len(), 3);
     let first_pixel = |f: &reel_runtime::HostFrame| f.image().unwrap().row(0, 0)[..4].to_vec();
     assert_eq!(first_pixel(&frames[0]), [255, 0, 0, 255]);
@@ -91,6 +94,22 @@ fn numbered_image_sequences_decode_in_order() {
 
     // A broken file in the middle is named in the error.
     std::fs::write(dir.path().join("sprite_02.png"), b"broken").unwrap();
-    let err = reel_runtime::decode_sequence(&mut decoder(), &pattern).unwrap_err();
+    let err = reel_runtime::decode_sequence(&mut decoder(), &pattern, MAX).unwrap_err();
     assert!(err.contains("sprite_02.png"), "{err}");
+}
+
+/// A decoder's picture becomes a pipeline's resolution: one larger than
+/// the source allows is refused, naming both sizes.
+#[test]
+fn pictures_larger_than_allowed_are_refused() {
+    let png = encoded("red", 64, 40, "pngenc");
+    let mut stage = decoder();
+    let err = stage.decode(&png, (63, 100)).unwrap_err();
+    assert!(
+        err.contains("decoded a 64x40 picture, larger than the 63x100 allowed"),
+        "{err}"
+    );
+    let err = stage.decode(&png, (100, 39)).unwrap_err();
+    assert!(err.contains("64x40"), "{err}");
+    assert_eq!(stage.decode(&png, (64, 40)).unwrap().len(), 1);
 }

@@ -187,3 +187,55 @@ fn wasmmixer_output_takes_the_first_inputs_size_and_composes() {
     assert_eq!(&data[..4], &[255, 255, 255, 255]);
     assert_eq!(&data[2 * stride + 16..][..4], &[255, 0, 0, 255]);
 }
+
+/// Frames out of `wasmfilter` running the hostile plugin in `mode` (which
+/// sleeps while starting), behind a live or a file-like source.
+fn hostile_filter_frames(live: bool) -> (usize, Vec<u8>) {
+    use gst_app::AppSink;
+    init_gst();
+    let description = format!(
+        "videotestsrc is-live={live} num-buffers=5 pattern=white ! \
+         video/x-raw,format=I420,width=32,height=16,framerate=25/1 ! \
+         wasmfilter name=f deadline-ms=100 ! appsink name=out"
+    );
+    let pipeline = gst::parse::launch(&description)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    let filter = pipeline.by_name("f").unwrap();
+    let plugin = reel_tests::test_plugin_path("hostile");
+    filter.set_property("plugin", plugin.to_str().unwrap());
+    filter.set_property("params", r#"mode = "sleep-configure""#);
+    let sink = pipeline
+        .by_name("out")
+        .unwrap()
+        .downcast::<AppSink>()
+        .unwrap();
+    let mut count = 0;
+    let mut first = Vec::new();
+    if pipeline.set_state(gst::State::Playing).is_ok() {
+        while let Ok(sample) = sink.pull_sample() {
+            if count == 0 {
+                first = sample.buffer().unwrap().map_readable().unwrap().to_vec();
+            }
+            count += 1;
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    (count, first)
+}
+
+/// A plugin that cannot start: a live pipeline never goes black (the
+/// stage is bypassed and every frame passes unchanged); a pipeline from a
+/// finite source does not run at all.
+#[test]
+fn a_plugin_that_cannot_start_is_bypassed_live_and_fatal_otherwise() {
+    let (frames, first) = hostile_filter_frames(true);
+    assert_eq!(frames, 5);
+    assert!(
+        first[..32 * 16].iter().all(|&y| y == 235),
+        "white passed through"
+    );
+    let (frames, _) = hostile_filter_frames(false);
+    assert_eq!(frames, 0);
+}

@@ -3,8 +3,10 @@
 
 mod cache;
 mod cli;
+mod cli_sandbox;
 mod contract;
 mod decoder;
 mod element;
+mod loading;
 mod mixer;
 mod sandbox;

@@ -18,6 +18,7 @@ fn mixer(params: Vec<(String, ParamValue)>) -> Stage {
         sandbox: SandboxConfig::default(),
         on_error: OnError::Fail,
         max_failures: 5,
+        live: false,
     })
     .unwrap()
 }
@@ -91,4 +92,33 @@ fn inputs_kept_by_a_mixer_are_revoked_after_the_call() {
         }
     }
     panic!("the second call should have reported on the kept handle");
+}
+
+/// A mixer that keeps every (revoked) input handle fills its frame table
+/// two handles a call; the host then refuses the call (and starts a fresh
+/// instance) rather than fail to lend the next frames.
+#[test]
+fn a_mixer_hoarding_its_inputs_is_refused_not_the_host() {
+    let mut stage = mixer(vec![("hoard".into(), ParamValue::Boolean(true))]);
+    let mut verdicts = Vec::new();
+    for _ in 0..600 {
+        let inputs = vec![
+            ("base".to_string(), white_base()),
+            ("overlay".to_string(), red_overlay()),
+        ];
+        let (_, verdict) = stage.mix(inputs, HostFrame::blank(Format::I420, 64, 48));
+        verdicts.push(verdict);
+    }
+    // Two kept inputs a call: after 512 calls the plugin holds 1024
+    // handles, and the 513th call is refused before it starts.
+    let first_refused = verdicts.iter().position(|v| *v != Verdict::Keep).unwrap();
+    assert_eq!(first_refused, 512, "{:?}", &verdicts[first_refused]);
+    match &verdicts[first_refused] {
+        Verdict::Fail(message) => {
+            assert!(message.contains("holds 1024 frame handles"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // A fresh instance took over.
+    assert_eq!(verdicts[first_refused + 1], Verdict::Keep);
 }

@@ -7,19 +7,35 @@ use reel_runtime::{Format, OnError, SandboxConfig, Stage, StageEvent, StageSpec,
 use reel_tests::{bytes, frame, plugin_path, runtime, test_plugin_path};
 
 fn hostile(mode: &str, sandbox: SandboxConfig, on_error: OnError) -> Stage {
-    let spec = StageSpec {
+    Stage::new(hostile_spec(mode, sandbox, on_error)).unwrap()
+}
+
+fn hostile_spec(mode: &str, sandbox: SandboxConfig, on_error: OnError) -> StageSpec {
+    StageSpec {
         id: format!("hostile-{mode}"),
         plugin: runtime().load(&test_plugin_path("hostile")).unwrap(),
         params: vec![("mode".into(), reel_runtime::ParamValue::Text(mode.into()))],
         sandbox,
         on_error,
         max_failures: 3,
-    };
-    Stage::new(spec).unwrap()
+        live: false,
+    }
 }
 
 fn test_frame() -> reel_runtime::HostFrame {
     frame(Format::I420, 17, 9, |i| (i % 200) as u8)
+}
+
+/// Filters one test frame and checks that it came back unchanged with a
+/// passthrough verdict, within `limit`.
+fn passes_unchanged_within(stage: &mut Stage, limit: Duration) {
+    let input = test_frame();
+    let before = bytes(&input);
+    let started = Instant::now();
+    let (out, verdict) = stage.filter(input);
+    assert!(started.elapsed() < limit, "took {:?}", started.elapsed());
+    assert_eq!(verdict, Verdict::Passthrough);
+    assert_eq!(bytes(&out), before, "passed through unchanged");
 }
 
 fn failures(events: &[StageEvent]) -> Vec<String> {
@@ -40,18 +56,8 @@ fn infinite_loop_is_interrupted_at_its_deadline_and_frames_pass_through() {
     };
     let mut stage = hostile("loop", sandbox, OnError::Passthrough);
     for _ in 0..4 {
-        let input = test_frame();
-        let before = bytes(&input);
-        let started = Instant::now();
-        let (out, verdict) = stage.filter(input);
         // Generous upper bound: the point is that it returns at all.
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "took {:?}",
-            started.elapsed()
-        );
-        assert_eq!(verdict, Verdict::Passthrough);
-        assert_eq!(bytes(&out), before, "passed through unchanged");
+        passes_unchanged_within(&mut stage, Duration::from_secs(5));
     }
     let events = stage.take_events();
     let reasons = failures(&events);
@@ -92,7 +98,15 @@ fn trap_and_panic_recreate_the_instance() {
         assert_eq!(verdict, Verdict::Passthrough);
         let events = stage.take_events();
         let reasons = failures(&events);
-        assert!(reasons[0].contains("trapped"), "{mode}: {reasons:?}");
+        // The cause and where, not just "trapped" (a Rust panic ends in
+        // `abort`; its message comes through the guest's output).
+        let place = if mode == "trap" {
+            "<hostile::Hostile as reel_sdk::Plugin>::filter"
+        } else {
+            "abort"
+        };
+        let want = format!("trapped: wasm `unreachable` instruction executed in `{place}`");
+        assert!(reasons[0].contains(&want), "{mode}: {reasons:?}");
         if mode == "panic" {
             // The guest's panic message reaches the host log.
             assert!(
@@ -254,4 +268,150 @@ fn a_file_that_is_not_a_component_is_refused() {
     assert!(text.contains("not a valid WebAssembly component"), "{text}");
     // A real plugin still loads afterwards.
     runtime().load(&plugin_path("passthrough")).unwrap();
+}
+
+fn short_deadline() -> SandboxConfig {
+    SandboxConfig {
+        deadline: Duration::from_millis(100),
+        ..SandboxConfig::default()
+    }
+}
+
+/// `std::thread::sleep` in WASI is a clock subscription and a blocking
+/// poll in the host, out of reach of epoch interruption: it must end at
+/// the call's deadline all the same.
+#[test]
+fn a_plugin_sleeping_on_a_frame_is_stopped_at_its_deadline() {
+    let mut stage = hostile("sleep", short_deadline(), OnError::Passthrough);
+    passes_unchanged_within(&mut stage, Duration::from_secs(5));
+    let reasons = failures(&stage.take_events());
+    assert!(reasons[0].contains("deadline of 100 ms"), "{reasons:?}");
+}
+
+/// Sleeping while starting (in `configure`) is bounded too. A file job
+/// refuses to start; a live pipeline bypasses the stage and says why.
+#[test]
+fn a_plugin_sleeping_while_starting_is_stopped_and_a_live_stage_is_bypassed() {
+    let started = Instant::now();
+    let err = Stage::new(hostile_spec(
+        "sleep-configure",
+        short_deadline(),
+        OnError::Passthrough,
+    ))
+    .map(|_| ())
+    .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = format!("{err:#}");
+    assert!(text.contains("could not start"), "{text}");
+    assert!(text.contains("deadline of 100 ms"), "{text}");
+
+    let mut spec = hostile_spec("sleep-configure", short_deadline(), OnError::Passthrough);
+    spec.live = true;
+    let mut stage = Stage::new(spec).expect("a live stage starts bypassed");
+    let events = stage.take_events();
+    assert!(
+        events.iter().any(
+            |e| matches!(e, StageEvent::Bypassed { reason } if reason.contains("could not start"))
+        ),
+        "{events:?}"
+    );
+    // Bypassed frames do not wait for anything.
+    passes_unchanged_within(&mut stage, Duration::from_millis(50));
+}
+
+/// Creating frames until refused and keeping the handles (while starting,
+/// or call after call) fills the plugin's frame table; the host must still
+/// get every frame it lends back, and never panic.
+#[test]
+fn a_plugin_hoarding_frame_handles_cannot_make_the_host_lose_a_frame() {
+    let mut stage = hostile(
+        "hoard-handles-configure",
+        SandboxConfig::default(),
+        OnError::Passthrough,
+    );
+    for _ in 0..4 {
+        passes_unchanged_within(&mut stage, Duration::from_secs(5));
+    }
+    let reasons = failures(&stage.take_events());
+    assert!(
+        reasons[0].contains("holds 1024 frame handles"),
+        "{reasons:?}"
+    );
+    assert!(stage.bypassed().is_some());
+
+    let mut stage = hostile("hoard-handles", SandboxConfig::default(), OnError::Fail);
+    for _ in 0..3 {
+        let (out, verdict) = stage.filter(test_frame());
+        assert_eq!(verdict, Verdict::Keep);
+        let held = &out
+            .meta
+            .iter()
+            .find(|(k, _)| k == "hoard-result")
+            .unwrap()
+            .1;
+        // The frame being filtered takes one of the 1024 places.
+        assert_eq!(held, "1023");
+    }
+}
+
+/// A call that fails is undone whole: the pixels it wrote and the
+/// metadata it set do not travel downstream.
+#[test]
+fn a_failed_call_leaves_neither_pixels_nor_metadata_behind() {
+    let mut stage = hostile(
+        "forge-meta-then-fail",
+        SandboxConfig::default(),
+        OnError::Passthrough,
+    );
+    let mut input = test_frame();
+    input.meta.push(("origin".into(), "camera 2".into()));
+    let before = bytes(&input);
+    let (out, verdict) = stage.filter(input);
+    assert_eq!(verdict, Verdict::Passthrough);
+    assert_eq!(bytes(&out), before);
+    assert_eq!(
+        out.meta,
+        vec![("origin".to_string(), "camera 2".to_string())]
+    );
+}
+
+fn has_terminal_controls(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() || ('\u{2066}'..='\u{2069}').contains(&c) || c == '\u{202e}')
+}
+
+/// Nothing a guest writes reaches a terminal raw: its printed lines, its
+/// errors, its description.
+#[test]
+fn guest_text_cannot_act_on_a_terminal() {
+    let mut stage = hostile("escape", SandboxConfig::default(), OnError::Passthrough);
+    stage.filter(test_frame());
+    let events = stage.take_events();
+    let line = events
+        .iter()
+        .find_map(|e| match e {
+            StageEvent::Output(l) => Some(l.clone()),
+            _ => None,
+        })
+        .expect("the printed line");
+    assert!(!has_terminal_controls(&line), "{line:?}");
+    assert!(
+        line.contains("\\u{1b}[2J") && line.contains("reel: all frames processed"),
+        "{line}"
+    );
+    let reason = &failures(&events)[0];
+    assert!(!has_terminal_controls(reason), "{reason:?}");
+    assert!(reason.contains("forged error"), "{reason}");
+
+    let plugin = runtime().load(&test_plugin_path("hostile")).unwrap();
+    let d = &plugin.description;
+    assert!(!has_terminal_controls(&d.summary), "{:?}", d.summary);
+    assert!(d.summary.contains("forged: all is well"), "{}", d.summary);
+    let note = d.param("note").unwrap();
+    assert!(!has_terminal_controls(&note.doc), "{:?}", note.doc);
+    assert!(note.doc.contains("\\u{202e}"), "{}", note.doc);
 }

@@ -29,6 +29,7 @@ fn stage(path: std::path::PathBuf, params: Vec<(String, ParamValue)>) -> Stage {
         // No undo copy: the benchmark measures the call, not the policy.
         on_error: OnError::Drop,
         max_failures: 5,
+        live: false,
     })
     .unwrap()
 }
@@ -179,6 +180,7 @@ fn main() {
             sandbox: SandboxConfig::default(),
             on_error: OnError::Drop,
             max_failures: 5,
+            live: false,
         })
         .unwrap();
     });

@@ -49,6 +49,16 @@ pub fn reel_bin() -> PathBuf {
     path
 }
 
+/// Runs `reel` with `args` in `dir`, caching plugins in `dir/cache`.
+pub fn reel_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(reel_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("REEL_CACHE_DIR", dir.join("cache"))
+        .output()
+        .expect("reel runs")
+}
+
 /// One runtime for the whole test binary, caching into a private folder.
 pub fn runtime() -> Arc<Runtime> {
     static RT: OnceLock<Arc<Runtime>> = OnceLock::new();

@@ -57,6 +57,9 @@ pub struct ImageSource {
     /// the longest other source, else 5 s); a sequence loops to fill it
     /// (default: it plays once).
     pub seconds: Option<Spanned<f64>>,
+    /// The largest picture the decoder may produce, `WIDTHxHEIGHT`
+    /// (default 4096x4096; at most 16384 a side).
+    pub max_size: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -20,6 +20,8 @@ struct Feed {
     next: u64,
     /// The last file's picture, so a still is decoded once.
     cached: Option<(usize, gst::Buffer)>,
+    /// The largest picture the decoder may produce.
+    max_size: (u32, u32),
 }
 
 fn video_format(f: Format) -> gst_video::VideoFormat {
@@ -72,10 +74,10 @@ impl Feed {
             return Ok(buffer.clone());
         }
         let file = &self.files[index];
-        let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let bytes = reel_runtime::read_input_file(file)?;
         let frames = self
             .stage
-            .decode(&bytes)
+            .decode(&bytes, self.max_size)
             .map_err(|e| format!("{}: {e}", file.display()))?;
         let frame = frames
             .first()
@@ -122,6 +124,7 @@ pub fn image_source(id: &str, plan: &ImagePlan) -> Result<gst::Element> {
         frames: plan.frames,
         next: 0,
         cached: None,
+        max_size: plan.max_size,
     });
     let src = gst_app::AppSrc::builder()
         .name(format!("{id}-images"))

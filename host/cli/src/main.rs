@@ -133,7 +133,14 @@ fn checked(pipeline: &std::path::Path, set: &[String]) -> Result<plan::Plan, Exi
         .map(|s| check::Override::parse(s))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| fail(EXIT_BAD_INPUT, &e))?;
-    check::check(pipeline, &overrides).map_err(|problems| {
+    let checked = check::check(pipeline, &overrides);
+    if let Some(warning) = reel_runtime::Runtime::global()
+        .ok()
+        .and_then(|rt| rt.cache_warning().map(str::to_string))
+    {
+        eprintln!("warning: {warning}");
+    }
+    checked.map_err(|problems| {
         let count = problems.0.len();
         eprintln!("{problems}");
         fail(

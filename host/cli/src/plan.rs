@@ -40,6 +40,8 @@ pub struct ImagePlan {
     pub rate: i32,
     /// Frames to play (files loop when there are fewer).
     pub frames: u64,
+    /// The largest picture the decoder may produce.
+    pub max_size: (u32, u32),
 }
 
 pub struct TestPlan {

@@ -34,6 +34,13 @@ pub fn run(plan: &Plan, built: Built, interrupts: Arc<AtomicUsize>) -> Result<En
         }
     }
     let result = play(plan, &built, &interrupts);
+    if interrupts.load(Ordering::SeqCst) >= 2 {
+        // Abandoned: do not wait for the pipeline to wind down (a plugin
+        // call may be running up to its deadline); the process ends now.
+        remove_partials(&built.outputs);
+        std::mem::forget(built);
+        return result;
+    }
     // Statistics live in the elements: read them before they stop.
     let table = stage_table(&built);
     let _ = built.pipeline.set_state(gst::State::Null);
@@ -82,7 +89,11 @@ fn play(plan: &Plan, built: &Built, interrupts: &AtomicUsize) -> Result<Ending> 
                 &progress,
                 "interrupted: finishing the output files (Ctrl-C again to abandon them)",
             );
-            pipeline.send_event(gst::event::Eos::new());
+            // From another thread: a source busy in a plugin call holds its
+            // stream lock until the call ends, and this loop must stay free
+            // to see a second Ctrl-C.
+            let pipeline = pipeline.clone();
+            std::thread::spawn(move || pipeline.send_event(gst::event::Eos::new()));
         }
         if let Some(pos) = pipeline.query_position::<gst::ClockTime>() {
             let frames = (pos.seconds_f64() * fps).round() as u64;

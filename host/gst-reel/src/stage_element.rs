@@ -18,7 +18,8 @@ pub const DEFAULT_ON_ERROR: &str = "passthrough";
 const DEFAULT_DEADLINE_MS: u32 = 0;
 const DEFAULT_MEMORY_MB: u32 = (reel_runtime::DEFAULT_MEMORY_BYTES >> 20) as u32;
 const DEFAULT_MAX_FAILURES: u32 = reel_runtime::DEFAULT_MAX_FAILURES;
-/// CPU deadline when the stream has no fixed frame rate.
+/// Deadline when the stream has no fixed frame rate, and the most a
+/// deadline derived from the frame rate may be.
 const FALLBACK_DEADLINE: Duration = Duration::from_secs(1);
 
 /// What a stage element holds: its settings, and from `start` to `stop`
@@ -77,6 +78,13 @@ impl StageCore {
     }
 }
 
+/// Whether the stream reaching `pad` comes from a live source (a camera,
+/// a network feed), from the upstream latency query.
+pub fn is_live(pad: &gst::Pad) -> bool {
+    let mut query = gst::query::Latency::new();
+    pad.peer_query(&mut query) && query.result().0
+}
+
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -128,7 +136,8 @@ pub fn properties() -> Vec<glib::ParamSpec> {
             .build(),
         glib::ParamSpecUInt::builder("deadline-ms")
             .nick("Deadline")
-            .blurb("CPU time one frame may take, in ms (0: twice the frame interval)")
+            .blurb("Time one frame may take, in ms (0: twice the frame interval, at most 1 s)")
+            .maximum(reel_runtime::MAX_DEADLINE.as_millis() as u32)
             .default_value(DEFAULT_DEADLINE_MS)
             .build(),
         glib::ParamSpecUInt::builder("memory-mb")
@@ -205,6 +214,9 @@ impl Settings {
         }
         let path = reel_runtime::find_plugin(name)?;
         let runtime = Runtime::global().map_err(|e| format!("{e:#}"))?;
+        if let Some(warning) = runtime.cache_warning() {
+            gst::warning!(gst::CAT_DEFAULT, "{warning}");
+        }
         let plugin = runtime.load(&path).map_err(|e| format!("{e:#}"))?;
         if plugin.description.kind != kind {
             return Err(format!(
@@ -223,21 +235,32 @@ impl Settings {
         Ok((plugin, params))
     }
 
-    /// The stage for a stream of frame rate `fps`.
+    /// The deadline of one call on a stream of frame rate `fps`: the
+    /// property when set (at most `MAX_DEADLINE`), else twice the frame
+    /// interval, at most the fallback.
+    fn deadline_for(&self, fps: gst::Fraction) -> Duration {
+        if self.deadline_ms > 0 {
+            Duration::from_millis(self.deadline_ms as u64).min(reel_runtime::MAX_DEADLINE)
+        } else if fps.numer() > 0 && fps.denom() > 0 {
+            // A stream claiming 1/100000 fps must not let a looping plugin
+            // run for days.
+            Duration::from_secs_f64(2.0 * fps.denom() as f64 / fps.numer() as f64)
+                .min(FALLBACK_DEADLINE)
+        } else {
+            FALLBACK_DEADLINE
+        }
+    }
+
+    /// The stage for a stream of frame rate `fps`, `live` or not.
     pub fn spec(
         &self,
         id: &str,
         plugin: Arc<Plugin>,
         params: Vec<(String, ParamValue)>,
         fps: gst::Fraction,
+        live: bool,
     ) -> StageSpec {
-        let deadline = if self.deadline_ms > 0 {
-            Duration::from_millis(self.deadline_ms as u64)
-        } else if fps.numer() > 0 && fps.denom() > 0 {
-            Duration::from_secs_f64(2.0 * fps.denom() as f64 / fps.numer() as f64)
-        } else {
-            FALLBACK_DEADLINE
-        };
+        let deadline = self.deadline_for(fps);
         StageSpec {
             id: id.to_string(),
             plugin,
@@ -249,6 +272,7 @@ impl Settings {
             },
             on_error: OnError::parse(&self.on_error).unwrap_or_default(),
             max_failures: self.max_failures,
+            live,
         }
     }
 }
@@ -382,6 +406,44 @@ pub fn post_events(
             gst::message::Element::builder(structure)
                 .src(element)
                 .build(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deadlines are bounded whatever asks for them: a stream's frame rate
+    /// (1/100000 fps would give 55 hours) or the property.
+    #[test]
+    fn deadlines_have_a_ceiling() {
+        let props = properties();
+        let deadline = props
+            .iter()
+            .find(|p| p.name() == "deadline-ms")
+            .and_then(|p| p.downcast_ref::<glib::ParamSpecUInt>())
+            .expect("a deadline-ms property");
+        assert_eq!(
+            u64::from(deadline.maximum()),
+            reel_runtime::MAX_DEADLINE.as_millis() as u64
+        );
+        let settings = Settings::default();
+        assert_eq!(
+            settings.deadline_for(gst::Fraction::new(1, 100_000)),
+            FALLBACK_DEADLINE
+        );
+        assert_eq!(
+            settings.deadline_for(gst::Fraction::new(25, 1)),
+            Duration::from_millis(80)
+        );
+        let explicit = Settings {
+            deadline_ms: u32::MAX,
+            ..Settings::default()
+        };
+        assert_eq!(
+            explicit.deadline_for(gst::Fraction::new(25, 1)),
+            reel_runtime::MAX_DEADLINE
         );
     }
 }

@@ -15,8 +15,12 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use crate::files::read_regular;
+
 type Seal = Hmac<Sha256>;
 const SEAL_LEN: usize = 32;
+/// Largest artefact read back (a compiled Python plugin is tens of MB).
+const MAX_ARTEFACT_BYTES: u64 = 1 << 30;
 
 pub struct Cache {
     dir: PathBuf,
@@ -73,47 +77,44 @@ impl Cache {
             .join(format!("{wasm_hash}-{}.cwasm", self.engine_hash))
     }
 
-    /// The component for `wasm`, from the cache when a sealed artefact is
-    /// there, else compiled (and stored for next time).
-    pub fn load_or_compile(&self, engine: &Engine, wasm: &[u8]) -> Result<(Component, Origin)> {
+    /// The component for `wasm` when a sealed artefact of it is here.
+    pub fn load(&self, engine: &Engine, wasm: &[u8]) -> Option<Component> {
         let wasm_hash = hex(&Sha256::digest(wasm));
-        let path = self.path(&wasm_hash);
-        if let Ok(stored) = fs::read(&path)
-            && stored.len() > SEAL_LEN
-        {
-            let (tag, artefact) = stored.split_at(SEAL_LEN);
-            if self.seal(&wasm_hash, artefact).verify_slice(tag).is_ok() {
-                // SAFETY: the HMAC proves these bytes are an artefact this
-                // host serialized for this engine configuration; nobody
-                // without the private key could have produced the seal.
-                if let Ok(c) = unsafe { Component::deserialize(engine, artefact) } {
-                    return Ok((c, Origin::FromCache));
-                }
-            }
+        // Only a regular file, not through a link, of bounded size: anything
+        // else in its place is ignored and replaced.
+        let stored = read_regular(&self.path(&wasm_hash), MAX_ARTEFACT_BYTES, true).ok()?;
+        if stored.len() <= SEAL_LEN {
+            return None;
         }
-        let component = compile(engine, wasm)?;
-        // A cache that cannot be written only costs time next run.
-        let _ = self.store(&path, &wasm_hash, &component);
-        Ok((component, Origin::Compiled))
+        let (tag, artefact) = stored.split_at(SEAL_LEN);
+        self.seal(&wasm_hash, artefact).verify_slice(tag).ok()?;
+        // The seal proves these bytes are an artefact this host serialized
+        // for this engine configuration: nobody without the private key
+        // could have produced it.
+        crate::compile::load(engine, artefact).ok()
     }
 
-    fn store(&self, path: &Path, wasm_hash: &str, component: &Component) -> Result<()> {
-        let artefact = component
-            .serialize()
-            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
-        let tag = self.seal(wasm_hash, &artefact).finalize().into_bytes();
+    /// Keeps the artefact of `wasm` for next time. A cache that cannot be
+    /// written only costs time next run.
+    pub fn store(&self, wasm: &[u8], artefact: &[u8]) {
+        let wasm_hash = hex(&Sha256::digest(wasm));
+        let _ = self.write(&self.path(&wasm_hash), &wasm_hash, artefact);
+    }
+
+    fn write(&self, path: &Path, wasm_hash: &str, artefact: &[u8]) -> Result<()> {
+        let tag = self.seal(wasm_hash, artefact).finalize().into_bytes();
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let mut file = fs::File::create(&tmp)?;
+        let _ = fs::remove_file(&tmp);
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         file.write_all(&tag)?;
-        file.write_all(&artefact)?;
+        file.write_all(artefact)?;
         file.sync_all()?;
         fs::rename(&tmp, path)?;
         Ok(())
     }
-}
-
-pub fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component> {
-    Component::new(engine, wasm).map_err(|e| anyhow::anyhow!("{e:#}"))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -148,11 +149,13 @@ unsafe extern "C" {
 
 fn load_or_create_key(path: &Path) -> Result<[u8; 32]> {
     use std::os::unix::fs::OpenOptionsExt;
-    if let Ok(bytes) = fs::read(path)
+    if let Ok(bytes) = read_regular(path, 32, true)
         && let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice())
     {
         return Ok(key);
     }
+    // Whatever is there instead (a link, a FIFO, a short file) is replaced.
+    let _ = fs::remove_file(path);
     let mut key = [0u8; 32];
     getrandom::fill(&mut key)
         .map_err(|e| anyhow::anyhow!("no randomness for the cache key: {e}"))?;
@@ -167,7 +170,7 @@ fn load_or_create_key(path: &Path) -> Result<[u8; 32]> {
     // Two processes may race to create the key: keep whichever landed first.
     if fs::hard_link(&tmp, path).is_err() {
         let _ = fs::remove_file(&tmp);
-        let bytes = fs::read(path)?;
+        let bytes = read_regular(path, 32, true).map_err(anyhow::Error::msg)?;
         return <[u8; 32]>::try_from(bytes.as_slice())
             .map_err(|_| anyhow::anyhow!("cache key {} is corrupt", path.display()));
     }

@@ -2,10 +2,12 @@
 //! checked against it.
 
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::bindings::frames::PixelFormat;
 use crate::bindings::stage;
+use crate::text::{MAX_DOC, MAX_LINE, is_identifier, sanitize};
 
 pub use reel_kernels::Format;
 
@@ -274,11 +276,13 @@ impl Description {
     }
 
     /// Checks `given` against the schema and returns every parameter, in
-    /// schema order, with defaults filled in.
+    /// schema order, with defaults filled in (the last value given for a
+    /// name wins).
     pub fn resolve_params(
         &self,
         given: &[(String, ParamValue)],
     ) -> Result<Vec<(String, ParamValue)>, ParamError> {
+        let mut chosen: HashMap<&str, ParamValue> = HashMap::new();
         for (name, value) in given {
             let Some(spec) = self.param(name) else {
                 return Err(ParamError {
@@ -287,21 +291,19 @@ impl Description {
                     suggestion: closest(name, self.params.iter().map(|p| p.name.as_str())),
                 });
             };
-            spec.check(value).map_err(|message| ParamError {
+            let value = spec.check(value).map_err(|message| ParamError {
                 name: name.clone(),
                 message,
                 suggestion: None,
             })?;
+            chosen.insert(spec.name.as_str(), value);
         }
         Ok(self
             .params
             .iter()
             .map(|spec| {
-                let value = given
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| *n == spec.name)
-                    .map(|(_, v)| spec.check(v).expect("checked above"))
+                let value = chosen
+                    .remove(spec.name.as_str())
                     .unwrap_or_else(|| spec.default.clone());
                 (spec.name.clone(), value)
             })
@@ -309,17 +311,53 @@ impl Description {
     }
 
     /// Converts the guest's record, refusing one that contradicts itself
-    /// (duplicate or empty names, defaults of the wrong type or out of
-    /// range): a plugin's schema is checked like any other guest data.
+    /// (repeated or malformed names, defaults of the wrong type or out of
+    /// range) or is larger than any honest plugin needs: a plugin's schema
+    /// is checked like any other guest data, in time linear in its size.
+    /// Free text (summary, docs, version) is sanitised for terminals.
     pub(crate) fn from_guest(d: stage::Description, contract: &str) -> Result<Description, String> {
-        if d.name.trim().is_empty() {
-            return Err("its description has an empty name".into());
-        }
-        let mut params: Vec<ParamSpec> = Vec::new();
-        for p in d.params {
-            if p.name.is_empty() || params.iter().any(|q| q.name == p.name) {
-                return Err(format!("parameter name `{}` is empty or repeated", p.name));
+        let name_ok = |what: &str, name: &str| {
+            if is_identifier(name) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{what} `{}` is not a plain name (1 to 64 letters, digits, `-`, `_` or `.`)",
+                    sanitize(name, 64)
+                ))
             }
+        };
+        name_ok("the plugin name", &d.name)?;
+        let too_many = |what: &str, count: usize, max: usize| {
+            if count > max {
+                Err(format!(
+                    "it declares {count} {what}; at most {max} are allowed"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        too_many("parameters", d.params.len(), MAX_PARAMS)?;
+        too_many("inputs", d.inputs.len(), MAX_INPUTS)?;
+        too_many("formats", d.formats.len(), MAX_FORMATS)?;
+        let mut seen = HashSet::new();
+        for input in &d.inputs {
+            name_ok("input name", input)?;
+            if !seen.insert(input.as_str()) {
+                return Err(format!("input name `{input}` is repeated"));
+            }
+        }
+        let mut seen = HashSet::new();
+        let mut params: Vec<ParamSpec> = Vec::with_capacity(d.params.len());
+        for p in d.params {
+            name_ok("parameter name", &p.name)?;
+            if !seen.insert(p.name.clone()) {
+                return Err(format!("parameter name `{}` is repeated", p.name));
+            }
+            too_many(
+                &format!("choices for `{}`", p.name),
+                p.choices.len(),
+                MAX_CHOICES,
+            )?;
             let spec = ParamSpec {
                 kind: match p.kind {
                     stage::ValueType::Boolean => ValueType::Boolean,
@@ -327,12 +365,15 @@ impl Description {
                     stage::ValueType::Number => ValueType::Number,
                     stage::ValueType::Text => ValueType::Text,
                 },
-                default: from_guest_value(p.default),
+                default: match from_guest_value(p.default) {
+                    ParamValue::Text(t) => ParamValue::Text(sanitize(&t, MAX_LINE)),
+                    other => other,
+                },
                 name: p.name,
                 min: p.min,
                 max: p.max,
-                choices: p.choices,
-                doc: p.doc,
+                choices: p.choices.iter().map(|c| sanitize(c, MAX_CHOICE)).collect(),
+                doc: sanitize(&p.doc, MAX_DOC),
             };
             spec.check(&spec.default)
                 .map_err(|e| format!("the default of parameter `{}` is invalid: {e}", spec.name))?;
@@ -341,13 +382,13 @@ impl Description {
         let formats: Vec<Format> = d.formats.into_iter().map(format_from_guest).collect();
         Ok(Description {
             name: d.name,
-            version: d.version,
+            version: sanitize(&d.version, 64),
             kind: match d.kind {
                 stage::StageKind::Filter => StageKind::Filter,
                 stage::StageKind::Mixer => StageKind::Mixer,
                 stage::StageKind::Decoder => StageKind::Decoder,
             },
-            summary: d.summary,
+            summary: sanitize(&d.summary, MAX_DOC),
             formats: if formats.is_empty() {
                 vec![Format::I420, Format::Nv12, Format::Rgba]
             } else {
@@ -359,6 +400,13 @@ impl Description {
         })
     }
 }
+
+/// Bounds on a description: far above any real plugin's needs.
+const MAX_PARAMS: usize = 256;
+const MAX_INPUTS: usize = 64;
+const MAX_FORMATS: usize = 16;
+const MAX_CHOICES: usize = 256;
+const MAX_CHOICE: usize = 64;
 
 pub(crate) fn to_guest_value(v: &ParamValue) -> stage::Value {
     match v {

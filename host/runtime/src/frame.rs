@@ -35,9 +35,14 @@ pub struct HostFrame {
     /// Lent to the guest for one call (a mixer input): read-only, and
     /// revoked afterwards.
     pub(crate) lent_by_host: bool,
+    /// The frame a call is about (a filter's frame, a mixer's output): the
+    /// guest cannot drop it, so the host always gets it back.
+    pub(crate) pinned: bool,
     /// A copy of the pixels taken before the guest first changed them, so a
     /// failed call can hand on the frame as it came in.
     undo: Option<Vec<u8>>,
+    /// The metadata as it came in, for the same reason.
+    undo_meta: Option<Vec<(String, String)>>,
     keep_undo: bool,
 }
 
@@ -62,7 +67,9 @@ impl HostFrame {
             duration: None,
             meta: Vec::new(),
             lent_by_host: false,
+            pinned: false,
             undo: None,
+            undo_meta: None,
             keep_undo: false,
         };
         let len = frame.bytes().map_or(0, <[u8]>::len);
@@ -82,22 +89,29 @@ impl HostFrame {
 
     /// Remember the pixels before the first change, so [`Self::restore`]
     /// can undo what a failed call did.
+    /// The metadata is saved at once (it is small, usually empty).
     pub fn keep_undo(&mut self, enable: bool) {
         self.keep_undo = enable;
+        self.undo_meta = enable.then(|| self.meta.clone());
     }
 
-    /// Puts back the pixels as they were before the guest changed them.
+    /// Puts back the pixels and metadata as they were before the guest
+    /// changed them.
     pub fn restore(&mut self) {
         if let Some(undo) = self.undo.take()
             && let Ok(bytes) = self.bytes_mut_untracked()
         {
             bytes.copy_from_slice(&undo);
         }
+        if let Some(meta) = self.undo_meta.take() {
+            self.meta = meta;
+        }
     }
 
     /// Forgets the saved copy (the call succeeded).
     pub fn commit(&mut self) {
         self.undo = None;
+        self.undo_meta = None;
     }
 
     pub fn bytes(&self) -> Option<&[u8]> {
@@ -145,7 +159,7 @@ impl HostFrame {
         let data = match &mut self.pixels {
             Pixels::Owned(v) => v.as_mut_slice(),
             Pixels::Buffer(m) => m.as_mut_slice(),
-            _ => unreachable!("bytes_mut succeeded"),
+            Pixels::ReadOnly(_) | Pixels::Revoked => return Err(revoked()),
         };
         Ok(ImageMut { layout, data })
     }
@@ -269,34 +283,63 @@ fn revoked() -> FrameError {
 
 /// The frames a guest holds handles to. A handle's `rep` is a slot index;
 /// slots are reused once the guest drops the handle.
+///
+/// The guest's own frames (those it created, and mixer inputs it kept after
+/// they were revoked) are limited to [`MAX_FRAMES`]; the host's insertions
+/// for a call never fail, and a call is refused before it starts when the
+/// guest already holds its limit, so a hoarding guest cannot make the host
+/// lose a frame.
 #[derive(Default)]
 pub struct FrameTable {
     slots: Vec<Option<HostFrame>>,
     free: Vec<u32>,
+    occupied: usize,
 }
 
 /// Most frames one guest may hold at once.
-const MAX_FRAMES: usize = 1024;
+pub const MAX_FRAMES: usize = 1024;
 
 impl FrameTable {
-    pub fn insert(&mut self, frame: HostFrame) -> Result<u32, FrameError> {
+    /// A frame the host lends for a call: always fits.
+    pub fn insert(&mut self, frame: HostFrame) -> u32 {
+        self.occupied += 1;
         if let Some(rep) = self.free.pop() {
             self.slots[rep as usize] = Some(frame);
-            return Ok(rep);
+            return rep;
         }
-        if self.slots.len() >= MAX_FRAMES {
+        self.slots.push(Some(frame));
+        // Bounded: guest frames by MAX_FRAMES, host frames by one call's.
+        (self.slots.len() - 1) as u32
+    }
+
+    /// A frame the guest asked for: refused beyond [`MAX_FRAMES`].
+    pub fn insert_for_guest(&mut self, frame: HostFrame) -> Result<u32, FrameError> {
+        if self.occupied >= MAX_FRAMES {
             return Err(FrameError::TooLarge(format!(
                 "a plugin may hold at most {MAX_FRAMES} frames"
             )));
         }
-        self.slots.push(Some(frame));
-        Ok((self.slots.len() - 1) as u32)
+        Ok(self.insert(frame))
+    }
+
+    /// Frames held now.
+    pub fn held(&self) -> usize {
+        self.occupied
     }
 
     pub fn remove(&mut self, rep: u32) -> Option<HostFrame> {
         let frame = self.slots.get_mut(rep as usize)?.take()?;
         self.free.push(rep);
+        self.occupied -= 1;
         Some(frame)
+    }
+
+    /// The guest dropped its handle: forget the frame, unless it is one
+    /// the host is waiting to get back.
+    pub fn drop_from_guest(&mut self, rep: u32) {
+        if self.get(rep).is_ok_and(|f| !f.pinned) {
+            self.remove(rep);
+        }
     }
 
     /// Takes a frame out for a moment, keeping its slot (and handle)
@@ -305,8 +348,11 @@ impl FrameTable {
         self.slots.get_mut(rep as usize)?.take()
     }
 
+    /// Returns a frame taken with [`Self::take`] to its slot.
     pub fn put_back(&mut self, rep: u32, frame: HostFrame) {
-        self.slots[rep as usize] = Some(frame);
+        if let Some(slot) = self.slots.get_mut(rep as usize) {
+            *slot = Some(frame);
+        }
     }
 
     pub fn get(&self, rep: u32) -> Result<&HostFrame, FrameError> {
@@ -412,12 +458,41 @@ mod tests {
     #[test]
     fn handles_are_reused_and_pairs_must_differ() {
         let mut t = FrameTable::default();
-        let a = t.insert(frame()).unwrap();
-        let b = t.insert(frame()).unwrap();
+        let a = t.insert(frame());
+        let b = t.insert_for_guest(frame()).unwrap();
         assert!(t.pair(a, a).is_err());
         assert!(t.pair(a, b).is_ok());
         t.remove(a);
         assert!(t.get(a).is_err());
-        assert_eq!(t.insert(frame()).unwrap(), a);
+        assert_eq!(t.insert(frame()), a);
+    }
+
+    #[test]
+    fn a_full_table_refuses_the_guest_never_the_host_and_pinned_frames_stay() {
+        let mut t = FrameTable::default();
+        for _ in 0..MAX_FRAMES {
+            t.insert_for_guest(HostFrame::blank(Format::Rgba, 1, 1))
+                .unwrap();
+        }
+        assert!(matches!(
+            t.insert_for_guest(frame()),
+            Err(FrameError::TooLarge(_))
+        ));
+        let mut host = frame();
+        host.pinned = true;
+        let rep = t.insert(host);
+        t.drop_from_guest(rep);
+        assert!(t.remove(rep).is_some(), "the host gets its frame back");
+        assert_eq!(t.held(), MAX_FRAMES);
+    }
+
+    #[test]
+    fn restore_undoes_metadata_too() {
+        let mut f = frame();
+        f.meta.push(("k".into(), "before".into()));
+        f.keep_undo(true);
+        f.meta.push(("forged".into(), "x".into()));
+        f.restore();
+        assert_eq!(f.meta, vec![("k".to_string(), "before".to_string())]);
     }
 }

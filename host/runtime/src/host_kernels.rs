@@ -126,7 +126,7 @@ impl frames::HostFrame for StoreState {
     }
 
     fn drop(&mut self, frame: Resource<FrameHandle>) -> wasmtime::Result<()> {
-        self.frames.remove(frame.rep());
+        self.frames.drop_from_guest(frame.rep());
         self.update_host_bytes();
         Ok(())
     }
@@ -176,11 +176,13 @@ impl frames::Host for StoreState {
         if !self.memory.host_fits(needed) {
             return Ok(Err(FrameError::TooLarge(format!(
                 "a {width}x{height} {format} frame needs {needed} bytes; the plugin already uses {} (memory) + {} (frames and LUTs) of its {} allowed",
-                self.memory.linear, self.memory.host_bytes, self.memory.bytes
+                self.memory.linear + self.memory.tables,
+                self.memory.host_bytes,
+                self.memory.bytes
             ))));
         }
         let frame = HostFrame::blank(format, width as usize, height as usize);
-        let handle = self.frames.insert(frame).map(Resource::new_own);
+        let handle = self.frames.insert_for_guest(frame).map(Resource::new_own);
         self.update_host_bytes();
         Ok(handle)
     }

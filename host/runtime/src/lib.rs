@@ -4,7 +4,10 @@
 
 mod bindings;
 mod cache;
+mod clocks;
+mod compile;
 mod description;
+mod files;
 mod frame;
 mod host_kernels;
 mod limits;
@@ -14,9 +17,11 @@ mod runtime;
 mod sandbox;
 mod sequence;
 mod stage;
+mod text;
 mod timings;
 
 pub use cache::Origin;
+pub use compile::{CompileLimits, compiler_main};
 pub use description::{
     Description, Format, ParamError, ParamSpec, ParamValue, StageKind, ValueType, closest,
 };
@@ -24,8 +29,9 @@ pub use frame::{HostFrame, Pixels};
 pub use plugin::{CONTRACT_VERSION, Plugin, compatible};
 pub use reel_kernels::{Image, ImageMut, Layout, PlaneLayout, convert};
 pub use resolve::{build_output, find_plugin, list_plugins, search_path};
-pub use runtime::Runtime;
-pub use sandbox::{DEFAULT_MEMORY_BYTES, MAX_MEMORY_BYTES, SandboxConfig};
-pub use sequence::{decode_sequence, numbered_files};
+pub use runtime::{MAX_INSTANCES, Runtime};
+pub use sandbox::{DEFAULT_MEMORY_BYTES, MAX_DEADLINE, MAX_MEMORY_BYTES, SandboxConfig};
+pub use sequence::{DEFAULT_MAX_PICTURE, decode_sequence, numbered_files, read_input_file};
 pub use stage::{DEFAULT_MAX_FAILURES, OnError, Stage, StageEvent, StageSpec, StageStats, Verdict};
+pub use text::sanitize;
 pub use timings::Timings;

@@ -3,17 +3,30 @@
 
 use wasmtime::ResourceLimiter;
 
-/// One allowance covers the guest's linear memory and what it asks the host
-/// to hold for it (frames it creates, LUTs it uploads), so neither can be
-/// used to get around the other.
+/// One allowance covers everything an instance makes the process hold:
+/// every linear memory (a component may have one per core module), every
+/// table, and what it asks the host to hold for it (frames it creates, LUTs
+/// it uploads), so no one of them can be used to get around the others.
 pub struct MemoryCap {
     pub bytes: usize,
     pub denied: bool,
-    /// Current size of the guest's linear memory.
+    /// Sum of the sizes of all the instance's linear memories.
     pub linear: usize,
+    /// Sum of the sizes of all its tables, at [`TABLE_ELEMENT_BYTES`] each.
+    pub tables: usize,
     /// Bytes the host holds for the guest: frames it created, LUTs.
     pub host_bytes: usize,
 }
+
+/// What one table element costs the host (a function reference).
+const TABLE_ELEMENT_BYTES: usize = 8;
+/// Table elements one table may have (function tables of big guests).
+const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+/// Memories and tables one instance may have: its share of the pool, so
+/// one plugin cannot take the slots others need.
+pub const MEMORIES_PER_INSTANCE: usize = 8;
+pub const TABLES_PER_INSTANCE: usize = 16;
+pub const CORE_INSTANCES_PER_INSTANCE: usize = 16;
 
 impl MemoryCap {
     pub fn new(bytes: usize) -> MemoryCap {
@@ -21,52 +34,96 @@ impl MemoryCap {
             bytes,
             denied: false,
             linear: 0,
+            tables: 0,
             host_bytes: 0,
         }
     }
 
+    /// Everything counted against the cap.
+    pub fn used(&self) -> usize {
+        self.linear + self.tables + self.host_bytes
+    }
+
     /// Whether `extra` more bytes held by the host still fit.
     pub fn host_fits(&self, extra: usize) -> bool {
-        self.linear + self.host_bytes + extra <= self.bytes
+        self.used().saturating_add(extra) <= self.bytes
+    }
+
+    /// Whether growing something from `current` to `desired` bytes fits;
+    /// the growth is counted when it does. Memories and tables are created
+    /// with `current` = 0, so the sum covers every one of them.
+    fn grow(&mut self, current: usize, desired: usize) -> Option<usize> {
+        let extra = desired.saturating_sub(current);
+        let allowed = self.used().saturating_add(extra) <= self.bytes;
+        self.denied |= !allowed;
+        allowed.then_some(extra)
     }
 }
-
-/// Table elements one instance may have (function tables of big guests).
-const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
 impl ResourceLimiter for MemoryCap {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = desired + self.host_bytes <= self.bytes;
-        self.denied |= !allowed;
-        if allowed {
-            self.linear = desired;
+        let extra = self.grow(current, desired);
+        if let Some(extra) = extra {
+            self.linear += extra;
         }
-        Ok(allowed)
+        Ok(extra.is_some())
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
+        if desired > MAX_TABLE_ELEMENTS {
+            self.denied = true;
+            return Ok(false);
+        }
+        let extra = self.grow(
+            current.saturating_mul(TABLE_ELEMENT_BYTES),
+            desired.saturating_mul(TABLE_ELEMENT_BYTES),
+        );
+        if let Some(extra) = extra {
+            self.tables += extra;
+        }
+        Ok(extra.is_some())
     }
 
     fn instances(&self) -> usize {
-        64
+        CORE_INSTANCES_PER_INSTANCE
     }
 
     fn tables(&self) -> usize {
-        64
+        TABLES_PER_INSTANCE
     }
 
     fn memories(&self) -> usize {
-        8
+        MEMORIES_PER_INSTANCE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_covers_the_sum_of_every_memory_and_table() {
+        let mut cap = MemoryCap::new(100);
+        // Two memories created (current 0) and one grown.
+        assert!(cap.memory_growing(0, 40, None).unwrap());
+        assert!(cap.memory_growing(0, 40, None).unwrap());
+        assert!(!cap.memory_growing(40, 64, None).unwrap(), "would be 124");
+        assert!(cap.denied);
+        assert_eq!(cap.linear, 80);
+        // A table of 3 elements costs 24 bytes: it no longer fits.
+        assert!(!cap.table_growing(0, 3, None).unwrap());
+        assert!(cap.table_growing(0, 2, None).unwrap());
+        assert_eq!(cap.used(), 96);
+        assert!(cap.host_fits(4) && !cap.host_fits(5));
     }
 }

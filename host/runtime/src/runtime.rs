@@ -8,16 +8,23 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use wasmtime::component::Component;
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings::Plugin as PluginWorld;
-use crate::cache::{self, Cache, Origin};
+use crate::cache::{Cache, Origin};
+use crate::compile::{self, CompileLimits};
+use crate::limits::{CORE_INSTANCES_PER_INSTANCE, MEMORIES_PER_INSTANCE, TABLES_PER_INSTANCE};
 use crate::plugin::Plugin;
 use crate::sandbox::{MAX_MEMORY_BYTES, StoreState};
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Plugin instances one process can run at once: every plugin stage holds
+/// one, and `reel check` refuses a pipeline that needs more.
+pub const MAX_INSTANCES: usize = 128;
 
 /// A loaded plugin and the file length and modification time it had.
 type Loaded = (u64, std::time::SystemTime, Arc<Plugin>);
@@ -26,6 +33,9 @@ pub struct Runtime {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<StoreState>,
     cache: Option<Cache>,
+    /// Why there is no cache, when there is none.
+    cache_warning: Option<String>,
+    limits: CompileLimits,
     /// Loaded plugins by canonical path, with the file's length and
     /// modification time so an edited file is loaded again.
     loaded: Mutex<HashMap<PathBuf, Loaded>>,
@@ -45,20 +55,29 @@ impl Runtime {
             .map_err(anyhow::Error::msg)
     }
 
-    /// A runtime caching compiled plugins in `cache_dir` (None: no cache).
+    /// A runtime caching compiled plugins in `cache_dir` (None: no cache),
+    /// with the default bounds on loading.
     pub fn new(cache_dir: Option<&Path>) -> Result<Runtime> {
+        Runtime::with_limits(cache_dir, CompileLimits::default())
+    }
+
+    pub fn with_limits(cache_dir: Option<&Path>, limits: CompileLimits) -> Result<Runtime> {
+        // Every instance's share of memories, tables and core instances is
+        // reserved in full, so a plugin with many memories cannot starve
+        // the others; the address space reserved is virtual only.
         let mut pool = PoolingAllocationConfig::new();
-        pool.total_component_instances(64)
-            .total_core_instances(640)
-            .total_memories(128)
-            .total_tables(640)
-            .max_memories_per_component(8)
+        pool.total_component_instances(MAX_INSTANCES as u32)
+            .total_core_instances((MAX_INSTANCES * CORE_INSTANCES_PER_INSTANCE) as u32)
+            .total_memories((MAX_INSTANCES * MEMORIES_PER_INSTANCE) as u32)
+            .total_tables((MAX_INSTANCES * TABLES_PER_INSTANCE) as u32)
+            .max_memories_per_component(MEMORIES_PER_INSTANCE as u32)
+            .max_memories_per_module(MEMORIES_PER_INSTANCE as u32)
+            .max_tables_per_module(TABLES_PER_INSTANCE as u32)
+            .max_tables_per_component(TABLES_PER_INSTANCE as u32)
+            .max_core_instances_per_component(CORE_INSTANCES_PER_INSTANCE as u32)
             .max_memory_size(MAX_MEMORY_BYTES);
-        let mut config = Config::new();
-        config
-            .wasm_component_model(true)
-            .epoch_interruption(true)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let mut config = compile::engine_config();
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("{e:#}"))?;
 
         let mut linker = Linker::new(&engine);
@@ -67,15 +86,28 @@ impl Runtime {
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
         crate::host_kernels::add_direct_write_rows(&mut linker)
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        crate::clocks::add_bounded_clock(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
 
         start_epoch_ticker(&engine);
         // A cache that cannot be opened (read-only home, foreign owner) is
-        // not fatal: plugins are compiled every run instead.
-        let cache = cache_dir.and_then(|dir| Cache::open(dir, &engine).ok());
+        // not fatal: plugins are compiled every run instead, and
+        // [`Runtime::cache_warning`] says why.
+        let (cache, cache_warning) = match cache_dir.map(|dir| Cache::open(dir, &engine)) {
+            Some(Ok(cache)) => (Some(cache), None),
+            Some(Err(e)) => (None, Some(format!("{e:#}"))),
+            None => (
+                None,
+                Some("no cache directory (set REEL_CACHE_DIR or HOME)".into()),
+            ),
+        };
         Ok(Runtime {
             engine,
             linker,
             cache,
+            cache_warning: cache_warning.map(|why| {
+                format!("compiled plugins are not cached, so every run compiles them again: {why}")
+            }),
+            limits,
             loaded: Mutex::new(HashMap::new()),
         })
     }
@@ -100,16 +132,36 @@ impl Runtime {
         Ok(plugin)
     }
 
+    /// Why compiled plugins are not being cached, if they are not.
+    pub fn cache_warning(&self) -> Option<&str> {
+        self.cache_warning.as_deref()
+    }
+
     fn load_uncached(&self, path: &Path) -> Result<Plugin> {
-        let wasm = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let wasm = crate::files::read_regular(path, self.limits.max_file_bytes, false)
+            .map_err(|e| anyhow::anyhow!("plugin file {} {e}", path.display()))?;
         let started = Instant::now();
-        let (component, origin) = match &self.cache {
-            Some(cache) => cache.load_or_compile(&self.engine, &wasm),
-            None => cache::compile(&self.engine, &wasm).map(|c| (c, Origin::Compiled)),
-        }
-        .with_context(|| format!("{} is not a valid WebAssembly component", path.display()))?;
+        let (component, origin) = self
+            .component(&wasm)
+            .with_context(|| format!("{} cannot be used as a plugin", path.display()))?;
         Plugin::new(self, path, component, origin, started.elapsed())
             .with_context(|| format!("cannot use plugin {}", path.display()))
+    }
+}
+
+impl Runtime {
+    /// The compiled component, from the cache or compiled (within bounds)
+    /// and cached.
+    fn component(&self, wasm: &[u8]) -> Result<(Component, Origin)> {
+        if let Some(component) = self.cache.as_ref().and_then(|c| c.load(&self.engine, wasm)) {
+            return Ok((component, Origin::FromCache));
+        }
+        let artefact = compile::compile(&self.engine, wasm, &self.limits)?;
+        let component = compile::load(&self.engine, &artefact)?;
+        if let Some(cache) = &self.cache {
+            cache.store(wasm, &artefact);
+        }
+        Ok((component, Origin::Compiled))
     }
 }
 
@@ -127,4 +179,51 @@ fn start_epoch_ticker(engine: &Engine) {
             }
         })
         .expect("spawning the epoch thread");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::MemoryCap;
+
+    /// A core module declaring `count` memories of 100 MiB each.
+    fn memories(count: u8) -> Vec<u8> {
+        // 1600 pages of 64 KiB, as LEB128.
+        let mut section = vec![count];
+        for _ in 0..count {
+            section.extend([0x00, 0xc0, 0x0c]);
+        }
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        wasm.push(5); // the memory section
+        wasm.push(section.len() as u8);
+        wasm.extend(section);
+        wasm
+    }
+
+    fn instantiate(runtime: &Runtime, wasm: &[u8], cap: usize) -> (bool, MemoryCap) {
+        // The pool refuses some modules outright (too many memories).
+        let Ok(module) = wasmtime::Module::new(&runtime.engine, wasm) else {
+            return (false, MemoryCap::new(cap));
+        };
+        let mut store = wasmtime::Store::new(&runtime.engine, MemoryCap::new(cap));
+        store.limiter(|cap| cap);
+        let ok = wasmtime::Instance::new(&mut store, &module, &[]).is_ok();
+        (ok, store.into_data())
+    }
+
+    /// The cap is for the whole instance: two memories of 100 MiB do not
+    /// fit in 128 MiB although each would alone, and no instance can take
+    /// more memories than its share of the pool.
+    #[test]
+    fn the_cap_covers_every_memory_and_the_pool_share_is_bounded() {
+        let runtime = Runtime::new(None).unwrap();
+        let (ok, cap) = instantiate(&runtime, &memories(1), 128 << 20);
+        assert!(ok && cap.linear == 100 << 20);
+        let (ok, cap) = instantiate(&runtime, &memories(2), 128 << 20);
+        assert!(!ok && cap.denied, "two memories fitted in one cap");
+        let (ok, _) = instantiate(&runtime, &memories(2), 256 << 20);
+        assert!(ok);
+        let (ok, _) = instantiate(&runtime, &memories(9), 4 << 30);
+        assert!(!ok, "an instance took more memories than its share");
+    }
 }

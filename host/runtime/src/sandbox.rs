@@ -13,21 +13,30 @@ use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 use wasmtime_wasi::{FsPerms, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use crate::clocks::GuestClock;
 use crate::frame::FrameTable;
 use crate::host_kernels::LutTable;
 use crate::limits::MemoryCap;
+use crate::text::{MAX_LINE, sanitize};
 
 /// Default linear-memory cap of one instance.
 pub const DEFAULT_MEMORY_BYTES: usize = 256 << 20;
 /// The largest cap a stage may ask for (the pooling allocator's slot size).
 pub const MAX_MEMORY_BYTES: usize = 4 << 30;
+/// The longest deadline one call may be given, whatever asks for it (a
+/// pipeline file, an element property, a stream's frame rate).
+pub const MAX_DEADLINE: Duration = Duration::from_secs(600);
+/// WASI resources (streams, pollables, directory handles) one instance may
+/// hold at once: enough for any honest plugin, and a bound on host memory.
+const MAX_WASI_RESOURCES: usize = 4096;
 
 /// Limits and grants of one stage's instances.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
     /// Cap on the guest's linear memory plus the frames it creates.
     pub memory_bytes: usize,
-    /// CPU time one call may take before it is interrupted.
+    /// Time one call may take before it is interrupted (capped at
+    /// [`MAX_DEADLINE`]).
     pub deadline: Duration,
     /// A host directory the guest may read at `/assets`.
     pub assets: Option<PathBuf>,
@@ -50,6 +59,9 @@ pub struct StoreState {
     pub(crate) memory: MemoryCap,
     pub(crate) frames: FrameTable,
     pub(crate) luts: LutTable,
+    /// When the call in progress must end: clock waits wake by then.
+    pub(crate) call_deadline: Option<Instant>,
+    pub(crate) clock: GuestClock,
 }
 
 impl WasiView for StoreState {
@@ -63,6 +75,9 @@ impl WasiView for StoreState {
 
 impl StoreState {
     pub(crate) fn new(config: &SandboxConfig, output: &GuestOutput) -> anyhow::Result<StoreState> {
+        let clock = GuestClock {
+            origin: Instant::now(),
+        };
         let mut wasi = WasiCtxBuilder::new();
         // Nothing is inherited: no environment, arguments, network or host
         // clock. Randomness stays (guests' hash maps need it).
@@ -71,20 +86,29 @@ impl StoreState {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
-            .wall_clock(FrozenClock);
+            .wall_clock(FrozenClock)
+            .monotonic_clock(clock);
         if let Some(dir) = &config.assets {
             wasi.preopened_dir(dir, "/assets", FsPerms::ReadOnly)
                 .map_err(|e| {
                     anyhow::anyhow!("cannot grant asset directory {}: {e}", dir.display())
                 })?;
         }
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_WASI_RESOURCES);
         Ok(StoreState {
             wasi: wasi.build(),
-            table: ResourceTable::new(),
+            table,
             memory: MemoryCap::new(config.memory_bytes),
             frames: FrameTable::default(),
             luts: LutTable::default(),
+            call_deadline: None,
+            clock,
         })
+    }
+
+    pub(crate) fn wasi_table(&mut self) -> &mut ResourceTable {
+        &mut self.table
     }
 }
 
@@ -137,8 +161,18 @@ impl GuestOutput {
     pub fn drain_lines(&self) -> Vec<String> {
         let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut lines = Vec::new();
-        while let Some(end) = state.pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = state.pending.drain(..=end).collect();
+        loop {
+            // A full buffer with no line end is shown as one (cut) line, so
+            // it cannot block the output that follows.
+            let end = match state.pending.iter().position(|&b| b == b'\n') {
+                Some(end) => end,
+                None if state.pending.len() >= OUTPUT_BUFFER => state.pending.len() - 1,
+                None => break,
+            };
+            let mut line: Vec<u8> = state.pending.drain(..=end).collect();
+            if line.last() == Some(&b'\n') {
+                line.pop();
+            }
             let now = Instant::now();
             while state.recent.front().is_some_and(|t| now - *t > RATE_WINDOW) {
                 state.recent.pop_front();
@@ -149,7 +183,7 @@ impl GuestOutput {
                     state.suppressed = 0;
                 }
                 state.recent.push_back(now);
-                lines.push(String::from_utf8_lossy(&line[..line.len() - 1]).into_owned());
+                lines.push(sanitize(&String::from_utf8_lossy(&line), MAX_LINE));
             } else {
                 state.suppressed += 1;
             }
@@ -236,5 +270,19 @@ mod tests {
         out.push(b" end\n");
         // Still inside the window: the finished partial line is suppressed too.
         assert!(out.drain_lines().is_empty());
+    }
+
+    #[test]
+    fn output_is_sanitised_and_a_line_never_blocks_the_buffer() {
+        let out = GuestOutput::default();
+        out.push(b"\x1b[2J\rforged\n");
+        assert_eq!(out.drain_lines(), ["\\u{1b}[2J\\u{d}forged"]);
+        out.push(&vec![b'x'; OUTPUT_BUFFER + 10]);
+        let lines = out.drain_lines();
+        assert!(
+            lines[0].starts_with("xxx") && lines[0].contains("more bytes"),
+            "{lines:?}"
+        );
+        assert_eq!(lines[1], "(10 bytes of output dropped)");
     }
 }

@@ -8,6 +8,9 @@ use crate::stage::Stage;
 
 /// Largest file handed to a decoder.
 const MAX_FILE_BYTES: u64 = 64 << 20;
+/// The largest picture a decoder may produce unless the source allows
+/// more: every side of 4K (DCI and UHD) and square graphics up to 4096.
+pub const DEFAULT_MAX_PICTURE: (u32, u32) = (4096, 4096);
 
 /// The files of `pattern`, which holds one printf-style number (`%d` or
 /// `%0Nd`, as GStreamer's multifilesrc `location`), in order: from index
@@ -43,30 +46,28 @@ pub fn numbered_files(pattern: &str) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Decodes every file of a numbered sequence with `stage` (a decoder), in
-/// order. An error names the file.
-pub fn decode_sequence(stage: &mut Stage, pattern: &str) -> Result<Vec<HostFrame>, String> {
+/// order, each picture at most `max_size`. An error names the file.
+pub fn decode_sequence(
+    stage: &mut Stage,
+    pattern: &str,
+    max_size: (u32, u32),
+) -> Result<Vec<HostFrame>, String> {
     let mut frames = Vec::new();
     for file in numbered_files(pattern)? {
-        let bytes = read_limited(&file)?;
+        let bytes = read_input_file(&file)?;
         let decoded = stage
-            .decode(&bytes)
+            .decode(&bytes, max_size)
             .map_err(|e| format!("{}: {e}", file.display()))?;
         frames.extend(decoded);
     }
     Ok(frames)
 }
 
-fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
-    let len = std::fs::metadata(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .len();
-    if len > MAX_FILE_BYTES {
-        return Err(format!(
-            "{}: {len} bytes is more than the {MAX_FILE_BYTES} a decoder is given",
-            path.display()
-        ));
-    }
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+/// Reads a file to hand to a decoder: a regular file (never a FIFO or a
+/// device, which could block or never end) of at most 64 MiB.
+pub fn read_input_file(path: &Path) -> Result<Vec<u8>, String> {
+    crate::files::read_regular(path, MAX_FILE_BYTES, false)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]

@@ -10,15 +10,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 use wasmtime::component::{Resource, ResourceAny};
-use wasmtime::{Store, Trap};
+use wasmtime::{PoolConcurrencyLimitError, Store, Trap, WasmBacktrace};
 
 use crate::bindings::stage::{Param, StageError};
 use crate::bindings::{Plugin as PluginWorld, PluginPre, stage};
 use crate::description::{ParamValue, to_guest_value};
-use crate::frame::HostFrame;
+use crate::frame::{HostFrame, MAX_FRAMES};
 use crate::plugin::Plugin;
-use crate::runtime::EPOCH_TICK;
-use crate::sandbox::{GuestOutput, SandboxConfig, StoreState};
+use crate::runtime::{EPOCH_TICK, MAX_INSTANCES};
+use crate::sandbox::{GuestOutput, MAX_DEADLINE, SandboxConfig, StoreState};
+use crate::text::{MAX_LINE, sanitize};
 use crate::timings::Timings;
 
 /// What happens to a frame the plugin failed on.
@@ -58,6 +59,9 @@ pub struct StageSpec {
     pub on_error: OnError,
     /// Failures in a row after which the stage is bypassed.
     pub max_failures: u32,
+    /// A live pipeline never goes black: a plugin that cannot start is
+    /// bypassed with a message instead of refusing the run.
+    pub live: bool,
 }
 
 pub const DEFAULT_MAX_FAILURES: u32 = 5;
@@ -118,23 +122,31 @@ impl Live {
         let mut store = Store::new(pre.engine(), state);
         store.limiter(|s| &mut s.memory);
         store.epoch_deadline_trap();
-        let mut live_deadline = sandbox.deadline;
+        let deadline = sandbox.deadline.min(MAX_DEADLINE);
         // Instantiation runs the guest's start code: give it a deadline too.
-        live_deadline = live_deadline.max(Duration::from_millis(100));
-        store.set_epoch_deadline(ticks(live_deadline));
+        let start_deadline = deadline.max(Duration::from_millis(100));
+        arm(&mut store, start_deadline);
         let world = pre
             .instantiate(&mut store)
-            .map_err(|e| failure(&store, e, live_deadline))?;
+            .map_err(|e| failure(&store, e, start_deadline))?;
         Ok(Live {
             store,
             world,
             instance: None,
-            deadline: sandbox.deadline,
+            deadline,
         })
     }
 
     fn arm(&mut self) {
-        self.store.set_epoch_deadline(ticks(self.deadline));
+        arm(&mut self.store, self.deadline);
+    }
+
+    /// The guest's instance, once constructed.
+    fn instance(&self) -> Result<ResourceAny, Failure> {
+        self.instance.ok_or_else(|| Failure {
+            reason: "was called before it was started".into(),
+            fatal: true,
+        })
     }
 
     pub(crate) fn describe(&mut self) -> Result<stage::Description, Failure> {
@@ -175,7 +187,7 @@ impl Live {
     }
 
     fn filter(&mut self, rep: u32) -> Result<(), Failure> {
-        let instance = self.instance.expect("constructed before use");
+        let instance = self.instance()?;
         self.arm();
         let result = self
             .world
@@ -191,10 +203,55 @@ impl Live {
 }
 
 impl Live {
+    /// Lends `frame` to the guest for `call` (pinned: the guest cannot drop
+    /// it) and takes it back. A guest that already holds as many frames as
+    /// it may is refused before the call: it keeps handles it should have
+    /// dropped, and only a fresh instance frees them.
+    fn with_lent(
+        &mut self,
+        mut frame: HostFrame,
+        call: impl FnOnce(&mut Live, u32) -> Result<(), Failure>,
+    ) -> (HostFrame, Result<(), Failure>) {
+        let held = self.store.data().frames.held();
+        if held >= MAX_FRAMES {
+            let reason = format!(
+                "holds {held} frame handles, the most a plugin may keep; it must drop the ones it no longer uses"
+            );
+            return (
+                frame,
+                Err(Failure {
+                    reason,
+                    fatal: true,
+                }),
+            );
+        }
+        frame.pinned = true;
+        let rep = self.store.data_mut().frames.insert(frame);
+        let result = call(self, rep);
+        let state = self.store.data_mut();
+        let frame = state.frames.remove(rep);
+        state.update_host_bytes();
+        match frame {
+            Some(mut frame) => {
+                frame.pinned = false;
+                (frame, result)
+            }
+            // Pinned frames cannot leave the table; this is unreachable,
+            // but a frame is owed to the caller whatever happens.
+            None => (
+                HostFrame::blank(reel_kernels::Format::Rgba, 1, 1),
+                Err(Failure {
+                    reason: "the host lost the frame it lent (a bug in Reel)".into(),
+                    fatal: true,
+                }),
+            ),
+        }
+    }
+
     /// Runs the mixer on named input frames (lent as owned handles the host
     /// revokes after the call) into the output frame.
     fn mix(&mut self, inputs: &[(String, u32)], output: u32) -> Result<(), Failure> {
-        let instance = self.instance.expect("constructed before use");
+        let instance = self.instance()?;
         let list: Vec<stage::MixerInput> = inputs
             .iter()
             .map(|(name, rep)| stage::MixerInput {
@@ -222,7 +279,7 @@ impl Live {
 
     /// Runs the decoder on `data`; the frames it returns move to the host.
     fn decode(&mut self, data: &[u8]) -> Result<Vec<HostFrame>, Failure> {
-        let instance = self.instance.expect("constructed before use");
+        let instance = self.instance()?;
         self.arm();
         let result = self
             .world
@@ -244,24 +301,33 @@ impl Live {
     }
 }
 
+/// Starts the clock on a call: the epoch deadline interrupts running wasm,
+/// the call deadline ends any wait in the host (see `clocks`).
+fn arm(store: &mut Store<StoreState>, deadline: Duration) {
+    store.set_epoch_deadline(ticks(deadline));
+    store.data_mut().call_deadline = Some(Instant::now() + deadline);
+}
+
 fn ticks(deadline: Duration) -> u64 {
     (deadline.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64
 }
 
+/// A guest's error, sanitised for the user.
 pub(crate) fn stage_error(e: &StageError) -> String {
-    match e {
-        StageError::InvalidParam(m) => format!("invalid parameter: {m}"),
-        StageError::Unsupported(m) => format!("unsupported: {m}"),
-        StageError::BadData(m) => format!("bad data: {m}"),
-        StageError::Failed(m) => m.clone(),
-    }
+    let (what, message) = match e {
+        StageError::InvalidParam(m) => ("invalid parameter: ", m),
+        StageError::Unsupported(m) => ("unsupported: ", m),
+        StageError::BadData(m) => ("bad data: ", m),
+        StageError::Failed(m) => ("", m),
+    };
+    format!("{what}{}", sanitize(message, MAX_LINE))
 }
 
 /// Describes a trap in the user's terms.
 fn failure(store: &Store<StoreState>, error: wasmtime::Error, deadline: Duration) -> Failure {
     let reason = if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
         format!(
-            "exceeded its CPU deadline of {} ms and was interrupted",
+            "exceeded its deadline of {} ms and was interrupted",
             deadline.as_millis()
         )
     } else if store.data().memory.denied {
@@ -269,9 +335,35 @@ fn failure(store: &Store<StoreState>, error: wasmtime::Error, deadline: Duration
             "ran out of memory: it asked for more than its cap of {} MiB and then trapped",
             store.data().memory.bytes >> 20
         )
+    } else if let Some(trap) = error.downcast_ref::<Trap>() {
+        // The guest function it trapped in, from the name section (guest
+        // text, so sanitised).
+        let place = error
+            .downcast_ref::<WasmBacktrace>()
+            .and_then(|trace| trace.frames().iter().find_map(|f| f.func_name()))
+            .map(|name| {
+                let readable = format!("{:#}", rustc_demangle::demangle(name));
+                format!(" in `{}`", sanitize(&readable, 200))
+            })
+            .unwrap_or_default();
+        let trap = trap.to_string();
+        format!(
+            "trapped: {}{place}",
+            trap.strip_prefix("wasm trap: ").unwrap_or(&trap)
+        )
+    } else if error.chain().any(|e| e.is::<PoolConcurrencyLimitError>()) {
+        format!(
+            "could not be started: this process already runs {MAX_INSTANCES} plugin instances, the most it can"
+        )
     } else {
-        let text = format!("{error:#}");
-        format!("trapped: {}", text.lines().next().unwrap_or("unknown trap"))
+        // Refused by the host during the call (a borrowed handle kept past
+        // its end, a table full): every cause, without the backtrace.
+        let causes: Vec<String> = error
+            .chain()
+            .map(|e| e.to_string())
+            .filter(|text| !text.contains("wasm backtrace:"))
+            .collect();
+        format!("failed: {}", sanitize(&causes.join(": "), MAX_LINE))
     };
     Failure {
         reason,
@@ -310,7 +402,9 @@ pub struct Stage {
 
 impl Stage {
     /// Checks the parameters and starts one instance, so configuration
-    /// mistakes surface before any media flows.
+    /// mistakes surface before any media flows. A plugin that cannot start
+    /// is an error, except in a live pipeline: there the stage is bypassed
+    /// from the first frame and says why.
     pub fn new(spec: StageSpec) -> Result<Stage> {
         let params = spec
             .plugin
@@ -329,14 +423,21 @@ impl Stage {
             events: Vec::new(),
             timings: Timings::default(),
         };
-        let (id, name) = (
-            stage.spec.id.clone(),
-            stage.spec.plugin.description.name.clone(),
-        );
-        stage
-            .ensure_live()
-            .map_err(|f| anyhow!("stage `{id}` (plugin {name}) could not start: {}", f.reason))?;
+        let started = stage.ensure_live().map(|_| ()).map_err(|f| f.reason);
         stage.pump_output();
+        if let Err(reason) = started {
+            let (id, name) = (&stage.spec.id, &stage.spec.plugin.description.name);
+            if !stage.spec.live {
+                return Err(anyhow!(
+                    "stage `{id}` (plugin {name}) could not start: {reason}"
+                ));
+            }
+            let reason = format!("the plugin could not start: {reason}");
+            stage.events.push(StageEvent::Bypassed {
+                reason: reason.clone(),
+            });
+            stage.bypassed = Some(reason);
+        }
         Ok(stage)
     }
 
@@ -349,13 +450,16 @@ impl Stage {
     }
 
     fn ensure_live(&mut self) -> Result<&mut Live, Failure> {
-        if self.live.is_none() {
-            let mut live =
-                Live::instantiate(&self.spec.plugin.pre, &self.spec.sandbox, &self.output)?;
-            live.construct(&self.params)?;
-            self.live = Some(live);
-        }
-        Ok(self.live.as_mut().expect("just set"))
+        let live = match self.live.take() {
+            Some(live) => live,
+            None => {
+                let mut live =
+                    Live::instantiate(&self.spec.plugin.pre, &self.spec.sandbox, &self.output)?;
+                live.construct(&self.params)?;
+                live
+            }
+        };
+        Ok(self.live.insert(live))
     }
 
     /// Runs the filter on `frame` in place. The frame always comes back:
@@ -367,19 +471,7 @@ impl Stage {
         let started = Instant::now();
         let (frame, result) = match self.ensure_live() {
             Err(failure) => (frame, Err(failure)),
-            Ok(live) => match live.store.data_mut().frames.insert(frame) {
-                Err(_) => unreachable!("a fresh call holds one frame"),
-                Ok(rep) => {
-                    let result = live.filter(rep);
-                    let frame = live
-                        .store
-                        .data_mut()
-                        .frames
-                        .remove(rep)
-                        .expect("the host's own handle stays in the table");
-                    (frame, result)
-                }
-            },
+            Ok(live) => live.with_lent(frame, |live, rep| live.filter(rep)),
         };
         self.settle(index, frame, started, result)
     }
@@ -398,42 +490,16 @@ impl Stage {
         let started = Instant::now();
         let (output, result) = match self.ensure_live() {
             Err(failure) => (output, Err(failure)),
-            Ok(live) => {
+            Ok(live) => live.with_lent(output, |live, out_rep| {
                 let table = &mut live.store.data_mut().frames;
-                let mut lent = Vec::new();
-                let mut result = Ok(());
-                for (name, mut frame) in inputs {
-                    frame.lent_by_host = true;
-                    match table.insert(frame) {
-                        Ok(rep) => lent.push((name, rep)),
-                        Err(e) => {
-                            result = Err(Failure {
-                                reason: format!("holds too many frames: {e:?}"),
-                                fatal: true,
-                            })
-                        }
-                    }
-                }
-                let out_rep = table.insert(output);
-                let (output, result) = match (out_rep, result) {
-                    (Ok(out_rep), Ok(())) => {
-                        let result = live.mix(&lent, out_rep);
-                        let table = &mut live.store.data_mut().frames;
-                        (
-                            table.remove(out_rep).expect("the host's own handle"),
-                            result,
-                        )
-                    }
-                    (Ok(out_rep), Err(f)) => (
-                        live.store
-                            .data_mut()
-                            .frames
-                            .remove(out_rep)
-                            .expect("just put"),
-                        Err(f),
-                    ),
-                    (Err(_), _) => unreachable!("the output fits when the inputs did"),
-                };
+                let lent: Vec<(String, u32)> = inputs
+                    .into_iter()
+                    .map(|(name, mut frame)| {
+                        frame.lent_by_host = true;
+                        (name, table.insert(frame))
+                    })
+                    .collect();
+                let result = live.mix(&lent, out_rep);
                 // Inputs the plugin still holds are revoked: their pixels go
                 // back to the host and the handles read as gone.
                 let table = &mut live.store.data_mut().frames;
@@ -444,16 +510,16 @@ impl Stage {
                         frame.take_pixels();
                     }
                 }
-                (output, result)
-            }
+                result
+            }),
         };
         self.settle(index, output, started, result)
     }
 
-    /// Runs a decoder stage on one encoded item (a PNG, a JPEG...). Errors
-    /// name the stage and say why; a trapped instance is recreated for the
-    /// next item.
-    pub fn decode(&mut self, data: &[u8]) -> Result<Vec<HostFrame>, String> {
+    /// Runs a decoder stage on one encoded item (a PNG, a JPEG...): at
+    /// most `max_size` (width, height) per picture. Errors name the stage
+    /// and say why; a trapped instance is recreated for the next item.
+    pub fn decode(&mut self, data: &[u8], max_size: (u32, u32)) -> Result<Vec<HostFrame>, String> {
         let index = self.frames;
         self.frames += 1;
         let started = Instant::now();
@@ -462,6 +528,19 @@ impl Stage {
             Err(failure) => Err(failure),
         };
         self.pump_output();
+        let result = result.and_then(|frames| match frames
+            .iter()
+            .find(|f| f.layout.width > max_size.0 as usize || f.layout.height > max_size.1 as usize)
+        {
+            Some(f) => Err(Failure {
+                reason: format!(
+                    "decoded a {}x{} picture, larger than the {}x{} allowed (raise the source's max_size if it is meant to be that large)",
+                    f.layout.width, f.layout.height, max_size.0, max_size.1
+                ),
+                fatal: false,
+            }),
+            None => Ok(frames),
+        });
         match result {
             Ok(frames) => {
                 self.timings.record(started.elapsed());

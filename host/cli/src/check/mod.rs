@@ -181,6 +181,42 @@ impl Checker<'_> {
         }
     }
 
+    /// Every plugin stage and image decoder holds a plugin instance while
+    /// the pipeline runs, and one process has `reel_runtime::MAX_INSTANCES`: a pipeline
+    /// that needs more is refused here, at the first stage over the limit,
+    /// rather than failing once media flows.
+    fn check_instances(
+        &mut self,
+        defs: &[Spanned<StageDef>],
+        sources: &[SourcePlan],
+        stages: &[StagePlan],
+    ) {
+        let decoders = sources
+            .iter()
+            .filter(|s| matches!(s.kind, SourceKind::Images(_)))
+            .count();
+        let plugins: Vec<&str> = stages
+            .iter()
+            .filter(|s| matches!(s.work, StageWork::Plugin(_)))
+            .map(|s| s.id.as_str())
+            .collect();
+        let room = reel_runtime::MAX_INSTANCES.saturating_sub(decoders);
+        if let Some(first_over) = plugins.get(room)
+            && let Some(def) = defs.iter().find(|d| d.get_ref().id.get_ref() == first_over)
+        {
+            let span = def.get_ref().id.span();
+            self.complain(
+                span,
+                format!(
+                    "the pipeline needs {} plugin instances ({} stages, {decoders} image decoders); one process can run at most {}",
+                    plugins.len() + decoders,
+                    plugins.len(),
+                    reel_runtime::MAX_INSTANCES
+                ),
+            );
+        }
+    }
+
     fn plan(&mut self, parsed: PipelineFile, overrides: &[Override]) -> Option<Plan> {
         let name = parsed
             .pipeline
@@ -269,6 +305,7 @@ impl Checker<'_> {
                 });
             }
         }
+        self.check_instances(&parsed.stage, &sources, &stages);
         let sinks: Vec<SinkPlan> = parsed
             .sink
             .iter()

@@ -168,19 +168,32 @@ impl Checker<'_> {
             );
             return None;
         }
+        let max_size = match &i.max_size {
+            None => reel_runtime::DEFAULT_MAX_PICTURE,
+            Some(text) => match parse_size_upto(text.get_ref(), MAX_SIDE) {
+                Some((w, h)) => (w as u32, h as u32),
+                None => {
+                    self.complain(
+                        text.span(),
+                        format!(
+                            "max_size must be WIDTHxHEIGHT, each 1..={MAX_SIDE}, not `{}`",
+                            text.get_ref()
+                        ),
+                    );
+                    return None;
+                }
+            },
+        };
         // Decode the first picture now: a broken file fails the check, and
         // its size and format fix the stream's caps.
-        let first = std::fs::read(&files[0])
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| {
-                let mut stage =
-                    reel_runtime::Stage::new(spec.clone()).map_err(|e| format!("{e:#}"))?;
-                let frames = stage.decode(&bytes)?;
-                frames
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| "the decoder returned no picture".to_string())
-            });
+        let first = reel_runtime::read_input_file(&files[0]).and_then(|bytes| {
+            let mut stage = reel_runtime::Stage::new(spec.clone()).map_err(|e| format!("{e:#}"))?;
+            let frames = stage.decode(&bytes, max_size)?;
+            frames
+                .into_iter()
+                .next()
+                .ok_or_else(|| "the decoder returned no picture".to_string())
+        });
         let first = match first {
             Ok(f) => f,
             Err(e) => {
@@ -208,6 +221,7 @@ impl Checker<'_> {
                 format: first.layout.format,
                 rate: rate as i32,
                 frames,
+                max_size,
             }),
             has_audio: false,
             duration: (frames > 0).then(|| Duration::from_secs_f64(frames as f64 / rate as f64)),
@@ -216,10 +230,18 @@ impl Checker<'_> {
     }
 }
 
+/// The largest picture side a source may ask for.
+const MAX_SIDE: i32 = 16384;
+
+/// `WIDTHxHEIGHT` with each side 1..=8192 (a test source's size).
 fn parse_size(text: &str) -> Option<(i32, i32)> {
+    parse_size_upto(text, 8192)
+}
+
+fn parse_size_upto(text: &str, max: i32) -> Option<(i32, i32)> {
     let (w, h) = text.split_once(['x', 'X'])?;
     let (w, h): (i32, i32) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
-    ((1..=8192).contains(&w) && (1..=8192).contains(&h)).then_some((w, h))
+    ((1..=max).contains(&w) && (1..=max).contains(&h)).then_some((w, h))
 }
 
 #[cfg(test)]

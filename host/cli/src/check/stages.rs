@@ -109,6 +109,7 @@ impl Checker<'_> {
             sandbox: SandboxConfig::default(),
             on_error: OnError::Fail,
             max_failures: reel_runtime::DEFAULT_MAX_FAILURES,
+            live: false,
         })
     }
 
@@ -270,6 +271,8 @@ impl Checker<'_> {
                 sandbox,
                 on_error,
                 max_failures,
+                // Decided by the element from its stream (see gst-reel).
+                live: false,
             }))
         })
     }

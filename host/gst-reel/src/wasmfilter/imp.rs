@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
+use gst_base::prelude::BaseTransformExtManual;
 use gst_base::subclass::base_transform::GenerateOutputSuccess;
 use gst_base::subclass::prelude::*;
 
@@ -137,6 +138,7 @@ impl BaseTransformImpl for WasmFilter {
             state.plugin.clone(),
             state.params.clone(),
             info.fps(),
+            crate::stage_element::is_live(self.obj().sink_pad()),
         );
         let stage = Stage::new(spec).map_err(|e| {
             gst::element_imp_error!(self, gst::LibraryError::Settings, ("{e:#}"));

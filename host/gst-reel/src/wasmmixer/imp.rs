@@ -174,6 +174,9 @@ impl VideoAggregatorImpl for WasmMixer {
                 state.plugin.clone(),
                 state.params.clone(),
                 out_info.fps(),
+                obj.sink_pads()
+                    .first()
+                    .is_some_and(crate::stage_element::is_live),
             );
             let stage = Stage::new(spec).map_err(|e| {
                 gst::element_imp_error!(self, gst::LibraryError::Settings, ("{e:#}"));

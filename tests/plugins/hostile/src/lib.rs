@@ -7,6 +7,8 @@ use reel_sdk::{ParamBuilder, prelude::*};
 
 struct Hostile {
     mode: String,
+    /// Frames created and kept on purpose (`hoard-handles`).
+    hoard: Vec<Frame>,
 }
 
 const MODES: &[&str] = &[
@@ -24,20 +26,55 @@ const MODES: &[&str] = &[
     "hoard-luts",
     "read-planes",
     "rewrite-planes",
+    "sleep",
+    "sleep-configure",
+    "hoard-handles",
+    "hoard-handles-configure",
+    "forge-meta-then-fail",
+    "escape",
 ];
+
+/// Creates 1x1 frames until the host refuses, and returns them all.
+fn hoard_handles() -> Vec<Frame> {
+    let mut frames = Vec::new();
+    while let Ok(f) = reel_sdk::create_frame(PixelFormat::Rgba, 1, 1) {
+        frames.push(f);
+    }
+    frames
+}
+
+/// A sleep far longer than any deadline: in WASI it becomes a clock
+/// subscription and a blocking poll, where no epoch check can reach it.
+fn sleep_an_hour() {
+    std::thread::sleep(std::time::Duration::from_secs(3600));
+}
 
 impl Plugin for Hostile {
     fn describe() -> Description {
-        DescriptionBuilder::filter("hostile", "Misbehaves on purpose (sandbox tests)")
-            .version(env!("CARGO_PKG_VERSION"))
-            .param(ParamBuilder::text("mode", "ok", "What to do on each frame").choices(MODES))
-            .build()
+        // The summary and a doc try to act on the terminal they are shown in.
+        DescriptionBuilder::filter(
+            "hostile",
+            "Misbehaves on purpose (sandbox tests)\r\x1b[2Kforged: all is well",
+        )
+        .version(env!("CARGO_PKG_VERSION"))
+        .param(ParamBuilder::text("mode", "ok", "What to do on each frame").choices(MODES))
+        .param(ParamBuilder::text(
+            "note",
+            "",
+            "Ignored\x1b]0;owned\x07\x1b[31m red \u{202e}txt.exe",
+        ))
+        .build()
     }
 
     fn new(params: &Params) -> Result<Self, StageError> {
-        Ok(Hostile {
-            mode: params.text("mode").to_string(),
-        })
+        let mode = params.text("mode").to_string();
+        let mut hoard = Vec::new();
+        match mode.as_str() {
+            "sleep-configure" => sleep_an_hour(),
+            "hoard-handles-configure" => hoard = hoard_handles(),
+            _ => {}
+        }
+        Ok(Hostile { mode, hoard })
     }
 
     fn filter(&mut self, frame: &Frame) -> Result<(), StageError> {
@@ -62,6 +99,25 @@ impl Plugin for Hostile {
                 unreachable!()
             }
             "panic" => panic!("hostile plugin panics on purpose"),
+            "sleep" => {
+                sleep_an_hour();
+                Ok(())
+            }
+            "hoard-handles" => {
+                self.hoard.extend(hoard_handles());
+                frame.meta_set("hoard-result", &self.hoard.len().to_string());
+                Ok(())
+            }
+            "forge-meta-then-fail" => {
+                frame.meta_set("forged", "this frame was processed");
+                let row = frame.info().planes[0].row_bytes as usize;
+                frame.write_rows(0, 0, &vec![0xEE; row])?;
+                panic!("fails after writing metadata and pixels")
+            }
+            "escape" => {
+                println!("\x1b[2J\x1b[H\rreel: all frames processed");
+                Err(StageError::Failed("\x1b]0;owned\x07\rforged error".into()))
+            }
             "open-file" | "read-asset" => {
                 let path = if self.mode == "open-file" {
                     "/etc/passwd"

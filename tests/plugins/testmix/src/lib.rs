@@ -12,6 +12,8 @@ struct TestMix {
     opacity: f32,
     keep: bool,
     kept: Option<Frame>,
+    /// Keep every input handle, call after call (`hoard`).
+    hoard: Option<Vec<Frame>>,
 }
 
 impl Plugin for TestMix {
@@ -30,6 +32,11 @@ impl Plugin for TestMix {
             false,
             "Keep the overlay handle across calls",
         ))
+        .param(ParamBuilder::boolean(
+            "hoard",
+            false,
+            "Keep every input handle forever and compose nothing",
+        ))
         .build()
     }
 
@@ -40,10 +47,15 @@ impl Plugin for TestMix {
             opacity: params.number("opacity") as f32,
             keep: params.boolean("keep"),
             kept: None,
+            hoard: params.boolean("hoard").then(Vec::new),
         })
     }
 
     fn mix(&mut self, inputs: Vec<MixerInput>, output: &Frame) -> Result<(), StageError> {
+        if let Some(hoard) = &mut self.hoard {
+            hoard.extend(inputs.into_iter().map(|i| i.frame));
+            return Ok(());
+        }
         if let Some(old) = &self.kept {
             output.meta_set(
                 "kept-read",
