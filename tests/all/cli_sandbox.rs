@@ -57,7 +57,7 @@ testsrc = {{ size = "64x48", rate = 25, seconds = 5 }}
 id = "sleepy"
 plugin = "{}"
 params = {{ mode = "sleep" }}
-deadline_ms = 600000
+hang_guard_ms = 600000
 input = "main"
 
 [[sink]]

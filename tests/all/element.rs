@@ -196,7 +196,7 @@ fn hostile_filter_frames(live: bool) -> (usize, Vec<u8>) {
     let description = format!(
         "videotestsrc is-live={live} num-buffers=5 pattern=white ! \
          video/x-raw,format=I420,width=32,height=16,framerate=25/1 ! \
-         wasmfilter name=f deadline-ms=100 ! appsink name=out"
+         wasmfilter name=f deadline-ms=100 hang-guard-ms=100 ! appsink name=out"
     );
     let pipeline = gst::parse::launch(&description)
         .unwrap()

@@ -7,6 +7,7 @@ mod cli_sandbox;
 mod contract;
 mod decoder;
 mod element;
+mod file_jobs;
 mod loading;
 mod mixer;
 mod sandbox;

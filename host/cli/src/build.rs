@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -17,6 +18,8 @@ use crate::plan::{Container, Plan, SinkKind, SourceKind, StageWork};
 pub struct Output {
     pub partial: PathBuf,
     pub target: PathBuf,
+    /// Video frames that reached its encoder.
+    pub frames: Arc<AtomicU64>,
 }
 
 /// Per-stage processing times, measured between the stage element's sink
@@ -172,6 +175,7 @@ pub fn build(plan: &Plan) -> Result<Built> {
                 element.set_property("params", serde_json::Value::Object(params).to_string());
                 element.set_property("on-error", format!("{:?}", spec.on_error).to_lowercase());
                 element.set_property("deadline-ms", spec.sandbox.deadline.as_millis() as u32);
+                element.set_property("hang-guard-ms", spec.sandbox.hang_guard.as_millis() as u32);
                 element.set_property("memory-mb", (spec.sandbox.memory_bytes >> 20) as u32);
                 element.set_property("max-failures", spec.max_failures);
                 if let Some(assets) = &spec.sandbox.assets {
@@ -302,6 +306,7 @@ pub fn build(plan: &Plan) -> Result<Built> {
                 files.push(Output {
                     partial,
                     target: path.clone(),
+                    frames: count_buffers(&encoder),
                 });
             }
             SinkKind::Display => {
@@ -478,4 +483,17 @@ fn time_stage(element: &gst::Element, times: &Arc<StageTimes>) {
         }
         gst::PadProbeReturn::Ok
     });
+}
+
+/// A count of the buffers entering `element`.
+fn count_buffers(element: &gst::Element) -> Arc<AtomicU64> {
+    let count = Arc::new(AtomicU64::new(0));
+    if let Some(pad) = element.static_pad("sink") {
+        let c = count.clone();
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            c.fetch_add(1, Ordering::Relaxed);
+            gst::PadProbeReturn::Ok
+        });
+    }
+    count
 }

@@ -91,7 +91,10 @@ pub struct StageDef {
     pub properties: Option<Spanned<SpannedTable>>,
     pub on_error: Option<Text>,
     pub max_failures: Option<Spanned<i64>>,
+    /// Live pipelines: wall-clock time per frame.
     pub deadline_ms: Option<Spanned<i64>>,
+    /// File jobs: the plugin's CPU time per frame before it is taken for hung.
+    pub hang_guard_ms: Option<Spanned<i64>>,
     pub memory_mb: Option<Spanned<i64>>,
     /// A directory the plugin may read, relative to the pipeline file.
     pub assets: Option<Text>,

@@ -38,6 +38,11 @@ enum Command {
         /// Override a stage parameter or property: --set stage.param=value
         #[arg(long = "set", value_name = "STAGE.PARAM=VALUE")]
         set: Vec<String>,
+        /// In a file job, pass frames a stage failed on through unchanged
+        /// (and report them) instead of failing the run, for stages that
+        /// do not set `on_error` themselves.
+        #[arg(long)]
+        allow_failures: bool,
     },
     /// Check a pipeline without running it.
     Check {
@@ -85,7 +90,11 @@ fn main() -> ExitCode {
         return ExitCode::from(EXIT_RUN_FAILED);
     }
     match cli.command {
-        Command::Run { pipeline, set } => run_command(&pipeline, &set),
+        Command::Run {
+            pipeline,
+            set,
+            allow_failures,
+        } => run_command(&pipeline, &set, allow_failures),
         Command::Check { pipeline, set } => match checked(&pipeline, &set) {
             Ok(plan) => {
                 eprintln!(
@@ -154,11 +163,12 @@ fn checked(pipeline: &std::path::Path, set: &[String]) -> Result<plan::Plan, Exi
     })
 }
 
-fn run_command(pipeline: &std::path::Path, set: &[String]) -> ExitCode {
-    let plan = match checked(pipeline, set) {
+fn run_command(pipeline: &std::path::Path, set: &[String], allow_failures: bool) -> ExitCode {
+    let mut plan = match checked(pipeline, set) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
+    plan.settle_failure_policy(allow_failures);
     let interrupts = Arc::new(AtomicUsize::new(0));
     let counter = interrupts.clone();
     if let Err(e) = ctrlc::set_handler(move || {
@@ -179,7 +189,14 @@ fn run_command(pipeline: &std::path::Path, set: &[String]) -> ExitCode {
             } else {
                 EXIT_RUN_FAILED
             };
-            fail(code, &format!("{e:#}; no output was written"))
+            let strict: Vec<&str> = plan.strict_stages().collect();
+            let text = format!("{e:#}");
+            if !strict.is_empty() && text.contains("failed on frame") {
+                eprintln!(
+                    "note: in a file job a frame a stage cannot process fails the run; to go on past such frames, set `on_error` in the stage or run with --allow-failures"
+                );
+            }
+            fail(code, &format!("{text}; no output was written"))
         }
     }
 }

@@ -5,6 +5,11 @@ use std::time::Duration;
 
 pub struct MediaInfo {
     pub has_audio: bool,
+    /// A live source (a camera, a network feed): it has no end and sets
+    /// the pace.
+    pub live: bool,
+    /// The video is one still picture (a PNG or JPEG given as a clip).
+    pub still_image: bool,
     pub fps: Option<f64>,
     pub duration: Option<Duration>,
 }
@@ -36,6 +41,8 @@ pub fn discover(uri: &str) -> Result<MediaInfo, String> {
     });
     Ok(MediaInfo {
         has_audio: !info.audio_streams().is_empty(),
+        live: info.is_live(),
+        still_image: video.first().is_some_and(|v| v.is_image()),
         fps,
         duration: info.duration().map(|d| Duration::from_nanos(d.nseconds())),
     })

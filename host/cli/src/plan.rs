@@ -22,6 +22,8 @@ pub struct SourcePlan {
     pub duration: Option<Duration>,
     /// Frames per second, when known.
     pub fps: Option<f64>,
+    /// A live source: the pipeline is live, not a file job.
+    pub live: bool,
 }
 
 pub enum SourceKind {
@@ -58,6 +60,8 @@ pub struct StagePlan {
     /// the plugin's input names.
     pub inputs: Vec<String>,
     pub work: StageWork,
+    /// The pipeline file says what to do with failed frames (`on_error`).
+    pub on_error_written: bool,
 }
 
 pub enum StageWork {
@@ -94,6 +98,44 @@ pub struct SinkPlan {
 }
 
 impl Plan {
+    /// Whether any source is live. Otherwise the pipeline is a file job:
+    /// every source has an end, and the output must be complete.
+    pub fn is_live(&self) -> bool {
+        self.sources.iter().any(|s| s.live)
+    }
+
+    /// What a plugin stage does with a frame it failed on, where the file
+    /// does not say: a file job fails (exit 0 must mean every frame went
+    /// through every stage) unless `allow_failures`; a live pipeline never
+    /// goes black and passes the frame through.
+    pub fn settle_failure_policy(&mut self, allow_failures: bool) {
+        let lenient = self.is_live() || allow_failures;
+        for stage in &mut self.stages {
+            if let StageWork::Plugin(spec) = &mut stage.work
+                && !stage.on_error_written
+            {
+                spec.on_error = if lenient {
+                    reel_runtime::OnError::Passthrough
+                } else {
+                    reel_runtime::OnError::Fail
+                };
+            }
+        }
+    }
+
+    /// Plugin stages whose failures stop the run because the file left it
+    /// to the default.
+    pub fn strict_stages(&self) -> impl Iterator<Item = &str> {
+        self.stages.iter().filter_map(|s| match &s.work {
+            StageWork::Plugin(spec)
+                if !s.on_error_written && spec.on_error == reel_runtime::OnError::Fail =>
+            {
+                Some(s.id.as_str())
+            }
+            _ => None,
+        })
+    }
+
     /// The source at the root of `id` (following each stage's first input).
     pub fn root_source<'a>(&'a self, mut id: &'a str) -> Option<&'a SourcePlan> {
         loop {

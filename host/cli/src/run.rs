@@ -33,7 +33,8 @@ pub fn run(plan: &Plan, built: Built, interrupts: Arc<AtomicUsize>) -> Result<En
                 .map_err(|e| anyhow!("cannot create {}: {e}", dir.display()))?;
         }
     }
-    let result = play(plan, &built, &interrupts);
+    let mut failed = FailedFrames::default();
+    let result = play(plan, &built, &interrupts, &mut failed);
     if interrupts.load(Ordering::SeqCst) >= 2 {
         // Abandoned: do not wait for the pipeline to wind down (a plugin
         // call may be running up to its deadline); the process ends now.
@@ -54,7 +55,14 @@ pub fn run(plan: &Plan, built: Built, interrupts: Arc<AtomicUsize>) -> Result<En
                         o.target.display()
                     )
                 })?;
-                eprintln!("wrote {}", o.target.display());
+                eprintln!(
+                    "wrote {} ({} frames)",
+                    o.target.display(),
+                    o.frames.load(Ordering::Relaxed)
+                );
+            }
+            for line in failed.summary() {
+                eprintln!("{line}");
             }
             eprint!("{table}");
             Ok(ending)
@@ -66,7 +74,71 @@ pub fn run(plan: &Plan, built: Built, interrupts: Arc<AtomicUsize>) -> Result<En
     }
 }
 
-fn play(plan: &Plan, built: &Built, interrupts: &AtomicUsize) -> Result<Ending> {
+/// Frames stages failed on, by stage, for the end-of-run summary.
+#[derive(Default)]
+struct FailedFrames {
+    /// Stage id -> (frames passed through, frames dropped, first frames).
+    stages: std::collections::BTreeMap<String, (u64, u64, Vec<u64>)>,
+}
+
+impl FailedFrames {
+    /// How many of the first failed frames a summary names.
+    const NAMED: usize = 5;
+
+    fn record(&mut self, s: &gst::StructureRef) {
+        let (Ok(stage), Ok(frame), Ok(action)) = (
+            s.get::<String>("stage"),
+            s.get::<u64>("frame"),
+            s.get::<String>("action"),
+        ) else {
+            return;
+        };
+        let entry = self.stages.entry(stage).or_default();
+        if action == "drop" {
+            entry.1 += 1;
+        } else {
+            entry.0 += 1;
+        }
+        if entry.2.len() < Self::NAMED {
+            entry.2.push(frame);
+        }
+    }
+
+    /// One line per stage that failed on frames.
+    fn summary(&self) -> Vec<String> {
+        self.stages
+            .iter()
+            .map(|(stage, (passed, dropped, first))| {
+                let mut what = Vec::new();
+                if *passed > 0 {
+                    what.push(format!("{passed} passed through unprocessed"));
+                }
+                if *dropped > 0 {
+                    what.push(format!("{dropped} dropped"));
+                }
+                let frames: Vec<String> = first.iter().map(u64::to_string).collect();
+                let more = if passed + dropped > first.len() as u64 {
+                    ", ..."
+                } else {
+                    ""
+                };
+                format!(
+                    "stage `{stage}` failed on {} frames ({}): frames {}{more}",
+                    passed + dropped,
+                    what.join(", "),
+                    frames.join(", ")
+                )
+            })
+            .collect()
+    }
+}
+
+fn play(
+    plan: &Plan,
+    built: &Built,
+    interrupts: &AtomicUsize,
+    failed: &mut FailedFrames,
+) -> Result<Ending> {
     let pipeline = &built.pipeline;
     let bus = pipeline.bus().expect("a pipeline has a bus");
     pipeline
@@ -115,8 +187,13 @@ fn play(plan: &Plan, built: &Built, interrupts: &AtomicUsize) -> Result<Ending> 
                 say(&progress, format!("warning: {}", w.error()));
             }
             MessageView::Element(e) => {
-                if let Some(line) = e.structure().and_then(stage_message) {
-                    say(&progress, line);
+                if let Some(s) = e.structure() {
+                    if s.name() == "reel-stage-failure" {
+                        failed.record(s);
+                    }
+                    if let Some(line) = stage_message(s) {
+                        say(&progress, line);
+                    }
                 }
             }
             _ => {}
@@ -187,9 +264,19 @@ fn describe_error(err: &gst::message::Error) -> String {
         .map(|s| s.path_string().to_string())
         .unwrap_or_default();
     let origin = source.rsplit('/').next().unwrap_or("").to_string();
+    // GStreamer's debug text starts with a source location and an internal
+    // object path; only a detail after them that says something is kept.
     let detail = err
         .debug()
-        .map(|d| format!("\n  detail: {}", d.lines().last().unwrap_or("")))
+        .and_then(|d| {
+            let last = d.lines().last()?.to_string();
+            let text = last.rsplit(": ").next()?.trim().to_string();
+            let internal = text.is_empty()
+                || text.starts_with('/')
+                || text.contains(".rs(")
+                || text.contains(".c(");
+            (!internal).then(|| format!("\n  detail: {text}"))
+        })
         .unwrap_or_default();
     format!("{origin}: {}{detail}", err.error())
 }

@@ -16,6 +16,7 @@ use reel_runtime::{
 
 pub const DEFAULT_ON_ERROR: &str = "passthrough";
 const DEFAULT_DEADLINE_MS: u32 = 0;
+const DEFAULT_HANG_GUARD_MS: u32 = reel_runtime::DEFAULT_HANG_GUARD.as_millis() as u32;
 const DEFAULT_MEMORY_MB: u32 = (reel_runtime::DEFAULT_MEMORY_BYTES >> 20) as u32;
 const DEFAULT_MAX_FAILURES: u32 = reel_runtime::DEFAULT_MAX_FAILURES;
 /// Deadline when the stream has no fixed frame rate, and the most a
@@ -99,6 +100,7 @@ pub struct Settings {
     pub params: Option<String>,
     pub on_error: String,
     pub deadline_ms: u32,
+    pub hang_guard_ms: u32,
     pub memory_mb: u32,
     pub assets: Option<String>,
     pub max_failures: u32,
@@ -111,6 +113,7 @@ impl Default for Settings {
             params: None,
             on_error: DEFAULT_ON_ERROR.into(),
             deadline_ms: DEFAULT_DEADLINE_MS,
+            hang_guard_ms: DEFAULT_HANG_GUARD_MS,
             memory_mb: DEFAULT_MEMORY_MB,
             assets: None,
             max_failures: DEFAULT_MAX_FAILURES,
@@ -136,9 +139,16 @@ pub fn properties() -> Vec<glib::ParamSpec> {
             .build(),
         glib::ParamSpecUInt::builder("deadline-ms")
             .nick("Deadline")
-            .blurb("Time one frame may take, in ms (0: twice the frame interval, at most 1 s)")
+            .blurb("Live streams: wall-clock time one frame may take, in ms (0: twice the frame interval, at most 1 s)")
             .maximum(reel_runtime::MAX_DEADLINE.as_millis() as u32)
             .default_value(DEFAULT_DEADLINE_MS)
+            .build(),
+        glib::ParamSpecUInt::builder("hang-guard-ms")
+            .nick("Hang guard")
+            .blurb("Streams that are not live: CPU time the plugin may spend on one frame before it is taken for hung, in ms")
+            .minimum(1)
+            .maximum(reel_runtime::MAX_DEADLINE.as_millis() as u32)
+            .default_value(DEFAULT_HANG_GUARD_MS)
             .build(),
         glib::ParamSpecUInt::builder("memory-mb")
             .nick("Memory cap")
@@ -178,6 +188,7 @@ impl Settings {
             "params" => self.params = text(),
             "on-error" => self.on_error = text().unwrap_or_else(|| DEFAULT_ON_ERROR.into()),
             "deadline-ms" => self.deadline_ms = number(),
+            "hang-guard-ms" => self.hang_guard_ms = number(),
             "memory-mb" => self.memory_mb = number(),
             "assets" => self.assets = text(),
             "max-failures" => self.max_failures = number(),
@@ -192,6 +203,7 @@ impl Settings {
             "params" => self.params.to_value(),
             "on-error" => self.on_error.to_value(),
             "deadline-ms" => self.deadline_ms.to_value(),
+            "hang-guard-ms" => self.hang_guard_ms.to_value(),
             "memory-mb" => self.memory_mb.to_value(),
             "assets" => self.assets.to_value(),
             "max-failures" => self.max_failures.to_value(),
@@ -268,6 +280,7 @@ impl Settings {
             sandbox: SandboxConfig {
                 memory_bytes: (self.memory_mb as usize) << 20,
                 deadline,
+                hang_guard: Duration::from_millis(self.hang_guard_ms as u64),
                 assets: self.assets.as_ref().map(Into::into),
             },
             on_error: OnError::parse(&self.on_error).unwrap_or_default(),

@@ -67,9 +67,13 @@ fn wake_at(
 }
 
 /// After a wait: interrupt the guest if its call's time is up.
-fn after_wait(store: &StoreContextMut<'_, StoreState>) -> wasmtime::Result<()> {
-    match store.data().call_deadline {
-        Some(deadline) if Instant::now() >= deadline => Err(Trap::Interrupt.into()),
+fn after_wait(store: &mut StoreContextMut<'_, StoreState>) -> wasmtime::Result<()> {
+    let state = store.data_mut();
+    match state.call_deadline {
+        Some(deadline) if Instant::now() >= deadline => {
+            state.waited_out = true;
+            Err(Trap::Interrupt.into())
+        }
         _ => Ok(()),
     }
 }
@@ -99,7 +103,7 @@ pub(crate) fn add_bounded_clock(linker: &mut Linker<StoreState>) -> wasmtime::Re
         "poll",
         |mut store: StoreContextMut<'_, StoreState>, (list,): (Vec<Resource<DynPollable>>,)| {
             let ready = store.data_mut().wasi_table().poll(list)?;
-            after_wait(&store)?;
+            after_wait(&mut store)?;
             Ok((ready,))
         },
     )?;
@@ -107,7 +111,7 @@ pub(crate) fn add_bounded_clock(linker: &mut Linker<StoreState>) -> wasmtime::Re
         "[method]pollable.block",
         |mut store: StoreContextMut<'_, StoreState>, (pollable,): (Resource<DynPollable>,)| {
             store.data_mut().wasi_table().block(pollable)?;
-            after_wait(&store)
+            after_wait(&mut store)
         },
     )?;
     linker.allow_shadowing(false);

@@ -30,7 +30,9 @@ pub use plugin::{CONTRACT_VERSION, Plugin, compatible};
 pub use reel_kernels::{Image, ImageMut, Layout, PlaneLayout, convert};
 pub use resolve::{build_output, find_plugin, list_plugins, search_path};
 pub use runtime::{MAX_INSTANCES, Runtime};
-pub use sandbox::{DEFAULT_MEMORY_BYTES, MAX_DEADLINE, MAX_MEMORY_BYTES, SandboxConfig};
+pub use sandbox::{
+    DEFAULT_HANG_GUARD, DEFAULT_MEMORY_BYTES, MAX_DEADLINE, MAX_MEMORY_BYTES, SandboxConfig,
+};
 pub use sequence::{DEFAULT_MAX_PICTURE, decode_sequence, numbered_files, read_input_file};
 pub use stage::{DEFAULT_MAX_FAILURES, OnError, Stage, StageEvent, StageSpec, StageStats, Verdict};
 pub use text::sanitize;

@@ -12,11 +12,13 @@ use crate::cache::Origin;
 use crate::description::Description;
 use crate::runtime::Runtime;
 use crate::sandbox::{GuestOutput, SandboxConfig, StoreState};
-use crate::stage::Live;
+use crate::stage::{Live, TimeLimit};
 
 /// The contract this host implements (the WIT package version).
 pub const CONTRACT_VERSION: &str = "0.1.0";
 const STAGE_INTERFACE: &str = "reel:plugin/stage@";
+/// CPU time starting a plugin and its `describe` may take.
+const DESCRIBE_GUARD: Duration = Duration::from_secs(5);
 
 pub struct Plugin {
     pub path: PathBuf,
@@ -87,12 +89,12 @@ impl Plugin {
             .instantiate_pre(&component)
             .map_err(|e| anyhow!("it needs imports this host does not provide: {e:#}"))?;
         let pre = PluginPre::new(pre).map_err(|e| anyhow!("{e:#}"))?;
-        // `describe` runs in a sandbox like any other guest call.
-        let sandbox = SandboxConfig {
-            deadline: Duration::from_secs(5),
-            ..SandboxConfig::default()
-        };
-        let mut live = Live::instantiate(&pre, &sandbox, &GuestOutput::default())
+        // `describe` runs in a sandbox like any other guest call, guarded
+        // on its CPU time (a big plugin starting on a busy machine is not
+        // hung), its waits on the same time in wall clock.
+        let limit = TimeLimit::HangGuard(DESCRIBE_GUARD);
+        let sandbox = SandboxConfig::default();
+        let mut live = Live::instantiate(&pre, &sandbox, limit, &GuestOutput::default())
             .map_err(|failure| anyhow!("starting it failed: {}", failure.reason))?;
         let raw = live
             .describe()

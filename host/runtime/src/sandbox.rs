@@ -23,9 +23,11 @@ use crate::text::{MAX_LINE, sanitize};
 pub const DEFAULT_MEMORY_BYTES: usize = 256 << 20;
 /// The largest cap a stage may ask for (the pooling allocator's slot size).
 pub const MAX_MEMORY_BYTES: usize = 4 << 30;
-/// The longest deadline one call may be given, whatever asks for it (a
+/// The longest time one call may be given, whatever asks for it (a
 /// pipeline file, an element property, a stream's frame rate).
 pub const MAX_DEADLINE: Duration = Duration::from_secs(600);
+/// The hang guard of file jobs unless set: far beyond any honest frame.
+pub const DEFAULT_HANG_GUARD: Duration = Duration::from_secs(60);
 /// WASI resources (streams, pollables, directory handles) one instance may
 /// hold at once: enough for any honest plugin, and a bound on host memory.
 const MAX_WASI_RESOURCES: usize = 4096;
@@ -35,9 +37,13 @@ const MAX_WASI_RESOURCES: usize = 4096;
 pub struct SandboxConfig {
     /// Cap on the guest's linear memory plus the frames it creates.
     pub memory_bytes: usize,
-    /// Time one call may take before it is interrupted (capped at
-    /// [`MAX_DEADLINE`]).
+    /// Live pipelines: the wall-clock time one call may take, so the stream
+    /// keeps real time (capped at [`MAX_DEADLINE`]).
     pub deadline: Duration,
+    /// File jobs: the CPU time the plugin itself may spend on one call
+    /// before it is taken for hung. Wall-clock time does not count, so a
+    /// busy machine never fails a frame (capped at [`MAX_DEADLINE`]).
+    pub hang_guard: Duration,
     /// A host directory the guest may read at `/assets`.
     pub assets: Option<PathBuf>,
 }
@@ -47,6 +53,7 @@ impl Default for SandboxConfig {
         SandboxConfig {
             memory_bytes: DEFAULT_MEMORY_BYTES,
             deadline: Duration::from_millis(1000),
+            hang_guard: DEFAULT_HANG_GUARD,
             assets: None,
         }
     }
@@ -61,6 +68,10 @@ pub struct StoreState {
     pub(crate) luts: LutTable,
     /// When the call in progress must end: clock waits wake by then.
     pub(crate) call_deadline: Option<Instant>,
+    /// The thread's CPU time when the call began (for hang guards).
+    pub(crate) call_cpu_start: Duration,
+    /// The call was stopped at the end of a wait that reached its limit.
+    pub(crate) waited_out: bool,
     pub(crate) clock: GuestClock,
 }
 
@@ -103,6 +114,8 @@ impl StoreState {
             frames: FrameTable::default(),
             luts: LutTable::default(),
             call_deadline: None,
+            call_cpu_start: Duration::ZERO,
+            waited_out: false,
             clock,
         })
     }
@@ -251,6 +264,19 @@ impl tokio::io::AsyncWrite for GuestOutput {
     ) -> std::task::Poll<std::io::Result<()>> {
         std::task::Poll::Ready(Ok(()))
     }
+}
+
+/// CPU time the calling thread has used: what a plugin's own work costs,
+/// whatever else the machine is doing.
+pub(crate) fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec to write; this clock always exists
+    // on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 use wasmtime::component::{Resource, ResourceAny};
-use wasmtime::{PoolConcurrencyLimitError, Store, Trap, WasmBacktrace};
+use wasmtime::{PoolConcurrencyLimitError, Store, Trap, UpdateDeadline, WasmBacktrace};
 
 use crate::bindings::stage::{Param, StageError};
 use crate::bindings::{Plugin as PluginWorld, PluginPre, stage};
@@ -18,7 +18,7 @@ use crate::description::{ParamValue, to_guest_value};
 use crate::frame::{HostFrame, MAX_FRAMES};
 use crate::plugin::Plugin;
 use crate::runtime::{EPOCH_TICK, MAX_INSTANCES};
-use crate::sandbox::{GuestOutput, MAX_DEADLINE, SandboxConfig, StoreState};
+use crate::sandbox::{GuestOutput, MAX_DEADLINE, SandboxConfig, StoreState, thread_cpu_time};
 use crate::text::{MAX_LINE, sanitize};
 use crate::timings::Timings;
 
@@ -101,18 +101,67 @@ pub(crate) struct Failure {
     pub fatal: bool,
 }
 
+/// How long one call may take.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum TimeLimit {
+    /// Live pipelines: wall-clock time, so the stream keeps real time.
+    Deadline(Duration),
+    /// File jobs: the plugin's own CPU time, so only a hung plugin is
+    /// stopped, never one slowed by a busy machine.
+    HangGuard(Duration),
+}
+
+impl TimeLimit {
+    pub(crate) fn of(sandbox: &SandboxConfig, live: bool) -> TimeLimit {
+        if live {
+            TimeLimit::Deadline(sandbox.deadline.min(MAX_DEADLINE))
+        } else {
+            TimeLimit::HangGuard(sandbox.hang_guard.min(MAX_DEADLINE))
+        }
+    }
+
+    fn duration(self) -> Duration {
+        match self {
+            TimeLimit::Deadline(d) | TimeLimit::HangGuard(d) => d,
+        }
+    }
+
+    /// At least `floor` (start-up code gets a little room).
+    fn at_least(self, floor: Duration) -> TimeLimit {
+        match self {
+            TimeLimit::Deadline(d) => TimeLimit::Deadline(d.max(floor)),
+            TimeLimit::HangGuard(d) => TimeLimit::HangGuard(d.max(floor)),
+        }
+    }
+
+    /// Why a call was interrupted, for the user.
+    fn overrun(self) -> String {
+        match self {
+            TimeLimit::Deadline(d) => format!(
+                "exceeded its deadline of {} ms and was interrupted",
+                d.as_millis()
+            ),
+            TimeLimit::HangGuard(d) => format!(
+                "used more than {} ms of CPU time on one call (its hang guard) and was stopped as hung",
+                d.as_millis()
+            ),
+        }
+    }
+}
+
 /// A store with an instantiated plugin.
 pub(crate) struct Live {
     store: Store<StoreState>,
     world: PluginWorld,
     instance: Option<ResourceAny>,
-    deadline: Duration,
+    limit: TimeLimit,
 }
 
 impl Live {
     pub(crate) fn instantiate(
         pre: &PluginPre<StoreState>,
         sandbox: &SandboxConfig,
+        limit: TimeLimit,
         output: &GuestOutput,
     ) -> Result<Live, Failure> {
         let state = StoreState::new(sandbox, output).map_err(|e| Failure {
@@ -121,24 +170,34 @@ impl Live {
         })?;
         let mut store = Store::new(pre.engine(), state);
         store.limiter(|s| &mut s.memory);
-        store.epoch_deadline_trap();
-        let deadline = sandbox.deadline.min(MAX_DEADLINE);
-        // Instantiation runs the guest's start code: give it a deadline too.
-        let start_deadline = deadline.max(Duration::from_millis(100));
-        arm(&mut store, start_deadline);
+        match limit {
+            TimeLimit::Deadline(_) => store.epoch_deadline_trap(),
+            // At each wall-clock deadline, look at the CPU time the call has
+            // really used, and give it the rest of its guard.
+            TimeLimit::HangGuard(guard) => store.epoch_deadline_callback(move |store| {
+                let used = thread_cpu_time().saturating_sub(store.data().call_cpu_start);
+                Ok(match guard.checked_sub(used) {
+                    Some(left) if !left.is_zero() => UpdateDeadline::Continue(ticks(left)),
+                    _ => UpdateDeadline::Interrupt,
+                })
+            }),
+        }
+        // Instantiation runs the guest's start code: give it a limit too.
+        let start = limit.at_least(Duration::from_millis(100));
+        arm(&mut store, start);
         let world = pre
             .instantiate(&mut store)
-            .map_err(|e| failure(&store, e, start_deadline))?;
+            .map_err(|e| failure(&store, e, start))?;
         Ok(Live {
             store,
             world,
             instance: None,
-            deadline,
+            limit,
         })
     }
 
     fn arm(&mut self) {
-        arm(&mut self.store, self.deadline);
+        arm(&mut self.store, self.limit);
     }
 
     /// The guest's instance, once constructed.
@@ -155,7 +214,7 @@ impl Live {
         world
             .reel_plugin_stage()
             .call_describe(&mut self.store)
-            .map_err(|e| failure(&self.store, e, self.deadline))
+            .map_err(|e| failure(&self.store, e, self.limit))
     }
 
     /// Creates the guest's instance and configures it.
@@ -171,7 +230,7 @@ impl Live {
         let guest = self.world.reel_plugin_stage().instance();
         let instance = guest
             .call_constructor(&mut self.store)
-            .map_err(|e| failure(&self.store, e, self.deadline))?;
+            .map_err(|e| failure(&self.store, e, self.limit))?;
         self.instance = Some(instance);
         self.arm();
         let result = self
@@ -179,7 +238,7 @@ impl Live {
             .reel_plugin_stage()
             .instance()
             .call_configure(&mut self.store, instance, &params)
-            .map_err(|e| failure(&self.store, e, self.deadline))?;
+            .map_err(|e| failure(&self.store, e, self.limit))?;
         result.map_err(|e| Failure {
             reason: format!("refused its parameters: {}", stage_error(&e)),
             fatal: false,
@@ -194,7 +253,7 @@ impl Live {
             .reel_plugin_stage()
             .instance()
             .call_filter(&mut self.store, instance, Resource::new_borrow(rep))
-            .map_err(|e| failure(&self.store, e, self.deadline))?;
+            .map_err(|e| failure(&self.store, e, self.limit))?;
         result.map_err(|e| Failure {
             reason: format!("returned an error: {}", stage_error(&e)),
             fatal: false,
@@ -270,7 +329,7 @@ impl Live {
                 &list,
                 Resource::new_borrow(output),
             )
-            .map_err(|e| failure(&self.store, e, self.deadline))?;
+            .map_err(|e| failure(&self.store, e, self.limit))?;
         result.map_err(|e| Failure {
             reason: format!("returned an error: {}", stage_error(&e)),
             fatal: false,
@@ -286,7 +345,7 @@ impl Live {
             .reel_plugin_stage()
             .instance()
             .call_decode(&mut self.store, instance, data)
-            .map_err(|e| failure(&self.store, e, self.deadline))?;
+            .map_err(|e| failure(&self.store, e, self.limit))?;
         let handles = result.map_err(|e| Failure {
             reason: format!("could not decode: {}", stage_error(&e)),
             fatal: false,
@@ -303,9 +362,13 @@ impl Live {
 
 /// Starts the clock on a call: the epoch deadline interrupts running wasm,
 /// the call deadline ends any wait in the host (see `clocks`).
-fn arm(store: &mut Store<StoreState>, deadline: Duration) {
-    store.set_epoch_deadline(ticks(deadline));
-    store.data_mut().call_deadline = Some(Instant::now() + deadline);
+fn arm(store: &mut Store<StoreState>, limit: TimeLimit) {
+    let time = limit.duration();
+    store.set_epoch_deadline(ticks(time));
+    let state = store.data_mut();
+    state.call_deadline = Some(Instant::now() + time);
+    state.call_cpu_start = thread_cpu_time();
+    state.waited_out = false;
 }
 
 fn ticks(deadline: Duration) -> u64 {
@@ -324,12 +387,16 @@ pub(crate) fn stage_error(e: &StageError) -> String {
 }
 
 /// Describes a trap in the user's terms.
-fn failure(store: &Store<StoreState>, error: wasmtime::Error, deadline: Duration) -> Failure {
+fn failure(store: &Store<StoreState>, error: wasmtime::Error, limit: TimeLimit) -> Failure {
     let reason = if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-        format!(
-            "exceeded its deadline of {} ms and was interrupted",
-            deadline.as_millis()
-        )
+        if store.data().waited_out {
+            format!(
+                "waited until the end of its time ({} ms) and was stopped",
+                limit.duration().as_millis()
+            )
+        } else {
+            limit.overrun()
+        }
     } else if store.data().memory.denied {
         format!(
             "ran out of memory: it asked for more than its cap of {} MiB and then trapped",
@@ -453,8 +520,13 @@ impl Stage {
         let live = match self.live.take() {
             Some(live) => live,
             None => {
-                let mut live =
-                    Live::instantiate(&self.spec.plugin.pre, &self.spec.sandbox, &self.output)?;
+                let limit = TimeLimit::of(&self.spec.sandbox, self.spec.live);
+                let mut live = Live::instantiate(
+                    &self.spec.plugin.pre,
+                    &self.spec.sandbox,
+                    limit,
+                    &self.output,
+                )?;
                 live.construct(&self.params)?;
                 live
             }

@@ -302,6 +302,7 @@ impl Checker<'_> {
                     id: def.get_ref().id.get_ref().clone(),
                     inputs: inputs[index].iter().map(|i| i.get_ref().clone()).collect(),
                     work,
+                    on_error_written: def.get_ref().on_error.is_some(),
                 });
             }
         }

@@ -75,15 +75,13 @@ impl Checker<'_> {
                 has_audio: audio,
                 duration: Some(Duration::from_secs_f64(frames as f64 / rate as f64)),
                 fps: Some(rate as f64),
+                live: false,
             });
         }
         let (uri, span) = if let Some(file) = &s.file {
             let path = self.relative(file.get_ref());
-            if !path.is_file() {
-                self.complain(
-                    file.span(),
-                    format!("source `{id}`: file {} does not exist", path.display()),
-                );
+            if let Err(e) = regular_file(&path) {
+                self.complain(file.span(), format!("source `{id}`: {e}"));
                 return None;
             }
             match file_uri(&path) {
@@ -95,10 +93,10 @@ impl Checker<'_> {
             }
         } else {
             let uri = s.uri.as_ref().expect("one of the three");
-            if let Some(path) = uri.get_ref().strip_prefix("file://")
-                && !Path::new(path).exists()
+            if let Ok((path, _)) = gst::glib::filename_from_uri(uri.get_ref())
+                && let Err(e) = regular_file(&path)
             {
-                self.complain(uri.span(), format!("source `{id}`: {path} does not exist"));
+                self.complain(uri.span(), format!("source `{id}`: {e}"));
                 return None;
             }
             (uri.get_ref().clone(), uri.span())
@@ -108,12 +106,22 @@ impl Checker<'_> {
                 self.complain(span, format!("source `{id}`: {uri} has no video stream"));
                 None
             }
+            Ok(info) if info.still_image => {
+                self.complain(
+                    span,
+                    format!(
+                        "source `{id}`: this is a still image, not a clip: write it as `images = {{ file = \"...\", seconds = 10 }}`"
+                    ),
+                );
+                None
+            }
             Ok(info) => Some(SourcePlan {
                 id,
                 kind: SourceKind::Uri(uri),
                 has_audio: info.has_audio,
                 duration: info.duration,
                 fps: info.fps,
+                live: info.live,
             }),
             Err(e) => {
                 self.complain(span, format!("source `{id}`: cannot read {uri}: {e}"));
@@ -226,7 +234,21 @@ impl Checker<'_> {
             has_audio: false,
             duration: (frames > 0).then(|| Duration::from_secs_f64(frames as f64 / rate as f64)),
             fps: Some(rate as f64),
+            live: false,
         })
+    }
+}
+
+/// Whether `path` is a regular file a source can read to the end: a FIFO
+/// or a device would hang the discovery or never end.
+fn regular_file(path: &Path) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        Err(_) => Err(format!("file {} does not exist", path.display())),
+        Ok(m) if !m.is_file() => Err(format!(
+            "{} is not a regular file (a FIFO, device or directory cannot be a clip)",
+            path.display()
+        )),
+        Ok(_) => Ok(()),
     }
 }
 

@@ -232,12 +232,16 @@ impl Checker<'_> {
         // A deadline left unset is twice the frame interval, filled in once
         // the source's rate is known (see `build`).
         sandbox.deadline = Duration::ZERO;
-        if let Some(ms) = &s.deadline_ms {
+        for (given, name, field) in [
+            (&s.deadline_ms, "deadline_ms", &mut sandbox.deadline),
+            (&s.hang_guard_ms, "hang_guard_ms", &mut sandbox.hang_guard),
+        ] {
+            let Some(ms) = given else { continue };
             match u64::try_from(*ms.get_ref()) {
-                Ok(v) if (1..=600_000).contains(&v) => sandbox.deadline = Duration::from_millis(v),
+                Ok(v) if (1..=600_000).contains(&v) => *field = Duration::from_millis(v),
                 _ => {
                     ok = false;
-                    self.complain(ms.span(), "deadline_ms must be 1..=600000");
+                    self.complain(ms.span(), format!("{name} must be 1..=600000"));
                 }
             }
         }

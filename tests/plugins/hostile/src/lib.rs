@@ -7,6 +7,8 @@ use reel_sdk::{ParamBuilder, prelude::*};
 
 struct Hostile {
     mode: String,
+    /// Rounds of busy work per frame (`spin`).
+    spins: i64,
     /// Frames created and kept on purpose (`hoard-handles`).
     hoard: Vec<Frame>,
 }
@@ -32,6 +34,7 @@ const MODES: &[&str] = &[
     "hoard-handles-configure",
     "forge-meta-then-fail",
     "escape",
+    "spin",
 ];
 
 /// Creates 1x1 frames until the host refuses, and returns them all.
@@ -58,6 +61,10 @@ impl Plugin for Hostile {
         )
         .version(env!("CARGO_PKG_VERSION"))
         .param(ParamBuilder::text("mode", "ok", "What to do on each frame").choices(MODES))
+        .param(
+            ParamBuilder::integer("spins", 0, "Rounds of busy work per frame (spin)")
+                .range(0.0, 1e12),
+        )
         .param(ParamBuilder::text(
             "note",
             "",
@@ -74,7 +81,11 @@ impl Plugin for Hostile {
             "hoard-handles-configure" => hoard = hoard_handles(),
             _ => {}
         }
-        Ok(Hostile { mode, hoard })
+        Ok(Hostile {
+            mode,
+            spins: params.integer("spins"),
+            hoard,
+        })
     }
 
     fn filter(&mut self, frame: &Frame) -> Result<(), StageError> {
@@ -113,6 +124,15 @@ impl Plugin for Hostile {
                 let row = frame.info().planes[0].row_bytes as usize;
                 frame.write_rows(0, 0, &vec![0xEE; row])?;
                 panic!("fails after writing metadata and pixels")
+            }
+            "spin" => {
+                // Work that takes CPU time in proportion to `spins`.
+                let mut x: u64 = 1;
+                for i in 0..self.spins as u64 {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+                }
+                frame.meta_set("spin", &x.to_string());
+                Ok(())
             }
             "escape" => {
                 println!("\x1b[2J\x1b[H\rreel: all frames processed");
