@@ -530,3 +530,26 @@ fn a_busy_machine_never_fails_a_file_job_frame() {
         "slowest call {slowest:?}: the machine was not loaded"
     );
 }
+
+/// Metadata a plugin attaches to frames it holds counts against its memory
+/// cap like pixels: 1024 tiny frames cannot carry 60 KiB each under 16 MiB.
+#[test]
+fn metadata_counts_against_the_memory_cap() {
+    let sandbox = SandboxConfig {
+        memory_bytes: 16 << 20,
+        ..SandboxConfig::default()
+    };
+    let mut stage = hostile("meta-bomb", sandbox, OnError::Fail);
+    let (out, verdict) = stage.filter(test_frame());
+    assert_eq!(verdict, Verdict::Keep);
+    let kept: usize = out
+        .meta
+        .iter()
+        .find(|(k, _)| k == "meta-kept")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    // About (16 MiB - the guest's own memory) / 60 KiB.
+    assert!((100..270).contains(&kept), "{kept} frames kept their metadata");
+}

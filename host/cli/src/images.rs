@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use anyhow::{Result, anyhow};
 use gst::prelude::*;
-use reel_runtime::{Format, HostFrame, Stage};
+use reel_runtime::{Format, HostFrame, Stage, StageEvent};
 
 use crate::plan::ImagePlan;
 
@@ -126,6 +126,7 @@ pub fn image_source(id: &str, plan: &ImagePlan) -> Result<gst::Element> {
         cached: None,
         max_size: plan.max_size,
     });
+    let stage_id = format!("{id}-decoder");
     let src = gst_app::AppSrc::builder()
         .name(format!("{id}-images"))
         .caps(&caps)
@@ -134,7 +135,22 @@ pub fn image_source(id: &str, plan: &ImagePlan) -> Result<gst::Element> {
     src.set_callbacks(
         gst_app::AppSrcCallbacks::builder()
             .need_data(move |src, _| {
-                let next = feed.lock().unwrap_or_else(|e| e.into_inner()).next_buffer();
+                let (next, events) = {
+                    let mut feed = feed.lock().unwrap_or_else(|e| e.into_inner());
+                    (feed.next_buffer(), feed.stage.take_events())
+                };
+                // What the decoder printed goes where a stage's output goes
+                // (its failures end the stream below).
+                for event in events {
+                    if let StageEvent::Output(line) = event {
+                        let s = gst::Structure::builder("reel-stage-output")
+                            .field("stage", &stage_id)
+                            .field("line", line)
+                            .build();
+                        let _ =
+                            src.post_message(gst::message::Element::builder(s).src(src).build());
+                    }
+                }
                 match next {
                     Some(Ok(buffer)) => {
                         let _ = src.push_buffer(buffer);

@@ -12,6 +12,8 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
+
+use crate::text::{MAX_LINE, sanitize};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
 
@@ -93,119 +95,130 @@ pub(crate) fn engine_config() -> Config {
     config
 }
 
-/// Compiles `wasm` for `engine` within `limits`, in the child process when
-/// it can be found (else in this process, bounded in time only).
-pub(crate) fn compile(engine: &Engine, wasm: &[u8], limits: &CompileLimits) -> Result<Vec<u8>> {
-    match compiler_program() {
-        Some(program) => compile_in_child(&program, wasm, limits),
-        None => compile_in_thread(engine, wasm, limits),
-    }
+/// Compiles `wasm` within `limits` in the `reel-compile` child process.
+/// Without that program there is no way to bound compilation, so the
+/// plugin is refused rather than compiled unbounded.
+pub(crate) fn compile(wasm: &[u8], limits: &CompileLimits) -> Result<Vec<u8>> {
+    let program = compiler_program().ok_or_else(|| {
+        anyhow!(
+            "the plugin compiler `reel-compile` was not found next to this program or libgstreel.so; set REEL_COMPILER to its path"
+        )
+    })?;
+    compile_in_child(&program, wasm, limits)
 }
 
 /// Loads an artefact made by [`compile`] or read from the sealed cache.
 pub(crate) fn load(engine: &Engine, artefact: &[u8]) -> Result<Component> {
-    // SAFETY: artefacts come from our own compiler (a program of this
-    // build, or this process) or from the cache, whose HMAC seal proves
-    // this host wrote them; wasmtime checks the engine settings match.
+    // SAFETY: artefacts come from our own compiler program or from the
+    // cache, whose HMAC seal proves this host wrote them; wasmtime checks
+    // that the engine settings match.
     unsafe { Component::deserialize(engine, artefact) }.map_err(|e| anyhow!("{e:#}"))
+}
+
+/// Largest artefact taken back from the compiler.
+const MAX_ARTEFACT_BYTES: u64 = 1 << 30;
+
+/// The wasm as a file the child reads as its stdin: unlike a pipe, a
+/// child that stops reading early cannot leave the host writing into a
+/// broken pipe (SIGPIPE kills gst-launch).
+fn input_file(wasm: &[u8]) -> Result<std::fs::File> {
+    use std::io::Seek;
+    use std::os::fd::FromRawFd;
+    // SAFETY: a NUL-terminated name; memfd_create returns a new descriptor
+    // or -1.
+    let fd = unsafe { libc::memfd_create(c"reel-plugin".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        bail!(
+            "cannot hold the plugin for the compiler: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    // SAFETY: `fd` is a fresh descriptor owned by nothing else.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.write_all(wasm)?;
+    file.rewind()?;
+    Ok(file)
 }
 
 fn compile_in_child(program: &Path, wasm: &[u8], limits: &CompileLimits) -> Result<Vec<u8>> {
     let mut child = Command::new(program)
         .env("REEL_COMPILE_MEMORY", limits.memory_bytes.to_string())
-        .stdin(Stdio::piped())
+        .env("REEL_COMPILE_MAX_INPUT", limits.max_file_bytes.to_string())
+        .stdin(input_file(wasm)?)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| anyhow!("cannot start the compiler {}: {e}", program.display()))?;
-    let (mut stdin, stdout, stderr) =
-        match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
-            (Some(i), Some(o), Some(e)) => (i, o, e),
-            _ => bail!("the compiler's pipes could not be opened"),
-        };
-    // Feed and drain on threads so neither side can block the other.
-    let wasm = wasm.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(&wasm);
-    });
-    let max_artefact = 1u64 << 30;
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!("the compiler's output could not be read");
+    };
+    // Drain both on threads so the child never blocks on a full pipe.
     let reader = std::thread::spawn(move || {
         let mut out = Vec::new();
-        let _ = stdout.take(max_artefact + 1).read_to_end(&mut out);
+        let _ = stdout.take(MAX_ARTEFACT_BYTES + 1).read_to_end(&mut out);
         out
     });
     let errors = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.take(64 << 10).read_to_string(&mut text);
+        let mut text = Vec::new();
+        let _ = stderr.take(64 << 10).read_to_end(&mut text);
         text
     });
     let started = Instant::now();
     let status = loop {
         match child.try_wait() {
-            Ok(Some(status)) => break status,
+            Ok(Some(status)) => break Ok(status),
             Ok(None) if started.elapsed() > limits.timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!(
+                break Err(anyhow!(
                     "it took longer than {} s to compile, the most a plugin may take",
                     limits.timeout.as_secs_f64()
-                );
+                ));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => bail!("waiting for the compiler: {e}"),
+            Err(e) => break Err(anyhow!("waiting for the compiler: {e}")),
         }
     };
-    let _ = feeder.join();
+    let status = match status {
+        Ok(status) => status,
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e);
+        }
+    };
     let artefact = reader.join().unwrap_or_default();
     let message = errors.join().unwrap_or_default();
-    if status.success() && artefact.len() as u64 <= max_artefact {
-        return Ok(artefact);
-    }
+    // The compiler's errors quote names from the plugin: guest text.
+    let message = sanitize(String::from_utf8_lossy(&message).trim(), MAX_LINE);
     use std::os::unix::process::ExitStatusExt;
-    if message.contains("memory allocation") || message.contains("out of memory") {
-        bail!(
+    match status.signal() {
+        None if status.success() && artefact.len() as u64 <= MAX_ARTEFACT_BYTES => Ok(artefact),
+        None if status.success() => {
+            bail!("its compiled code is larger than {MAX_ARTEFACT_BYTES} bytes")
+        }
+        // Rust reports a failed allocation, then aborts.
+        Some(libc::SIGABRT) if message.contains("memory allocation of") => bail!(
             "compiling it needed more than {} MiB, the most a plugin may take",
             limits.memory_bytes >> 20
-        );
-    }
-    match status.signal() {
+        ),
         Some(libc::SIGINT) | Some(libc::SIGTERM) => bail!("compilation was interrupted"),
         Some(signal) => bail!("the compiler was stopped by signal {signal}"),
-        None => bail!(
-            "it is not a valid WebAssembly component: {}",
-            message.trim()
-        ),
+        None => bail!("it is not a valid WebAssembly component: {message}"),
     }
-}
-
-/// Without the compiler program: compile on a thread, give up waiting at
-/// the deadline. The thread cannot be stopped; it finishes in the
-/// background (this fallback bounds time, not memory).
-fn compile_in_thread(engine: &Engine, wasm: &[u8], limits: &CompileLimits) -> Result<Vec<u8>> {
-    let (engine, wasm) = (engine.clone(), wasm.to_vec());
-    let (send, receive) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("reel-compile".into())
-        .spawn(move || {
-            let compiled = engine.precompile_component(&wasm);
-            let _ = send.send(
-                compiled.map_err(|e| anyhow!("it is not a valid WebAssembly component: {e:#}")),
-            );
-        })?;
-    receive.recv_timeout(limits.timeout).unwrap_or_else(|_| {
-        Err(anyhow!(
-            "it took longer than {} s to compile, the most a plugin may take",
-            limits.timeout.as_secs_f64()
-        ))
-    })
 }
 
 /// The `reel-compile` program: a component on stdin, its artefact on
 /// stdout, within the memory given in `REEL_COMPILE_MEMORY`.
 pub fn compiler_main() -> ExitCode {
-    // Die with the host rather than compile for nobody.
+    // Die with the host rather than compile for nobody (and if the host is
+    // already gone, do not start).
     // SAFETY: prctl with these arguments only sets this process's signal.
     unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+    // SAFETY: getppid has no preconditions and cannot fail.
+    if unsafe { libc::getppid() } == 1 {
+        return ExitCode::FAILURE;
+    }
     if let Some(bytes) = std::env::var("REEL_COMPILE_MEMORY")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
@@ -218,7 +231,10 @@ pub fn compiler_main() -> ExitCode {
         unsafe { libc::setrlimit(libc::RLIMIT_DATA, &limit) };
     }
     let mut wasm = Vec::new();
-    let limit = CompileLimits::default().max_file_bytes;
+    let limit = std::env::var("REEL_COMPILE_MAX_INPUT")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(CompileLimits::default().max_file_bytes);
     if let Err(e) = std::io::stdin().take(limit + 1).read_to_end(&mut wasm) {
         eprintln!("reading the component: {e}");
         return ExitCode::FAILURE;

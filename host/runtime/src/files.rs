@@ -47,6 +47,50 @@ pub(crate) fn read_regular(path: &Path, max: u64, no_follow: bool) -> Result<Vec
     Ok(data)
 }
 
+/// Most entries an asset directory may hold (it is walked at each start).
+const MAX_ASSET_ENTRIES: usize = 100_000;
+
+/// Checks that everything under an asset directory is a regular file or a
+/// directory (links are followed): a plugin that opens a FIFO or a device
+/// there would block in the host, where no deadline reaches it.
+pub fn check_asset_dir(dir: &Path) -> Result<(), String> {
+    let mut pending = vec![dir.to_path_buf()];
+    let mut seen = 0usize;
+    while let Some(current) = pending.pop() {
+        let entries = std::fs::read_dir(&current)
+            .map_err(|e| format!("cannot read asset directory {}: {e}", current.display()))?;
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > MAX_ASSET_ENTRIES {
+                return Err(format!(
+                    "asset directory {} holds more than {MAX_ASSET_ENTRIES} entries",
+                    dir.display()
+                ));
+            }
+            let path = entry.path();
+            // Follow links: what the plugin would open is what they point to.
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() => {}
+                Ok(m) if m.is_dir() => {
+                    // A link to a directory is not walked twice (loops).
+                    if !entry.file_type().is_ok_and(|t| t.is_symlink()) {
+                        pending.push(path);
+                    }
+                }
+                Ok(_) => {
+                    return Err(format!(
+                        "{} in the asset directory is not a regular file (a FIFO, socket or device would hang a plugin that opens it)",
+                        path.display()
+                    ));
+                }
+                // A dangling link: the plugin will simply not find it.
+                Err(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +131,32 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("reel-files-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+}
+
+#[cfg(test)]
+mod asset_tests {
+    use super::*;
+
+    #[test]
+    fn asset_directories_hold_only_files_and_directories() {
+        let dir = std::env::temp_dir().join(format!("reel-assets-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("fonts/sub")).unwrap();
+        std::fs::write(dir.join("fonts/sub/a.ttf"), b"x").unwrap();
+        std::os::unix::fs::symlink(dir.join("fonts"), dir.join("loop")).unwrap();
+        assert_eq!(check_asset_dir(&dir), Ok(()));
+        let fifo = dir.join("fonts/sub/pipe");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = check_asset_dir(&dir).unwrap_err();
+        assert!(
+            err.contains("pipe in the asset directory is not a regular file"),
+            "{err}"
+        );
+        std::fs::remove_file(&fifo).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.join("zero")).unwrap();
+        assert!(check_asset_dir(&dir).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -263,12 +263,26 @@ impl HostFrame {
         Ok(())
     }
 
-    /// Bytes this frame holds for the guest (counted against its allowance).
-    pub fn owned_bytes(&self) -> usize {
-        match &self.pixels {
+    /// Bytes this frame holds for the guest, counted against its memory
+    /// cap: pixels the host allocated for it and metadata. The frame a call
+    /// is about is the host's own and costs the guest nothing.
+    pub fn held_bytes(&self) -> usize {
+        if self.pinned {
+            return 0;
+        }
+        let pixels = match &self.pixels {
             Pixels::Owned(v) => v.len(),
             _ => 0,
-        }
+        };
+        pixels + self.meta_bytes()
+    }
+
+    /// What the metadata costs: its text and a fixed cost per entry.
+    pub fn meta_bytes(&self) -> usize {
+        self.meta
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + META_ENTRY_BYTES)
+            .sum()
     }
 
     /// Detaches the pixels, leaving the frame revoked.
@@ -298,6 +312,8 @@ pub struct FrameTable {
 
 /// Most frames one guest may hold at once.
 pub const MAX_FRAMES: usize = 1024;
+/// What one metadata entry costs beyond its text (two strings and a slot).
+const META_ENTRY_BYTES: usize = 64;
 
 impl FrameTable {
     /// A frame the host lends for a call: always fits.
@@ -394,13 +410,9 @@ impl FrameTable {
         Ok((a.ok_or_else(revoked)?, b.ok_or_else(revoked)?))
     }
 
-    /// Bytes held by frames the guest created.
-    pub fn owned_bytes(&self) -> usize {
-        self.slots
-            .iter()
-            .flatten()
-            .map(HostFrame::owned_bytes)
-            .sum()
+    /// Bytes held for the guest by all its frames.
+    pub fn held_bytes(&self) -> usize {
+        self.slots.iter().flatten().map(HostFrame::held_bytes).sum()
     }
 }
 

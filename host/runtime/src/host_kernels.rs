@@ -34,7 +34,7 @@ impl StoreState {
     /// Recounts what the host holds for the guest after a change.
     pub(crate) fn update_host_bytes(&mut self) {
         let luts: usize = self.luts.luts.iter().flatten().map(Lut3d::byte_size).sum();
-        self.memory.host_bytes = self.frames.owned_bytes() + luts;
+        self.memory.host_bytes = self.frames.held_bytes() + luts;
     }
 }
 
@@ -102,14 +102,21 @@ impl frames::HostFrame for StoreState {
     ) -> wasmtime::Result<()> {
         const MAX_ENTRIES: usize = 256;
         const MAX_BYTES: usize = 64 << 10;
+        let memory = &mut self.memory;
         if let Ok(f) = self.frames.get_mut(frame.rep()) {
+            let before = f.held_bytes();
             f.meta.retain(|(k, _)| *k != key);
             let used: usize = f.meta.iter().map(|(k, v)| k.len() + v.len()).sum();
             // Metadata beyond the limits is dropped rather than trapping:
             // it is advisory and must not become a memory bomb downstream.
-            if f.meta.len() < MAX_ENTRIES && used + key.len() + value.len() <= MAX_BYTES {
+            // On the guest's own frames it counts against its memory cap.
+            let fits = f.meta.len() < MAX_ENTRIES
+                && used + key.len() + value.len() <= MAX_BYTES
+                && (f.pinned || memory.host_fits(key.len() + value.len() + 64));
+            if fits {
                 f.meta.push((key, value));
             }
+            memory.host_bytes = (memory.host_bytes + f.held_bytes()).saturating_sub(before);
         }
         Ok(())
     }

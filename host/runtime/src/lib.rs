@@ -25,6 +25,7 @@ pub use compile::{CompileLimits, compiler_main};
 pub use description::{
     Description, Format, ParamError, ParamSpec, ParamValue, StageKind, ValueType, closest,
 };
+pub use files::check_asset_dir;
 pub use frame::{HostFrame, Pixels};
 pub use plugin::{CONTRACT_VERSION, Plugin, compatible};
 pub use reel_kernels::{Image, ImageMut, Layout, PlaneLayout, convert};

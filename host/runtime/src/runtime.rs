@@ -89,6 +89,7 @@ impl Runtime {
         crate::clocks::add_bounded_clock(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
 
         start_epoch_ticker(&engine);
+        raise_open_file_limit();
         // A cache that cannot be opened (read-only home, foreign owner) is
         // not fatal: plugins are compiled every run instead, and
         // [`Runtime::cache_warning`] says why.
@@ -156,12 +157,30 @@ impl Runtime {
         if let Some(component) = self.cache.as_ref().and_then(|c| c.load(&self.engine, wasm)) {
             return Ok((component, Origin::FromCache));
         }
-        let artefact = compile::compile(&self.engine, wasm, &self.limits)?;
+        let artefact = compile::compile(wasm, &self.limits)?;
         let component = compile::load(&self.engine, &artefact)?;
         if let Some(cache) = &self.cache {
             cache.store(wasm, &artefact);
         }
         Ok((component, Origin::Compiled))
+    }
+}
+
+/// Plugins may each hold open files in their asset directories (up to
+/// their WASI resource bound): lift the soft limit on open files to the
+/// hard one, as servers do, so they cannot starve the process's own files.
+fn raise_open_file_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: get/setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
     }
 }
 

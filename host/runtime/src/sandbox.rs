@@ -28,9 +28,12 @@ pub const MAX_MEMORY_BYTES: usize = 4 << 30;
 pub const MAX_DEADLINE: Duration = Duration::from_secs(600);
 /// The hang guard of file jobs unless set: far beyond any honest frame.
 pub const DEFAULT_HANG_GUARD: Duration = Duration::from_secs(60);
-/// WASI resources (streams, pollables, directory handles) one instance may
-/// hold at once: enough for any honest plugin, and a bound on host memory.
-const MAX_WASI_RESOURCES: usize = 4096;
+/// WASI resources (streams, pollables, open files and directories) one
+/// instance may hold at once: enough for any honest plugin, and a bound on
+/// the host's memory and file descriptors.
+const MAX_WASI_RESOURCES: usize = 256;
+/// Random bytes one call may ask for.
+const MAX_RANDOM_BYTES: u64 = 1 << 20;
 
 /// Limits and grants of one stage's instances.
 #[derive(Clone, Debug)]
@@ -98,7 +101,8 @@ impl StoreState {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .wall_clock(FrozenClock)
-            .monotonic_clock(clock);
+            .monotonic_clock(clock)
+            .max_random_size(MAX_RANDOM_BYTES);
         if let Some(dir) = &config.assets {
             wasi.preopened_dir(dir, "/assets", FsPerms::ReadOnly)
                 .map_err(|e| {
@@ -170,37 +174,39 @@ impl GuestOutput {
     }
 
     /// Complete lines written since the last drain, rate-limited: beyond
-    /// the rate, lines are counted and reported as suppressed.
+    /// the rate, lines are counted and reported as suppressed. One pass
+    /// over the buffer, whatever the guest wrote.
     pub fn drain_lines(&self) -> Vec<String> {
         let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let state = &mut *state;
         let mut lines = Vec::new();
-        loop {
+        let mut start = 0;
+        let now = Instant::now();
+        while state.recent.front().is_some_and(|t| now - *t > RATE_WINDOW) {
+            state.recent.pop_front();
+        }
+        while start < state.pending.len() {
+            let rest = &state.pending[start..];
             // A full buffer with no line end is shown as one (cut) line, so
             // it cannot block the output that follows.
-            let end = match state.pending.iter().position(|&b| b == b'\n') {
-                Some(end) => end,
-                None if state.pending.len() >= OUTPUT_BUFFER => state.pending.len() - 1,
+            let (line, next) = match rest.iter().position(|&b| b == b'\n') {
+                Some(end) => (&rest[..end], start + end + 1),
+                None if state.pending.len() >= OUTPUT_BUFFER => (rest, state.pending.len()),
                 None => break,
             };
-            let mut line: Vec<u8> = state.pending.drain(..=end).collect();
-            if line.last() == Some(&b'\n') {
-                line.pop();
-            }
-            let now = Instant::now();
-            while state.recent.front().is_some_and(|t| now - *t > RATE_WINDOW) {
-                state.recent.pop_front();
-            }
             if state.recent.len() < RATE_LINES {
                 if state.suppressed > 0 {
                     lines.push(format!("({} lines suppressed)", state.suppressed));
                     state.suppressed = 0;
                 }
                 state.recent.push_back(now);
-                lines.push(sanitize(&String::from_utf8_lossy(&line), MAX_LINE));
+                lines.push(sanitize(&String::from_utf8_lossy(line), MAX_LINE));
             } else {
                 state.suppressed += 1;
             }
+            start = next;
         }
+        state.pending.drain(..start);
         if state.dropped > 0 {
             lines.push(format!("({} bytes of output dropped)", state.dropped));
             state.dropped = 0;

@@ -478,6 +478,9 @@ impl Stage {
             .description
             .resolve_params(&spec.params)
             .map_err(|e| anyhow!("stage `{}`: {e}", spec.id))?;
+        if let Some(dir) = &spec.sandbox.assets {
+            crate::files::check_asset_dir(dir).map_err(|e| anyhow!("stage `{}`: {e}", spec.id))?;
+        }
         let mut stage = Stage {
             spec,
             params,

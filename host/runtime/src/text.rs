@@ -34,15 +34,21 @@ pub fn sanitize(text: &str, max: usize) -> String {
 }
 
 /// Characters that change how text around them is displayed without being
-/// seen: bidirectional overrides and isolates, zero-width joiners and
-/// marks, the byte-order mark, line and paragraph separators.
+/// seen (Unicode's format characters and separators): bidirectional
+/// overrides and isolates, zero-width joiners and marks, the soft hyphen,
+/// the byte-order mark, interlinear annotation, tag characters, line and
+/// paragraph separators.
 fn is_invisible_format(c: char) -> bool {
     matches!(c,
-        '\u{200b}'..='\u{200f}'
-        | '\u{2028}'..='\u{202e}'
-        | '\u{2060}'..='\u{2069}'
-        | '\u{feff}'
+        '\u{00ad}'
         | '\u{061c}'
+        | '\u{180e}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}'
+        | '\u{feff}'
+        | '\u{fff9}'..='\u{fffb}'
+        | '\u{e0000}'..='\u{e007f}'
     )
 }
 

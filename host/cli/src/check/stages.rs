@@ -257,14 +257,17 @@ impl Checker<'_> {
         }
         if let Some(dir) = &s.assets {
             let path = self.relative(dir.get_ref());
-            if path.is_dir() {
-                sandbox.assets = Some(path);
-            } else {
+            if !path.is_dir() {
                 ok = false;
                 self.complain(
                     dir.span(),
                     format!("assets directory {} does not exist", path.display()),
                 );
+            } else if let Err(e) = reel_runtime::check_asset_dir(&path) {
+                ok = false;
+                self.complain(dir.span(), e);
+            } else {
+                sandbox.assets = Some(path);
             }
         }
         ok.then(|| {

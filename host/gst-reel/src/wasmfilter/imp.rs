@@ -193,7 +193,14 @@ impl BaseTransformImpl for WasmFilter {
         stage_element::post_events(self.obj().upcast_ref(), *CAT, &stage_id, events);
 
         let Pixels::Buffer(mapped) = frame.take_pixels() else {
-            unreachable!("the frame keeps the pixels it was given");
+            // The runtime always hands back the buffer it was lent; if it
+            // ever did not, the stream stops with an error, not a panic.
+            gst::element_imp_error!(
+                self,
+                gst::StreamError::Failed,
+                ("stage `{stage_id}` lost the frame it was given (a bug in Reel)")
+            );
+            return Err(gst::FlowError::Error);
         };
         let mut buffer = mapped.into_buffer();
         frame_meta::write(buffer.make_mut(), &frame.meta);

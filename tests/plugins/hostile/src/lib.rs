@@ -35,6 +35,7 @@ const MODES: &[&str] = &[
     "forge-meta-then-fail",
     "escape",
     "spin",
+    "meta-bomb",
 ];
 
 /// Creates 1x1 frames until the host refuses, and returns them all.
@@ -132,6 +133,21 @@ impl Plugin for Hostile {
                     x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
                 }
                 frame.meta_set("spin", &x.to_string());
+                Ok(())
+            }
+            "meta-bomb" => {
+                // Tiny frames carrying as much metadata as each may hold:
+                // the metadata must count against the memory cap.
+                let value = "m".repeat(60 << 10);
+                let mut kept = 0;
+                for f in hoard_handles() {
+                    f.meta_set("bulk", &value);
+                    if f.meta_get("bulk").is_some() {
+                        kept += 1;
+                    }
+                    self.hoard.push(f);
+                }
+                frame.meta_set("meta-kept", &kept.to_string());
                 Ok(())
             }
             "escape" => {
