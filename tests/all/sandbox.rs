@@ -551,5 +551,21 @@ fn metadata_counts_against_the_memory_cap() {
         .parse()
         .unwrap();
     // About (16 MiB - the guest's own memory) / 60 KiB.
-    assert!((100..270).contains(&kept), "{kept} frames kept their metadata");
+    assert!(
+        (100..270).contains(&kept),
+        "{kept} frames kept their metadata"
+    );
+}
+
+/// What a plugin hands the host in one call is bounded: a 20 MiB error
+/// message is refused while it is copied, not held by the host.
+#[test]
+fn a_call_cannot_hand_the_host_unbounded_data() {
+    let mut stage = hostile("huge-error", SandboxConfig::default(), OnError::Passthrough);
+    passes_unchanged_within(&mut stage, Duration::from_secs(5));
+    let reasons = failures(&stage.take_events());
+    assert!(
+        reasons[0].contains("passed the host more than 16 MiB in one call"),
+        "{reasons:?}"
+    );
 }

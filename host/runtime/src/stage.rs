@@ -101,6 +101,10 @@ pub(crate) struct Failure {
     pub fatal: bool,
 }
 
+/// Most bytes a plugin may pass the host in one call (a 65^3 LUT is 3.3
+/// MB; frame rows are written straight from its memory and do not count).
+const HOSTCALL_BYTES: usize = 16 << 20;
+
 /// How long one call may take.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum TimeLimit {
@@ -170,6 +174,9 @@ impl Live {
         })?;
         let mut store = Store::new(pre.engine(), state);
         store.limiter(|s| &mut s.memory);
+        // What one call may hand the host (strings, lists, a description):
+        // the host copies it outside the plugin's memory cap.
+        store.set_hostcall_fuel(HOSTCALL_BYTES);
         match limit {
             TimeLimit::Deadline(_) => store.epoch_deadline_trap(),
             // At each wall-clock deadline, look at the CPU time the call has
@@ -417,6 +424,11 @@ fn failure(store: &Store<StoreState>, error: wasmtime::Error, limit: TimeLimit) 
         format!(
             "trapped: {}{place}",
             trap.strip_prefix("wasm trap: ").unwrap_or(&trap)
+        )
+    } else if format!("{error:#}").contains("fuel allocated for hostcalls has been exhausted") {
+        format!(
+            "passed the host more than {} MiB in one call",
+            HOSTCALL_BYTES >> 20
         )
     } else if error.chain().any(|e| e.is::<PoolConcurrencyLimitError>()) {
         format!(

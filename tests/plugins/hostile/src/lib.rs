@@ -36,6 +36,7 @@ const MODES: &[&str] = &[
     "escape",
     "spin",
     "meta-bomb",
+    "huge-error",
 ];
 
 /// Creates 1x1 frames until the host refuses, and returns them all.
@@ -150,6 +151,7 @@ impl Plugin for Hostile {
                 frame.meta_set("meta-kept", &kept.to_string());
                 Ok(())
             }
+            "huge-error" => Err(StageError::Failed("x".repeat(20 << 20))),
             "escape" => {
                 println!("\x1b[2J\x1b[H\rreel: all frames processed");
                 Err(StageError::Failed("\x1b]0;owned\x07\rforged error".into()))
