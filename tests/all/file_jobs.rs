@@ -187,3 +187,165 @@ fn stills_and_fifos_given_as_clips_are_caught_by_check() {
         assert!(started.elapsed() < Duration::from_secs(15));
     }
 }
+
+/// The coded caps of an MP4's H.264 stream, as a player sees them.
+fn h264_caps(path: &Path) -> String {
+    let samples = reel_tests::pull_samples(
+        &format!(
+            "filesrc location={} ! qtdemux ! h264parse ! appsink name=out",
+            path.display()
+        ),
+        1,
+    );
+    samples[0].caps().unwrap().to_string()
+}
+
+/// Whatever comes from upstream (videotestsrc offers 4:4:4 first), output
+/// is 8-bit 4:2:0 High profile unless a sink asks otherwise; bitrate,
+/// keyframe interval, profile and pixel format are honoured.
+#[test]
+fn outputs_play_everywhere_by_default_and_sink_settings_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_pipeline(
+        dir.path(),
+        r#"
+[[source]]
+id = "main"
+testsrc = { pattern = "smpte", size = "320x240", rate = 25, seconds = 2, audio = false }
+
+[[sink]]
+input = "main"
+file = "default.mp4"
+
+[[sink]]
+input = "main"
+file = "cbr.mp4"
+video = { bitrate_kbps = 300, keyframe_interval = 10, profile = "main", tune = "film" }
+
+[[sink]]
+input = "main"
+file = "master.mov"
+video = { pixel_format = "yuv422p", crf = 12 }
+"#,
+    );
+    let out = reel_in(dir.path(), &["run", &path]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let default = h264_caps(&dir.path().join("default.mp4"));
+    for want in [
+        "profile=(string)high,",
+        "chroma-format=(string)4:2:0",
+        "bit-depth-luma=(uint)8",
+    ] {
+        assert!(default.contains(want), "{want} in {default}");
+    }
+    let cbr = h264_caps(&dir.path().join("cbr.mp4"));
+    assert!(cbr.contains("profile=(string)main,"), "{cbr}");
+    // 300 kbit/s for 2 s: about 75 kB (the smpte bars need far more at
+    // the default quality).
+    let size = std::fs::metadata(dir.path().join("cbr.mp4")).unwrap().len();
+    assert!((50_000..=100_000).contains(&size), "{size} bytes");
+    let master = h264_caps(&dir.path().join("master.mov"));
+    assert!(master.contains("profile=(string)high-4:2:2"), "{master}");
+    assert!(master.contains("chroma-format=(string)4:2:2"), "{master}");
+}
+
+/// Mistakes in sink settings and native element properties are reported
+/// at their line and column before anything runs.
+#[test]
+fn sink_settings_and_property_ranges_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_pipeline(
+        dir.path(),
+        r#"
+[[source]]
+id = "main"
+testsrc = { size = "64x48", seconds = 1 }
+
+[[stage]]
+id = "bal"
+element = "videobalance"
+properties = { saturation = 50 }
+input = "main"
+
+[[sink]]
+input = "bal"
+file = "a.mp4"
+video = { crf = 20, bitrate_kbps = 900 }
+
+[[sink]]
+input = "bal"
+file = "b.mp4"
+video = { pixel_format = "yuv44p", tune = "flim" }
+"#,
+    );
+    let out = reel_in(dir.path(), &["check", &path]);
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("pipeline.toml:9:29: `50` is out of range for property `saturation` (0..=2)"),
+        "{text}"
+    );
+    assert!(text.contains("pipeline.toml:15:"), "{text}");
+    assert!(text.contains("not both"), "{text}");
+    assert!(text.contains("did you mean `yuv444p`?"), "{text}");
+    assert!(text.contains("tune `flim` is not one of"), "{text}");
+}
+
+/// An output that is also an input, by another name or through a link, is
+/// refused; --no-overwrite refuses an existing output and keeps it.
+#[test]
+fn inputs_are_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    let status = Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "videotestsrc",
+            "num-buffers=10",
+            "!",
+            "x264enc",
+            "!",
+            "mp4mux",
+            "!",
+            "filesink",
+        ])
+        .arg(format!("location={}", clip.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    std::os::unix::fs::symlink(&clip, dir.path().join("out/same.mp4")).unwrap();
+    let before = std::fs::read(&clip).unwrap();
+    for output in ["clip.mp4", "./out/../clip.mp4", "out/same.mp4"] {
+        let path = write_pipeline(
+            dir.path(),
+            &format!(
+                "[[source]]\nid = \"main\"\nfile = \"clip.mp4\"\n\n[[sink]]\ninput = \"main\"\nfile = \"{output}\"\n"
+            ),
+        );
+        let out = reel_in(dir.path(), &["run", &path]);
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{output}: {text}");
+        assert!(text.contains("is an input of source `main`"), "{text}");
+    }
+    assert_eq!(
+        std::fs::read(&clip).unwrap(),
+        before,
+        "the input is untouched"
+    );
+
+    let existing = dir.path().join("taken.mp4");
+    std::fs::write(&existing, b"keep me").unwrap();
+    let path = write_pipeline(
+        dir.path(),
+        "[[source]]\nid = \"main\"\nfile = \"clip.mp4\"\n\n[[sink]]\ninput = \"main\"\nfile = \"taken.mp4\"\n",
+    );
+    let out = reel_in(dir.path(), &["run", &path, "--no-overwrite"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--no-overwrite"));
+    assert_eq!(std::fs::read(&existing).unwrap(), b"keep me");
+    // Without the flag it is replaced, on success.
+    let out = reel_in(dir.path(), &["run", &path]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(decode_frames(&existing, 320, 240).len(), 10);
+}

@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{Result, anyhow};
 use gst::prelude::*;
 
-use crate::plan::{Container, Plan, SinkKind, SourceKind, StageWork};
+use crate::plan::{Container, Plan, RateControl, SinkKind, SourceKind, StageWork, VideoSettings};
 
 /// An output file being written under a temporary name.
 pub struct Output {
@@ -269,8 +269,7 @@ pub fn build(plan: &Plan) -> Result<Built> {
             SinkKind::File {
                 path,
                 container,
-                preset,
-                crf,
+                video: settings,
                 audio_kbps,
             } => {
                 let partial = partial_name(path);
@@ -286,15 +285,13 @@ pub fn build(plan: &Plan) -> Result<Built> {
                 filesink.set_property("location", partial.to_string_lossy().as_ref());
                 pipeline.add_many([&mux, &filesink])?;
                 mux.link(&filesink)?;
-                let convert = make("videoconvert", None)?;
-                let encoder = make("x264enc", None)?;
-                encoder.set_property_from_str("speed-preset", preset);
-                encoder.set_property_from_str("pass", "qual");
-                encoder.set_property("quantizer", *crf);
-                let parse = make("h264parse", None)?;
-                let queue = make("queue", None)?;
-                pipeline.add_many([&convert, &encoder, &parse, &queue])?;
-                gst::Element::link_many([&video, &convert, &encoder, &parse, &queue])?;
+                let fps = plan.root_source(&sink.input).and_then(|s| s.fps);
+                let chain = video_encoder(settings, fps)?;
+                pipeline.add_many(&chain)?;
+                video.link(&chain[0])?;
+                gst::Element::link_many(&chain)?;
+                let encoder = chain[2].clone();
+                let queue = chain.last().expect("non-empty").clone();
                 queue.link(&mux)?;
                 if let Some(audio) = audio {
                     let chain = audio_encoder(*audio_kbps)?;
@@ -334,6 +331,53 @@ pub fn build(plan: &Plan) -> Result<Built> {
         outputs: files,
         stages,
     })
+}
+
+/// videoconvert ! raw caps ! x264enc ! h264 caps ! h264parse ! queue: the
+/// encoder is fed and told exactly what the settings say, so the stream's
+/// pixel format and profile never depend on what comes from upstream.
+fn video_encoder(settings: &VideoSettings, fps: Option<f64>) -> Result<Vec<gst::Element>> {
+    let convert = make("videoconvert", None)?;
+    let raw = make("capsfilter", None)?;
+    raw.set_property(
+        "caps",
+        gst::Caps::builder("video/x-raw")
+            .field("format", settings.raw_format.as_str())
+            .build(),
+    );
+    let encoder = make("x264enc", None)?;
+    encoder.set_property_from_str("speed-preset", &settings.preset);
+    match settings.rate {
+        RateControl::Quality(crf) => {
+            encoder.set_property_from_str("pass", "qual");
+            encoder.set_property("quantizer", crf);
+        }
+        RateControl::Bitrate { kbps, vbv_ms } => {
+            encoder.set_property_from_str("pass", "cbr");
+            encoder.set_property("bitrate", kbps);
+            encoder.set_property("vbv-buf-capacity", vbv_ms);
+        }
+    }
+    let keyframes = settings
+        .keyframe_interval
+        .unwrap_or_else(|| (2.0 * fps.unwrap_or(25.0)).round().max(1.0) as u32);
+    encoder.set_property("key-int-max", keyframes);
+    if let Some(tune) = &settings.psy_tune {
+        encoder.set_property_from_str("psy-tune", tune);
+    }
+    if let Some(tune) = &settings.tune {
+        encoder.set_property_from_str("tune", tune);
+    }
+    let coded = make("capsfilter", None)?;
+    coded.set_property(
+        "caps",
+        gst::Caps::builder("video/x-h264")
+            .field("profile", settings.profile.as_str())
+            .build(),
+    );
+    let parse = make("h264parse", None)?;
+    let queue = make("queue", None)?;
+    Ok(vec![convert, raw, encoder, coded, parse, queue])
 }
 
 fn audio_encoder(kbps: u32) -> Result<Vec<gst::Element>> {

@@ -119,8 +119,22 @@ pub struct SinkDef {
 pub struct VideoEncoding {
     /// An x264 speed preset (default `veryfast`).
     pub preset: Option<Text>,
-    /// Constant quality, 0 (lossless) ..= 51 (default 23).
+    /// Constant quality, 0 (best) ..= 51 (default 23); or `bitrate_kbps`.
     pub crf: Option<Spanned<i64>>,
+    /// Constant bitrate in kbit/s, held by a VBV buffer (instead of `crf`).
+    pub bitrate_kbps: Option<Spanned<i64>>,
+    /// The VBV buffer, in milliseconds of the bitrate (default 1000).
+    pub vbv_ms: Option<Spanned<i64>>,
+    /// Frames between keyframes at most (default: two seconds' worth).
+    pub keyframe_interval: Option<Spanned<i64>>,
+    /// `film`, `animation`, `grain`, `stillimage`, `fastdecode` or
+    /// `zerolatency`.
+    pub tune: Option<Text>,
+    /// H.264 profile: `high` (default), `main` or `baseline`.
+    pub profile: Option<Text>,
+    /// `yuv420p` (default: what browsers and hardware decoders play),
+    /// `yuv422p` or `yuv444p`.
+    pub pixel_format: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -43,6 +43,10 @@ enum Command {
         /// do not set `on_error` themselves.
         #[arg(long)]
         allow_failures: bool,
+        /// Refuse to run when an output file exists (by default an existing
+        /// output is replaced, and only when the run succeeds).
+        #[arg(long)]
+        no_overwrite: bool,
     },
     /// Check a pipeline without running it.
     Check {
@@ -94,7 +98,8 @@ fn main() -> ExitCode {
             pipeline,
             set,
             allow_failures,
-        } => run_command(&pipeline, &set, allow_failures),
+            no_overwrite,
+        } => run_command(&pipeline, &set, allow_failures, no_overwrite),
         Command::Check { pipeline, set } => match checked(&pipeline, &set) {
             Ok(plan) => {
                 eprintln!(
@@ -163,12 +168,26 @@ fn checked(pipeline: &std::path::Path, set: &[String]) -> Result<plan::Plan, Exi
     })
 }
 
-fn run_command(pipeline: &std::path::Path, set: &[String], allow_failures: bool) -> ExitCode {
+fn run_command(
+    pipeline: &std::path::Path,
+    set: &[String],
+    allow_failures: bool,
+    no_overwrite: bool,
+) -> ExitCode {
     let mut plan = match checked(pipeline, set) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
     plan.settle_failure_policy(allow_failures);
+    if no_overwrite && let Some(existing) = plan.output_files().find(|p| p.exists()) {
+        return fail(
+            EXIT_BAD_INPUT,
+            &format!(
+                "{} exists and --no-overwrite was given; nothing was run",
+                existing.display()
+            ),
+        );
+    }
     let interrupts = Arc::new(AtomicUsize::new(0));
     let counter = interrupts.clone();
     if let Err(e) = ctrlc::set_handler(move || {
@@ -180,7 +199,7 @@ fn run_command(pipeline: &std::path::Path, set: &[String], allow_failures: bool)
         Ok(b) => b,
         Err(e) => return fail(EXIT_RUN_FAILED, &format!("building the pipeline: {e:#}")),
     };
-    match run::run(&plan, built, interrupts.clone()) {
+    match run::run(&plan, built, interrupts.clone(), no_overwrite) {
         Ok(run::Ending::Finished) => ExitCode::SUCCESS,
         Ok(run::Ending::Interrupted) => ExitCode::from(EXIT_ABANDONED),
         Err(e) => {

@@ -84,12 +84,35 @@ pub enum SinkKind {
     File {
         path: PathBuf,
         container: Container,
-        preset: String,
-        crf: u32,
+        video: VideoSettings,
         audio_kbps: u32,
     },
     Display,
     Null,
+}
+
+/// How a file sink encodes its video (H.264 with x264).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VideoSettings {
+    pub preset: String,
+    pub rate: RateControl,
+    /// Frames between keyframes at most; None: two seconds' worth.
+    pub keyframe_interval: Option<u32>,
+    /// x264 `psy-tune` (film, animation, grain) and `tune` flags.
+    pub psy_tune: Option<String>,
+    pub tune: Option<String>,
+    /// The caps profile name (`high`, `main`, `baseline`, `high-4:2:2`...).
+    pub profile: String,
+    /// The raw format fed to the encoder (`I420`, `Y42B`, `Y444`).
+    pub raw_format: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RateControl {
+    /// Constant quality (x264's quantizer in quality mode).
+    Quality(u32),
+    /// Constant bitrate in kbit/s with a VBV buffer of `vbv_ms`.
+    Bitrate { kbps: u32, vbv_ms: u32 },
 }
 
 pub struct SinkPlan {
@@ -121,6 +144,14 @@ impl Plan {
                 };
             }
         }
+    }
+
+    /// The files the sinks write.
+    pub fn output_files(&self) -> impl Iterator<Item = &std::path::Path> {
+        self.sinks.iter().filter_map(|s| match &s.kind {
+            SinkKind::File { path, .. } => Some(path.as_path()),
+            _ => None,
+        })
     }
 
     /// Plugin stages whose failures stop the run because the file left it

@@ -20,13 +20,38 @@ pub enum Ending {
     Interrupted,
 }
 
+/// Gives a finished output its final name, atomically. With
+/// `no_overwrite`, a file that appeared there meanwhile is kept and the
+/// output is not moved.
+fn move_into_place(o: &Output, no_overwrite: bool) -> Result<()> {
+    let failed = |e: std::io::Error| {
+        anyhow!(
+            "cannot move {} to {}: {e}",
+            o.partial.display(),
+            o.target.display()
+        )
+    };
+    if no_overwrite {
+        // A hard link fails when the name is taken: no window for a race.
+        std::fs::hard_link(&o.partial, &o.target).map_err(failed)?;
+        std::fs::remove_file(&o.partial).map_err(failed)
+    } else {
+        std::fs::rename(&o.partial, &o.target).map_err(failed)
+    }
+}
+
 fn remove_partials(outputs: &[Output]) {
     for o in outputs {
         let _ = std::fs::remove_file(&o.partial);
     }
 }
 
-pub fn run(plan: &Plan, built: Built, interrupts: Arc<AtomicUsize>) -> Result<Ending> {
+pub fn run(
+    plan: &Plan,
+    built: Built,
+    interrupts: Arc<AtomicUsize>,
+    no_overwrite: bool,
+) -> Result<Ending> {
     for o in &built.outputs {
         if let Some(dir) = o.target.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -48,13 +73,7 @@ pub fn run(plan: &Plan, built: Built, interrupts: Arc<AtomicUsize>) -> Result<En
     match result {
         Ok(ending) => {
             for o in &built.outputs {
-                std::fs::rename(&o.partial, &o.target).map_err(|e| {
-                    anyhow!(
-                        "cannot move {} to {}: {e}",
-                        o.partial.display(),
-                        o.target.display()
-                    )
-                })?;
+                move_into_place(o, no_overwrite)?;
                 eprintln!(
                     "wrote {} ({} frames)",
                     o.target.display(),
@@ -201,11 +220,22 @@ fn play(
     }
     progress.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
-    if let Some(pos) = pipeline.query_position::<gst::ClockTime>() {
-        let frames = (pos.seconds_f64() * fps).round();
+    // Frames that reached an encoder when there are files; else as far
+    // as the stream got.
+    let frames = match built
+        .outputs
+        .iter()
+        .map(|o| o.frames.load(Ordering::Relaxed))
+        .max()
+    {
+        Some(n) => Some(n as f64),
+        None => pipeline
+            .query_position::<gst::ClockTime>()
+            .map(|pos| (pos.seconds_f64() * fps).round()),
+    };
+    if let Some(frames) = frames {
         eprintln!(
-            "{} frames in {elapsed:.1} s ({:.1} fps)",
-            frames,
+            "{frames} frames in {elapsed:.1} s ({:.1} fps)",
             frames / elapsed.max(1e-3)
         );
     }

@@ -22,8 +22,8 @@ mod stages;
 use crate::config::{ImageSource, PipelineFile, SinkDef, SourceDef, SpannedTable, StageDef, Text};
 use crate::diagnostics::ConfigError;
 use crate::plan::{
-    Container, ImagePlan, Plan, SinkKind, SinkPlan, SourceKind, SourcePlan, StagePlan, StageWork,
-    TestPlan,
+    Container, ImagePlan, Plan, RateControl, SinkKind, SinkPlan, SourceKind, SourcePlan, StagePlan,
+    StageWork, TestPlan, VideoSettings,
 };
 use graph::topological;
 
@@ -151,6 +151,19 @@ fn unknown_field_hint(message: &str, source: &str, span: Option<Range<usize>>) -
     closest(written, names.iter().copied())
 }
 
+/// Where `path` really is: links resolved, whether or not the file exists
+/// yet (its directory must).
+fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(p) = path.canonicalize() {
+        return Some(p);
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Some(dir.canonicalize().ok()?.join(path.file_name()?))
+}
+
 fn file_uri(path: &Path) -> Result<String, String> {
     let absolute = std::path::absolute(path).map_err(|e| e.to_string())?;
     gst::glib::filename_to_uri(&absolute, None)
@@ -214,6 +227,46 @@ impl Checker<'_> {
                     reel_runtime::MAX_INSTANCES
                 ),
             );
+        }
+    }
+
+    /// Reel never writes over what it did not create: an output file that
+    /// is also an input (after relative paths and links are resolved) is
+    /// refused at the sink.
+    fn check_outputs_are_not_inputs(&mut self, sinks: &[Spanned<SinkDef>], sources: &[SourcePlan]) {
+        let inputs: Vec<(String, PathBuf)> = sources
+            .iter()
+            .flat_map(|s| {
+                let files: Vec<PathBuf> = match &s.kind {
+                    SourceKind::Uri(uri) => gst::glib::filename_from_uri(uri)
+                        .map(|(p, _)| vec![p])
+                        .unwrap_or_default(),
+                    SourceKind::Images(images) => images.files.clone(),
+                    SourceKind::Test(_) => Vec::new(),
+                };
+                files
+                    .into_iter()
+                    .filter_map(|f| f.canonicalize().ok())
+                    .map(|f| (s.id.clone(), f))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for sink in sinks {
+            let Some(file) = &sink.get_ref().file else {
+                continue;
+            };
+            let Some(output) = resolved(&self.relative(file.get_ref())) else {
+                continue;
+            };
+            if let Some((id, _)) = inputs.iter().find(|(_, input)| *input == output) {
+                self.complain(
+                    file.span(),
+                    format!(
+                        "{} is an input of source `{id}`: Reel never writes over its inputs",
+                        output.display()
+                    ),
+                );
+            }
         }
     }
 
@@ -312,6 +365,7 @@ impl Checker<'_> {
             .iter()
             .filter_map(|s| self.sink_plan(s, &known))
             .collect();
+        self.check_outputs_are_not_inputs(&parsed.sink, &sources);
         let mut outputs = HashSet::new();
         for sink in &sinks {
             if let SinkKind::File { path, .. } = &sink.kind

@@ -2,7 +2,157 @@
 
 use super::*;
 
+/// H.264 as every browser and hardware decoder plays it: 8-bit 4:2:0,
+/// High profile, constant quality.
+fn default_video() -> VideoSettings {
+    VideoSettings {
+        preset: DEFAULT_PRESET.into(),
+        rate: RateControl::Quality(DEFAULT_CRF as u32),
+        keyframe_interval: None,
+        psy_tune: None,
+        tune: None,
+        profile: "high".into(),
+        raw_format: "I420".into(),
+    }
+}
+
+/// A number from the file within `range`, or a complaint at it.
+fn in_range(
+    checker: &mut Checker<'_>,
+    value: &Spanned<i64>,
+    name: &str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Option<u32> {
+    let v = *value.get_ref();
+    if range.contains(&v) {
+        Some(v as u32)
+    } else {
+        checker.complain(
+            value.span(),
+            format!("{name} {v} must be {}..={}", range.start(), range.end()),
+        );
+        None
+    }
+}
+
 impl Checker<'_> {
+    /// A sink's `video = {...}`, checked: one rate control, known names,
+    /// a profile that can carry the pixel format.
+    fn video_settings(&mut self, v: &crate::config::VideoEncoding) -> Option<VideoSettings> {
+        let mut settings = default_video();
+        let mut ok = true;
+        if let Some(p) = &v.preset {
+            ok &= self.check_enum_property("x264enc", "speed-preset", p);
+            settings.preset = p.get_ref().clone();
+        }
+        match (&v.crf, &v.bitrate_kbps) {
+            (Some(_), Some(b)) => {
+                self.complain(b.span(), "give either `crf` (constant quality) or `bitrate_kbps` (constant bitrate), not both");
+                ok = false;
+            }
+            (Some(c), None) => match in_range(self, c, "crf", 0..=51) {
+                Some(crf) => settings.rate = RateControl::Quality(crf),
+                None => ok = false,
+            },
+            (None, Some(b)) => {
+                let kbps = in_range(self, b, "bitrate_kbps", 100..=200_000);
+                let vbv_ms = match &v.vbv_ms {
+                    Some(ms) => in_range(self, ms, "vbv_ms", 100..=10_000),
+                    None => Some(1000),
+                };
+                match (kbps, vbv_ms) {
+                    (Some(kbps), Some(vbv_ms)) => {
+                        settings.rate = RateControl::Bitrate { kbps, vbv_ms }
+                    }
+                    _ => ok = false,
+                }
+            }
+            (None, None) => {}
+        }
+        if let (Some(ms), None) = (&v.vbv_ms, &v.bitrate_kbps) {
+            self.complain(ms.span(), "vbv_ms applies to `bitrate_kbps` only");
+            ok = false;
+        }
+        if let Some(k) = &v.keyframe_interval {
+            settings.keyframe_interval = in_range(self, k, "keyframe_interval", 1..=1000);
+            ok &= settings.keyframe_interval.is_some();
+        }
+        if let Some(t) = &v.tune {
+            match t.get_ref().as_str() {
+                "film" | "animation" | "grain" => settings.psy_tune = Some(t.get_ref().clone()),
+                "stillimage" | "fastdecode" | "zerolatency" => {
+                    settings.tune = Some(t.get_ref().clone())
+                }
+                other => {
+                    let names = [
+                        "film",
+                        "animation",
+                        "grain",
+                        "stillimage",
+                        "fastdecode",
+                        "zerolatency",
+                    ];
+                    let e = self
+                        .error(
+                            t.span(),
+                            format!("tune `{other}` is not one of {}", names.join(", ")),
+                        )
+                        .suggest(closest(other, names));
+                    self.report(e);
+                    ok = false;
+                }
+            }
+        }
+        let (format, high_profile) = match v.pixel_format.as_ref().map(|p| p.get_ref().as_str()) {
+            None | Some("yuv420p") => ("I420", "high"),
+            Some("yuv422p") => ("Y42B", "high-4:2:2"),
+            Some("yuv444p") => ("Y444", "high-4:4:4"),
+            Some(other) => {
+                let names = ["yuv420p", "yuv422p", "yuv444p"];
+                let span = v
+                    .pixel_format
+                    .as_ref()
+                    .map(|p| p.span())
+                    .unwrap_or_default();
+                let e = self
+                    .error(
+                        span,
+                        format!("pixel_format `{other}` is not one of {}", names.join(", ")),
+                    )
+                    .suggest(closest(other, names));
+                self.report(e);
+                return None;
+            }
+        };
+        settings.raw_format = format.into();
+        settings.profile = high_profile.into();
+        if let Some(p) = &v.profile {
+            match (p.get_ref().as_str(), format) {
+                ("high", _) => {}
+                ("main" | "baseline", "I420") => settings.profile = p.get_ref().clone(),
+                ("main" | "baseline", _) => {
+                    self.complain(
+                        p.span(),
+                        format!("profile `{}` carries only yuv420p", p.get_ref()),
+                    );
+                    ok = false;
+                }
+                (other, _) => {
+                    let names = ["high", "main", "baseline"];
+                    let e = self
+                        .error(
+                            p.span(),
+                            format!("profile `{other}` is not one of {}", names.join(", ")),
+                        )
+                        .suggest(closest(other, names));
+                    self.report(e);
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(settings)
+    }
+
     pub(super) fn sink_plan(
         &mut self,
         def: &Spanned<SinkDef>,
@@ -41,20 +191,11 @@ impl Checker<'_> {
                 self.complain(file.span(), format!("{} is a directory", path.display()));
                 return None;
             }
-            let (mut preset, mut crf, mut kbps) =
-                (DEFAULT_PRESET.to_string(), DEFAULT_CRF, DEFAULT_AUDIO_KBPS);
-            if let Some(video) = &s.video {
-                if let Some(p) = &video.get_ref().preset {
-                    self.check_enum_property("x264enc", "speed-preset", p);
-                    preset = p.get_ref().clone();
-                }
-                if let Some(c) = &video.get_ref().crf {
-                    crf = *c.get_ref();
-                    if !(0..=51).contains(&crf) {
-                        self.complain(c.span(), format!("crf {crf} must be 0..=51"));
-                    }
-                }
-            }
+            let mut kbps = DEFAULT_AUDIO_KBPS;
+            let video = match &s.video {
+                Some(v) => self.video_settings(v.get_ref())?,
+                None => default_video(),
+            };
             if let Some(b) = s
                 .audio
                 .as_ref()
@@ -68,8 +209,7 @@ impl Checker<'_> {
             SinkKind::File {
                 path,
                 container,
-                preset,
-                crf: crf.clamp(0, 51) as u32,
+                video,
                 audio_kbps: kbps.clamp(16, 512) as u32,
             }
         } else if s.display.as_ref().is_some_and(|d| *d.get_ref()) {

@@ -355,25 +355,53 @@ impl Checker<'_> {
             );
             return false;
         }
-        if gst::glib::Value::deserialize_with_pspec(value, &pspec).is_err() {
+        let parsed = gst::glib::Value::deserialize_with_pspec(value, &pspec);
+        let Ok(parsed) = parsed else {
+            let values = enum_values(&pspec);
+            let hint = values
+                .as_ref()
+                .and_then(|v| closest(value, v.iter().map(String::as_str)));
+            let kind = match (&values, &hint) {
+                (Some(v), None) => format!("one of: {}", v.join(", ")),
+                _ => pspec.value_type().name().to_string(),
+            };
+            at(
+                self,
+                span,
+                format!("`{value}` is not a valid value for property `{name}` ({kind})"),
+                hint,
+            );
+            return false;
+        };
+        // Setting a value outside the property's range would fail (and
+        // panic) once the pipeline is built: say so here.
+        if !pspec.value_is_valid(&parsed) {
             at(
                 self,
                 span,
                 format!(
-                    "`{value}` is not a valid value for property `{name}` ({})",
-                    pspec.value_type().name()
+                    "`{value}` is out of range for property `{name}`{}",
+                    range_text(&pspec)
                 ),
-                enum_hint(&pspec, value),
+                None,
             );
             return false;
         }
         true
     }
 
-    pub(super) fn check_enum_property(&mut self, factory: &str, property: &str, value: &Text) {
-        if let Ok(element) = gst::ElementFactory::make(factory).build() {
-            let key = Spanned::new(value.span(), property.to_string());
-            self.check_property(&element, &key, Some(value.span()), value.get_ref());
+    pub(super) fn check_enum_property(
+        &mut self,
+        factory: &str,
+        property: &str,
+        value: &Text,
+    ) -> bool {
+        match gst::ElementFactory::make(factory).build() {
+            Ok(element) => {
+                let key = Spanned::new(value.span(), property.to_string());
+                self.check_property(&element, &key, Some(value.span()), value.get_ref())
+            }
+            Err(_) => true,
         }
     }
 }
@@ -385,16 +413,40 @@ fn factory_name(element: &gst::Element) -> String {
         .unwrap_or_default()
 }
 
-fn enum_hint(pspec: &gst::glib::ParamSpec, value: &str) -> Option<String> {
+/// The names an enum property takes.
+fn enum_values(pspec: &gst::glib::ParamSpec) -> Option<Vec<String>> {
     let spec = pspec.downcast_ref::<gst::glib::ParamSpecEnum>()?;
-    let class = spec.enum_class();
-    let nicks: Vec<String> = class
-        .values()
-        .iter()
-        .map(|v| v.nick().to_string())
-        .collect();
-    closest(value, nicks.iter().map(String::as_str))
-        .or_else(|| Some(format!("one of: {}", nicks.join(", "))))
+    Some(
+        spec.enum_class()
+            .values()
+            .iter()
+            .map(|v| v.nick().to_string())
+            .collect(),
+    )
+}
+
+/// ` (min..=max)` for a numeric property, else nothing.
+fn range_text(pspec: &gst::glib::ParamSpec) -> String {
+    use gst::glib::{
+        ParamSpecDouble, ParamSpecFloat, ParamSpecInt, ParamSpecInt64, ParamSpecUInt,
+        ParamSpecUInt64,
+    };
+    let range = if let Some(p) = pspec.downcast_ref::<ParamSpecDouble>() {
+        format!("{}..={}", p.minimum(), p.maximum())
+    } else if let Some(p) = pspec.downcast_ref::<ParamSpecFloat>() {
+        format!("{}..={}", p.minimum(), p.maximum())
+    } else if let Some(p) = pspec.downcast_ref::<ParamSpecInt>() {
+        format!("{}..={}", p.minimum(), p.maximum())
+    } else if let Some(p) = pspec.downcast_ref::<ParamSpecUInt>() {
+        format!("{}..={}", p.minimum(), p.maximum())
+    } else if let Some(p) = pspec.downcast_ref::<ParamSpecInt64>() {
+        format!("{}..={}", p.minimum(), p.maximum())
+    } else if let Some(p) = pspec.downcast_ref::<ParamSpecUInt64>() {
+        format!("{}..={}", p.minimum(), p.maximum())
+    } else {
+        return String::new();
+    };
+    format!(" ({range})")
 }
 
 /// A TOML scalar as the text GStreamer parses property values from.
