@@ -349,3 +349,94 @@ fn inputs_are_never_overwritten() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(decode_frames(&existing, 320, 240).len(), 10);
 }
+
+/// What would only fail once media flows is reported by `reel check`, at
+/// the stage's line and column, in the pipeline's own terms.
+#[test]
+fn check_catches_what_would_fail_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = test_plugin_path("hostile");
+    let body = format!(
+        r#"
+[[source]]
+id = "main"
+testsrc = {{ size = "64x48", seconds = 1 }}
+
+[[stage]]
+id = "unused"
+plugin = "invert"
+input = "main"
+
+[[stage]]
+id = "echo"
+element = "audioecho"
+input = "main"
+
+[[stage]]
+id = "shape"
+element = "capsfilter"
+properties = {{ caps = "audio/x-raw" }}
+input = "echo"
+
+[[stage]]
+id = "asset"
+plugin = "{}"
+params = {{ mode = "need-asset" }}
+input = "shape"
+
+[[sink]]
+input = "asset"
+display = true
+"#,
+        hostile.display()
+    );
+    let path = write_pipeline(dir.path(), &body);
+    let out = Command::new(reel_bin())
+        .args(["check", &path])
+        .current_dir(dir.path())
+        .env("REEL_CACHE_DIR", dir.path().join("cache"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    for want in [
+        "pipeline.toml:7:6: stage `unused` is not the input of any stage or sink",
+        "pipeline.toml:13:11: stage `echo`: element `audioecho` does not take video",
+        "stage `shape`: element `capsfilter` caps `audio/x-raw` cannot fit raw video",
+        "pipeline.toml:25:10: stage `asset` (plugin hostile) could not start: refused its parameters: invalid parameter: cannot read /assets/hello.txt",
+        "pipeline.toml:30:11: display = true needs a graphical session",
+    ] {
+        assert!(text.contains(want), "{want}\n---\n{text}");
+    }
+    assert!(
+        !text.contains("GstPipeline") && !text.contains(".rs:"),
+        "{text}"
+    );
+
+    // With the asset granted (and nothing else wrong) the stage starts;
+    // a FIFO in the asset directory is refused.
+    let assets = dir.path().join("assets");
+    std::fs::create_dir(&assets).unwrap();
+    std::fs::write(assets.join("hello.txt"), "hi").unwrap();
+    let good = format!(
+        "[[source]]\nid = \"main\"\ntestsrc = {{ size = \"64x48\", seconds = 1 }}\n\n[[stage]]\nid = \"asset\"\nplugin = \"{}\"\nparams = {{ mode = \"need-asset\" }}\nassets = \"assets\"\ninput = \"main\"\n\n[[sink]]\ninput = \"asset\"\nnull = true\n",
+        hostile.display()
+    );
+    let path = write_pipeline(dir.path(), &good);
+    let out = reel_in(dir.path(), &["check", &path]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let fifo = assets.join("pipe");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let out = reel_in(dir.path(), &["check", &path]);
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("pipeline.toml:9:10:")
+            && text.contains("pipe in the asset directory is not a regular file"),
+        "{text}"
+    );
+}

@@ -173,7 +173,10 @@ pub fn build(plan: &Plan) -> Result<Built> {
                     .collect();
                 element.set_property("plugin", spec.plugin.path.to_string_lossy().as_ref());
                 element.set_property("params", serde_json::Value::Object(params).to_string());
-                element.set_property("on-error", format!("{:?}", spec.on_error).to_lowercase());
+                element.set_property_from_str(
+                    "on-error",
+                    &format!("{:?}", spec.on_error).to_lowercase(),
+                );
                 element.set_property("deadline-ms", spec.sandbox.deadline.as_millis() as u32);
                 element.set_property("hang-guard-ms", spec.sandbox.hang_guard.as_millis() as u32);
                 element.set_property("memory-mb", (spec.sandbox.memory_bytes >> 20) as u32);

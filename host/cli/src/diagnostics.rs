@@ -30,13 +30,14 @@ impl ConfigError {
             .chars()
             .count()
             .max(1);
+        let (text, caret) = excerpt(&source[line_start..line_end], column);
         ConfigError {
             file: file.to_path_buf(),
             line,
             column,
-            message: message.into(),
+            message: bounded(&message.into(), MAX_MESSAGE),
             help: None,
-            excerpt: Some((source[line_start..line_end].to_string(), column, width)),
+            excerpt: Some((text, caret, width.min(EXCERPT_CHARS))),
         }
     }
 
@@ -83,9 +84,66 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Characters of a line shown around the column (a pipeline line may be
+/// megabytes long).
+const EXCERPT_CHARS: usize = 100;
+/// Longest message (they may quote a value from the file).
+const MAX_MESSAGE: usize = 400;
+
+/// The part of `line` around `column` (1-based, in characters), and the
+/// caret's column within it.
+fn excerpt(line: &str, column: usize) -> (String, usize) {
+    let count = line.chars().count();
+    if count <= EXCERPT_CHARS {
+        return (line.to_string(), column);
+    }
+    let first = column
+        .saturating_sub(EXCERPT_CHARS / 2 + 1)
+        .min(count - EXCERPT_CHARS);
+    let mut text: String = line.chars().skip(first).take(EXCERPT_CHARS).collect();
+    let mut caret = column - first;
+    if first > 0 {
+        text.insert(0, '…');
+        caret += 1;
+    }
+    if first + EXCERPT_CHARS < count {
+        text.push('…');
+    }
+    (text, caret)
+}
+
+/// `text` cut to `max` characters.
+pub fn bounded(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_and_messages_are_shown_in_part() {
+        let source = format!("a = \"{}\"\nb = 1", "x".repeat(1_000_000));
+        let e = ConfigError::at(
+            Path::new("p.toml"),
+            &source,
+            500_000..500_001,
+            "y".repeat(10_000),
+        );
+        let shown = e.to_string();
+        assert!(shown.len() < 1000, "{} bytes", shown.len());
+        let lines: Vec<&str> = shown.lines().collect();
+        // The caret sits under the column it names.
+        let (text, caret) = (lines[2], lines[3]);
+        assert_eq!(text.find('|'), caret.find('|'));
+        assert!(text.starts_with("1 | …x") && text.ends_with("x…"), "{text}");
+        let at = caret.chars().position(|c| c == '^').unwrap();
+        assert_eq!(text.chars().nth(at), Some('x'));
+        assert!(at > 40 && at < 70, "the column is near the middle: {at}");
+    }
 
     #[test]
     fn positions_are_one_based_lines_and_columns() {

@@ -85,10 +85,11 @@ fn print_table(d: &Description) {
 pub fn list() -> ExitCode {
     let plugins = reel_runtime::list_plugins();
     if plugins.is_empty() {
-        eprintln!(
-            "no plugins found; searched {:?}",
-            reel_runtime::search_path()
-        );
+        let searched: Vec<String> = reel_runtime::search_path()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        eprintln!("no plugins found; searched {}", searched.join(", "));
         return ExitCode::SUCCESS;
     }
     let runtime = match Runtime::global() {
@@ -108,9 +109,13 @@ pub fn list() -> ExitCode {
                 p.description.version,
                 p.description.summary
             ),
+            // The whole reason, on one line.
             Err(e) => println!(
                 "{name:<16} (unusable: {})",
-                format!("{e:#}").lines().next().unwrap_or("")
+                format!("{e:#}")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
             ),
         }
     }

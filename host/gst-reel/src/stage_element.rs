@@ -14,7 +14,30 @@ use reel_runtime::{
     StageEvent, StageKind, StageSpec,
 };
 
-pub const DEFAULT_ON_ERROR: &str = "passthrough";
+/// What a stage element does with a frame its plugin failed on; an enum
+/// so gst-inspect lists the choices and gst-launch refuses a typo.
+#[derive(Debug, Eq, PartialEq, Hash, Clone, Copy, Default, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "ReelOnError")]
+pub enum OnErrorMode {
+    #[default]
+    #[enum_value(name = "Pass the frame on unchanged", nick = "passthrough")]
+    Passthrough,
+    #[enum_value(name = "Leave the frame out", nick = "drop")]
+    Drop,
+    #[enum_value(name = "Stop the stream with an error", nick = "fail")]
+    Fail,
+}
+
+impl From<OnErrorMode> for OnError {
+    fn from(mode: OnErrorMode) -> OnError {
+        match mode {
+            OnErrorMode::Passthrough => OnError::Passthrough,
+            OnErrorMode::Drop => OnError::Drop,
+            OnErrorMode::Fail => OnError::Fail,
+        }
+    }
+}
 const DEFAULT_DEADLINE_MS: u32 = 0;
 const DEFAULT_HANG_GUARD_MS: u32 = reel_runtime::DEFAULT_HANG_GUARD.as_millis() as u32;
 const DEFAULT_MEMORY_MB: u32 = (reel_runtime::DEFAULT_MEMORY_BYTES >> 20) as u32;
@@ -98,7 +121,7 @@ pub type Loaded = (Arc<Plugin>, Vec<(String, ParamValue)>);
 pub struct Settings {
     pub plugin: Option<String>,
     pub params: Option<String>,
-    pub on_error: String,
+    pub on_error: OnErrorMode,
     pub deadline_ms: u32,
     pub hang_guard_ms: u32,
     pub memory_mb: u32,
@@ -111,7 +134,7 @@ impl Default for Settings {
         Settings {
             plugin: None,
             params: None,
-            on_error: DEFAULT_ON_ERROR.into(),
+            on_error: OnErrorMode::default(),
             deadline_ms: DEFAULT_DEADLINE_MS,
             hang_guard_ms: DEFAULT_HANG_GUARD_MS,
             memory_mb: DEFAULT_MEMORY_MB,
@@ -132,10 +155,9 @@ pub fn properties() -> Vec<glib::ParamSpec> {
             .nick("Parameters")
             .blurb("Plugin parameters as an inline TOML table (strength=0.5, mode=\"x\") or a JSON object")
             .build(),
-        glib::ParamSpecString::builder("on-error")
+        glib::ParamSpecEnum::builder_with_default("on-error", OnErrorMode::default())
             .nick("On error")
-            .blurb("What to do with a frame the plugin failed on: passthrough, drop or fail")
-            .default_value(Some(DEFAULT_ON_ERROR))
+            .blurb("What to do with a frame the plugin failed on")
             .build(),
         glib::ParamSpecUInt::builder("deadline-ms")
             .nick("Deadline")
@@ -186,7 +208,9 @@ impl Settings {
         match name {
             "plugin" => self.plugin = text(),
             "params" => self.params = text(),
-            "on-error" => self.on_error = text().unwrap_or_else(|| DEFAULT_ON_ERROR.into()),
+            "on-error" => {
+                self.on_error = value.get::<OnErrorMode>().expect("type checked upstream")
+            }
             "deadline-ms" => self.deadline_ms = number(),
             "hang-guard-ms" => self.hang_guard_ms = number(),
             "memory-mb" => self.memory_mb = number(),
@@ -217,13 +241,6 @@ impl Settings {
         let name = self.plugin.as_deref().ok_or_else(|| {
             format!("{element} needs the `plugin` property (a plugin name or a .wasm path)")
         })?;
-        if OnError::parse(&self.on_error).is_none() {
-            return Err(format!(
-                "on-error must be one of {}, not `{}`",
-                OnError::NAMES.join(", "),
-                self.on_error
-            ));
-        }
         let path = reel_runtime::find_plugin(name)?;
         let runtime = Runtime::global().map_err(|e| format!("{e:#}"))?;
         if let Some(warning) = runtime.cache_warning() {
@@ -283,7 +300,7 @@ impl Settings {
                 hang_guard: Duration::from_millis(self.hang_guard_ms as u64),
                 assets: self.assets.as_ref().map(Into::into),
             },
-            on_error: OnError::parse(&self.on_error).unwrap_or_default(),
+            on_error: self.on_error.into(),
             max_failures: self.max_failures,
             live,
         }

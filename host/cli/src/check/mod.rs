@@ -43,6 +43,8 @@ impl Override {
         let (stage, key) = target
             .split_once('.')
             .ok_or_else(|| format!("--set `{text}` must look like stage.param=value"))?;
+        // `--set "neg.strength = 0.5"` means what it says.
+        let (stage, key, value) = (stage.trim(), key.trim(), value.trim());
         if stage.is_empty() || key.is_empty() {
             return Err(format!("--set `{text}` must look like stage.param=value"));
         }
@@ -230,6 +232,34 @@ impl Checker<'_> {
         }
     }
 
+    /// A stage whose output nothing takes is a mistake (a sink pointing at
+    /// the wrong id, a stage left behind), reported at the stage.
+    fn check_every_stage_is_used(
+        &mut self,
+        defs: &[Spanned<StageDef>],
+        inputs: &[Vec<Text>],
+        sinks: &[Spanned<SinkDef>],
+    ) {
+        let used: HashSet<&str> = inputs
+            .iter()
+            .flatten()
+            .map(|t| t.get_ref().as_str())
+            .chain(sinks.iter().map(|s| s.get_ref().input.get_ref().as_str()))
+            .collect();
+        for def in defs {
+            let id = &def.get_ref().id;
+            if !id.get_ref().is_empty() && !used.contains(id.get_ref().as_str()) {
+                self.complain(
+                    id.span(),
+                    format!(
+                        "stage `{}` is not the input of any stage or sink: its frames would go nowhere",
+                        id.get_ref()
+                    ),
+                );
+            }
+        }
+    }
+
     /// Reel never writes over what it did not create: an output file that
     /// is also an input (after relative paths and links are resolved) is
     /// refused at the sink.
@@ -360,6 +390,7 @@ impl Checker<'_> {
             }
         }
         self.check_instances(&parsed.stage, &sources, &stages);
+        self.check_every_stage_is_used(&parsed.stage, &inputs, &parsed.sink);
         let sinks: Vec<SinkPlan> = parsed
             .sink
             .iter()
@@ -393,6 +424,15 @@ mod tests {
         let o = Override::parse("neg.strength=0.5").unwrap();
         assert_eq!(
             (o.stage.as_str(), o.key.as_str(), o.value.as_str()),
+            ("neg", "strength", "0.5")
+        );
+        let spaced = Override::parse(" neg . strength = 0.5 ").unwrap();
+        assert_eq!(
+            (
+                spaced.stage.as_str(),
+                spaced.key.as_str(),
+                spaced.value.as_str()
+            ),
             ("neg", "strength", "0.5")
         );
         assert!(Override::parse("strength=0.5").is_err());

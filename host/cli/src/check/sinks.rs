@@ -212,7 +212,18 @@ impl Checker<'_> {
                 video,
                 audio_kbps: kbps.clamp(16, 512) as u32,
             }
-        } else if s.display.as_ref().is_some_and(|d| *d.get_ref()) {
+        } else if let Some(display) = s.display.as_ref().filter(|d| *d.get_ref()) {
+            // Without a graphical session the video sink would fail (or
+            // crash) once the pipeline starts.
+            if std::env::var_os("DISPLAY").is_none()
+                && std::env::var_os("WAYLAND_DISPLAY").is_none()
+            {
+                self.complain(
+                    display.span(),
+                    "display = true needs a graphical session, and neither DISPLAY nor WAYLAND_DISPLAY is set",
+                );
+                return None;
+            }
             SinkKind::Display
         } else {
             SinkKind::Null

@@ -43,6 +43,21 @@ impl Checker<'_> {
                         properties.push((o.key.clone(), o.value.clone()));
                     }
                 }
+                // Set them on the scratch element: its caps decide below.
+                for (key, value) in &properties {
+                    if let Some(pspec) = instance.find_property(key)
+                        && let Ok(v) = gst::glib::Value::deserialize_with_pspec(value, &pspec)
+                    {
+                        instance.set_property_from_value(key, &v);
+                    }
+                }
+                if let Err(why) = takes_video(&instance) {
+                    self.complain(
+                        element.span(),
+                        format!("stage `{id}`: element `{factory}` {why}"),
+                    );
+                    return None;
+                }
                 Some(StageWork::Element {
                     factory,
                     properties,
@@ -270,18 +285,27 @@ impl Checker<'_> {
                 sandbox.assets = Some(path);
             }
         }
-        ok.then(|| {
-            StageWork::Plugin(Box::new(StageSpec {
-                id,
-                plugin: plugin_arc.clone(),
-                params,
-                sandbox,
-                on_error,
-                max_failures,
-                // Decided by the element from its stream (see gst-reel).
-                live: false,
-            }))
-        })
+        if !ok {
+            return None;
+        }
+        let spec = StageSpec {
+            id,
+            plugin: plugin_arc.clone(),
+            params,
+            sandbox,
+            on_error,
+            max_failures,
+            // Decided by the element from its stream (see gst-reel).
+            live: false,
+        };
+        // Start it once now: a plugin that refuses these parameters or
+        // assets (a missing file) says so here, at the stage, not mid-run.
+        if let Err(e) = reel_runtime::Stage::new(spec.clone()) {
+            let span = s.params.as_ref().map_or(plugin.span(), |p| p.span());
+            self.complain(span, format!("{e:#}"));
+            return None;
+        }
+        Some(StageWork::Plugin(Box::new(spec)))
     }
 
     pub(super) fn native_element(&mut self, element: &Text) -> Option<gst::Element> {
@@ -411,6 +435,50 @@ fn factory_name(element: &gst::Element) -> String {
         .factory()
         .map(|f| f.name().to_string())
         .unwrap_or_default()
+}
+
+/// Whether a video stage can be `element`: its pads take and give raw
+/// video (a capsfilter's caps included), else why not.
+fn takes_video(element: &gst::Element) -> Result<(), String> {
+    let video = gst::Caps::builder("video/x-raw").any_features().build();
+    for (direction, what) in [
+        (gst::PadDirection::Sink, "take"),
+        (gst::PadDirection::Src, "give"),
+    ] {
+        let pads: Vec<gst::Caps> = element
+            .pad_template_list()
+            .iter()
+            .filter(|t| t.direction() == direction && t.presence() == gst::PadPresence::Always)
+            .map(|t| t.caps().clone())
+            .collect();
+        let Some(caps) = pads.first() else {
+            return Err(format!(
+                "has no {} pad for video",
+                if what == "take" { "input" } else { "output" }
+            ));
+        };
+        if !caps.can_intersect(&video) {
+            return Err(format!(
+                "does not {what} video (its pad is {})",
+                short_caps(caps)
+            ));
+        }
+    }
+    if let Some(pspec) = element.find_property("caps")
+        && pspec.value_type() == gst::Caps::static_type()
+        && let Ok(caps) = element.property_value("caps").get::<gst::Caps>()
+        && !caps.is_any()
+        && !caps.can_intersect(&video)
+    {
+        return Err(format!("caps `{caps}` cannot fit raw video"));
+    }
+    Ok(())
+}
+
+/// The media types of `caps`, not every field.
+fn short_caps(caps: &gst::Caps) -> String {
+    let names: Vec<&str> = caps.iter().map(|s| s.name().as_str()).collect();
+    names.join(", ")
 }
 
 /// The names an enum property takes.

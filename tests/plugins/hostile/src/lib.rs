@@ -37,6 +37,7 @@ const MODES: &[&str] = &[
     "spin",
     "meta-bomb",
     "huge-error",
+    "need-asset",
 ];
 
 /// Creates 1x1 frames until the host refuses, and returns them all.
@@ -81,6 +82,11 @@ impl Plugin for Hostile {
         match mode.as_str() {
             "sleep-configure" => sleep_an_hour(),
             "hoard-handles-configure" => hoard = hoard_handles(),
+            "need-asset" => {
+                std::fs::read("/assets/hello.txt").map_err(|e| {
+                    StageError::InvalidParam(format!("cannot read /assets/hello.txt: {e}"))
+                })?;
+            }
             _ => {}
         }
         Ok(Hostile {
