@@ -13,6 +13,10 @@ use gst::prelude::*;
 use crate::build::{Built, Output};
 use crate::plan::Plan;
 
+/// How long an interrupted run may take to bring every stream to a common
+/// end before the sources are simply told to stop.
+const FINISH_PATIENCE: Duration = Duration::from_secs(10);
+
 /// How the run ended, for the exit code.
 pub enum Ending {
     Finished,
@@ -168,6 +172,7 @@ fn play(
     let progress = make_progress(total);
     let started = Instant::now();
     let mut eos_sent = false;
+    let mut interrupted_at: Option<Instant> = None;
     loop {
         let seen = interrupts.load(Ordering::SeqCst);
         if seen >= 2 {
@@ -176,10 +181,19 @@ fn play(
         }
         if seen == 1 && !eos_sent {
             eos_sent = true;
+            interrupted_at = Some(Instant::now());
             say(
                 &progress,
                 "interrupted: finishing the output files (Ctrl-C again to abandon them)",
             );
+            built.ending.finish_at_furthest();
+        }
+        // A stream that makes no progress (a stalled live source) cannot
+        // reach the common end: after a while, end the sources as they are.
+        if let Some(at) = interrupted_at
+            && at.elapsed() > FINISH_PATIENCE
+        {
+            interrupted_at = None;
             // From another thread: a source busy in a plugin call holds its
             // stream lock until the call ends, and this loop must stay free
             // to see a second Ctrl-C.
