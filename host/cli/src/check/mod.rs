@@ -153,6 +153,28 @@ fn unknown_field_hint(message: &str, source: &str, span: Option<Range<usize>>) -
     closest(written, names.iter().copied())
 }
 
+/// `path` with `.` and `name/..` taken out, as a person would write it (no
+/// links are followed: that is for comparing, see [`resolved`]).
+fn plain(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
 /// Where `path` really is: links resolved, whether or not the file exists
 /// yet (its directory must).
 fn resolved(path: &Path) -> Option<PathBuf> {
@@ -187,12 +209,14 @@ impl Checker<'_> {
         self.report(e);
     }
 
+    /// `path` as written in the file, relative to the file's directory,
+    /// written plainly (`pipelines/../out/x.mp4` is `out/x.mp4`).
     fn relative(&self, path: &str) -> PathBuf {
         let p = Path::new(path);
         if p.is_absolute() {
-            p.to_path_buf()
+            plain(p)
         } else {
-            self.dir.join(p)
+            plain(&self.dir.join(p))
         }
     }
 
@@ -437,6 +461,18 @@ mod tests {
         );
         assert!(Override::parse("strength=0.5").is_err());
         assert!(Override::parse("neg.strength").is_err());
+    }
+
+    #[test]
+    fn paths_are_written_plainly() {
+        assert_eq!(
+            plain(Path::new("pipelines/../out/x.mp4")),
+            Path::new("out/x.mp4")
+        );
+        assert_eq!(plain(Path::new("./a/./b")), Path::new("a/b"));
+        assert_eq!(plain(Path::new("../a")), Path::new("../a"));
+        assert_eq!(plain(Path::new("/x/../y")), Path::new("/y"));
+        assert_eq!(plain(Path::new("a/..")), Path::new("."));
     }
 
     #[test]
