@@ -554,3 +554,56 @@ fn audio_stays_in_sync_and_ends_with_the_video() {
         "audio lasts {over:.3} s longer than the video"
     );
 }
+
+/// Every unknown key of a file is reported, in file order, each with its
+/// closest valid name; not only the first one the reader meets.
+#[test]
+fn every_unknown_key_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_pipeline(
+        dir.path(),
+        r#"[pipeline]
+nmae = "x"
+
+[[source]]
+id = "main"
+testsrc = { size = "64x48", seconds = 1, rat = 25 }
+
+[[stage]]
+id = "neg"
+plugin = "invert"
+inptu = "main"
+input = "main"
+
+[[sink]]
+input = "neg"
+file = "o.mp4"
+vidoe = { crf = 20 }
+"#,
+    );
+    let out = reel_in(dir.path(), &["check", &path]);
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    let found: Vec<(usize, &str)> = ["2:1:", "6:42:", "11:1:", "17:1:"]
+        .iter()
+        .map(|at| {
+            (
+                text.find(&format!("pipeline.toml:{at}"))
+                    .unwrap_or(usize::MAX),
+                *at,
+            )
+        })
+        .collect();
+    assert!(found.iter().all(|(i, _)| *i != usize::MAX), "{text}");
+    assert!(
+        found.windows(2).all(|w| w[0].0 < w[1].0),
+        "in file order: {text}"
+    );
+    for hint in ["`name`", "`rate`", "`input`", "`video`"] {
+        assert!(
+            text.contains(&format!("did you mean {hint}?")),
+            "{hint}: {text}"
+        );
+    }
+    assert!(text.contains("has 4 problems"), "{text}");
+}

@@ -100,23 +100,92 @@ pub fn check(file: &Path, overrides: &[Override]) -> Result<Plan, Problems> {
         source: &source,
         problems: Vec::new(),
     };
-    let parsed: PipelineFile =
-        match toml::from_str(&source) {
-            Ok(p) => p,
-            Err(e) => {
-                let span = e.span().unwrap_or(0..0);
-                let message = e.message().trim().to_string();
-                let err = ConfigError::at(file, &source, span, &message)
-                    .suggest(unknown_field_hint(&message, &source, e.span()));
-                return Err(Problems(vec![err.to_string()]));
-            }
-        };
+    let parsed = parse(file, &source)?;
     let plan = checker.plan(parsed, overrides);
     if checker.problems.is_empty() {
         Ok(plan.expect("a plan when there are no problems"))
     } else {
         Err(Problems(checker.problems))
     }
+}
+
+/// Most unknown keys reported from one file.
+const MAX_UNKNOWN_KEYS: usize = 50;
+
+/// Reads the pipeline file. An unknown key does not hide the ones after
+/// it: each is reported, taken out of a copy of the text (as spaces, so
+/// every position stays), and the file read again.
+fn parse(file: &Path, source: &str) -> Result<PipelineFile, Problems> {
+    let mut text = source.to_string();
+    let mut problems = Vec::new();
+    for _ in 0..MAX_UNKNOWN_KEYS {
+        let e = match toml::from_str::<PipelineFile>(&text) {
+            Ok(parsed) if problems.is_empty() => return Ok(parsed),
+            Ok(_) => break,
+            Err(e) => e,
+        };
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim().to_string();
+        let err = ConfigError::at(file, source, span.clone(), &message)
+            .suggest(unknown_field_hint(&message, source, e.span()));
+        problems.push((span.start, err.to_string()));
+        if !message.starts_with("unknown field") || !blank_entry(&mut text, span.start) {
+            break;
+        }
+    }
+    problems.sort_by_key(|(at, _)| *at);
+    Err(Problems(problems.into_iter().map(|(_, p)| p).collect()))
+}
+
+/// Replaces the entry (`key = value`) whose key starts at byte `at` with
+/// spaces, and a comma beside it in an inline table; false when there is
+/// no such entry.
+fn blank_entry(text: &mut String, at: usize) -> bool {
+    let end = match toml::de::DeTable::parse(text) {
+        Ok(doc) => entry_end(doc.get_ref(), at),
+        Err(_) => None,
+    };
+    let Some(end) = end.filter(|&end| end > at && end <= text.len()) else {
+        return false;
+    };
+    let mut bytes = std::mem::take(text).into_bytes();
+    for b in &mut bytes[at..end] {
+        if *b != b'\n' {
+            *b = b' ';
+        }
+    }
+    let next = bytes[end..]
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|i| end + i);
+    let before = bytes[..at].iter().rposition(|b| !b.is_ascii_whitespace());
+    if let Some(i) = next.filter(|&i| bytes[i] == b',') {
+        bytes[i] = b' ';
+    } else if let Some(i) = before.filter(|&i| bytes[i] == b',') {
+        bytes[i] = b' ';
+    }
+    // Whole characters were replaced: still UTF-8.
+    *text = String::from_utf8(bytes).unwrap_or_default();
+    true
+}
+
+/// Where the value of the entry whose key starts at `at` ends.
+fn entry_end(table: &toml::de::DeTable<'_>, at: usize) -> Option<usize> {
+    use toml::de::DeValue;
+    fn in_value(value: &DeValue<'_>, at: usize) -> Option<usize> {
+        match value {
+            DeValue::Table(t) => entry_end(t, at),
+            DeValue::Array(a) => a.iter().find_map(|v| in_value(v.get_ref(), at)),
+            _ => None,
+        }
+    }
+    table.iter().find_map(|(key, value)| {
+        if key.span().start == at {
+            Some(value.span().end)
+        } else {
+            in_value(value.get_ref(), at)
+        }
+    })
 }
 
 /// Stills given no length last as long as the longest other source (5 s
