@@ -5,6 +5,8 @@ mod build;
 mod check;
 mod config;
 mod diagnostics;
+mod encode;
+mod ending;
 mod images;
 mod media;
 mod plan;
