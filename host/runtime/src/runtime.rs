@@ -1,5 +1,5 @@
 //! The one wasmtime engine a process uses: compilation settings, the
-//! pooling allocator, the epoch ticker behind CPU deadlines, the artefact
+//! pooling allocator, the epoch ticker behind time limits, the artefact
 //! cache and the plugins loaded so far.
 
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 //! What one plugin instance may use: its store, its WASI context (nothing
 //! granted but an optional read-only asset directory), its memory cap and
-//! its CPU deadline.
+//! its time limit.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
