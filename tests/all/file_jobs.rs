@@ -607,3 +607,55 @@ vidoe = { crf = 20 }
     }
     assert!(text.contains("has 4 problems"), "{text}");
 }
+
+/// Variable-frame-rate input (frames missing at random from a 30 fps
+/// clip) keeps every frame, and the run reports the count it wrote.
+#[test]
+fn variable_frame_rate_input_keeps_every_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("vfr.mp4");
+    let status = Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "videotestsrc",
+            "num-buffers=150",
+            "!",
+            "video/x-raw,width=160,height=120,framerate=30/1",
+        ])
+        .args([
+            "!",
+            "identity",
+            "drop-probability=0.2",
+            "!",
+            "x264enc",
+            "!",
+            "h264parse",
+            "!",
+            "mp4mux",
+        ])
+        .args(["!", "filesink"])
+        .arg(format!("location={}", clip.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let input = decode_frames(&clip, 160, 120).len();
+    assert!(
+        (90..150).contains(&input),
+        "{input} frames: the clip is not variable-rate"
+    );
+    let path = write_pipeline(
+        dir.path(),
+        "[[source]]\nid = \"main\"\nfile = \"vfr.mp4\"\n\n[[stage]]\nid = \"neg\"\nplugin = \"invert\"\ninput = \"main\"\n\n[[sink]]\ninput = \"neg\"\nfile = \"out.mp4\"\n",
+    );
+    let out = reel_in(dir.path(), &["run", &path]);
+    let text = stderr(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("({input} frames)")),
+        "{input}: {text}"
+    );
+    assert_eq!(
+        decode_frames(&dir.path().join("out.mp4"), 160, 120).len(),
+        input
+    );
+}
