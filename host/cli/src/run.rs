@@ -201,10 +201,17 @@ fn play(
             std::thread::spawn(move || pipeline.send_event(gst::event::Eos::new()));
         }
         if let Some(pos) = pipeline.query_position::<gst::ClockTime>() {
-            let frames = (pos.seconds_f64() * fps).round() as u64;
-            progress.set_position(frames.min(total.unwrap_or(u64::MAX)));
-            let elapsed = started.elapsed().as_secs_f64().max(1e-3);
-            progress.set_message(format!("{:.1} fps", frames as f64 / elapsed));
+            let done = pos.mseconds().min(total.unwrap_or(u64::MAX));
+            progress.set_position(done);
+            // Frames counted at the encoders when there are files: exact
+            // for variable frame rates and after `videorate`.
+            let frames = written(built).unwrap_or_else(|| (pos.seconds_f64() * fps).round() as u64);
+            progress.set_message(progress_text(
+                Duration::from_millis(done),
+                total.map(Duration::from_millis),
+                frames,
+                started.elapsed(),
+            ));
         }
         let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else {
             continue;
@@ -236,12 +243,7 @@ fn play(
     let elapsed = started.elapsed().as_secs_f64();
     // Frames that reached an encoder when there are files; else as far
     // as the stream got.
-    let frames = match built
-        .outputs
-        .iter()
-        .map(|o| o.frames.load(Ordering::Relaxed))
-        .max()
-    {
+    let frames = match written(built) {
         Some(n) => Some(n as f64),
         None => pipeline
             .query_position::<gst::ClockTime>()
@@ -260,17 +262,41 @@ fn play(
     })
 }
 
-/// Total frames and frame rate of the longest source, for the progress bar.
+/// The length in milliseconds of the longest source (the progress bar
+/// runs on stream time: a frame count from a nominal rate is wrong for
+/// variable frame rates) and its frame rate, for estimates.
 fn progress_target(plan: &Plan) -> (Option<u64>, f64) {
     let main = plan
         .sources
         .iter()
         .max_by_key(|s| s.duration.unwrap_or_default());
     let fps = main.and_then(|s| s.fps).unwrap_or(30.0);
-    let total = main
-        .and_then(|s| s.duration)
-        .map(|d| (d.as_secs_f64() * fps).round() as u64);
+    let total = main.and_then(|s| s.duration).map(|d| d.as_millis() as u64);
     (total, fps)
+}
+
+/// Video frames written so far, the most of any output file.
+fn written(built: &Built) -> Option<u64> {
+    built
+        .outputs
+        .iter()
+        .map(|o| o.frames.load(Ordering::Relaxed))
+        .max()
+}
+
+/// `12.3/20.0 s  372 frames  30.1 fps`.
+fn progress_text(
+    done: Duration,
+    total: Option<Duration>,
+    frames: u64,
+    elapsed: Duration,
+) -> String {
+    let time = match total {
+        Some(total) => format!("{:.1}/{:.1} s", done.as_secs_f64(), total.as_secs_f64()),
+        None => format!("{:.1} s", done.as_secs_f64()),
+    };
+    let rate = frames as f64 / elapsed.as_secs_f64().max(1e-3);
+    format!("{time}  {frames} frames  {rate:.1} fps")
 }
 
 fn make_progress(total: Option<u64>) -> indicatif::ProgressBar {
@@ -281,9 +307,8 @@ fn make_progress(total: Option<u64>) -> indicatif::ProgressBar {
         Some(n) => indicatif::ProgressBar::new(n),
         None => indicatif::ProgressBar::new_spinner(),
     };
-    let style =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} frames  {msg}  eta {eta}")
-            .expect("valid template");
+    let style = indicatif::ProgressStyle::with_template("{bar:40} {msg}  eta {eta}")
+        .expect("valid template");
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
@@ -403,5 +428,25 @@ fn say(progress: &indicatif::ProgressBar, line: impl AsRef<str>) {
         eprintln!("{}", line.as_ref());
     } else {
         progress.println(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_reads_in_stream_time_and_counted_frames() {
+        let text = progress_text(
+            Duration::from_millis(12_340),
+            Some(Duration::from_secs(20)),
+            372,
+            Duration::from_secs(4),
+        );
+        assert_eq!(text, "12.3/20.0 s  372 frames  93.0 fps");
+        assert_eq!(
+            progress_text(Duration::from_secs(1), None, 25, Duration::from_secs(1)),
+            "1.0 s  25 frames  25.0 fps"
+        );
     }
 }
