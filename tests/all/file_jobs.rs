@@ -4,20 +4,13 @@
 //! caught by `reel check`.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use reel_tests::{decode_frames, reel_bin, reel_in, test_plugin_path};
-
-fn write_pipeline(dir: &Path, body: &str) -> String {
-    let path = dir.join("pipeline.toml");
-    std::fs::write(&path, body).unwrap();
-    path.to_str().unwrap().to_string()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use reel_tests::{
+    audio_overhang, decode_frames, gst_launch, reel_bin, reel_in, send_signal,
+    stderr_text as stderr, test_plugin_path, write_pipeline,
+};
 
 /// A 1 s white test clip through the hostile plugin in `mode`, with
 /// `extra` lines in its stage, into out.mp4.
@@ -90,11 +83,12 @@ fn dropped_frames_are_counted_and_named() {
     assert!(text.contains("(0 frames)"), "{text}");
 }
 
-/// Services and containers stop jobs with SIGTERM (and terminals hang up
-/// with SIGHUP): both finish the files like a first Ctrl-C.
+/// Ctrl-C, and SIGTERM (services and containers stop jobs with it) and
+/// SIGHUP (a terminal hanging up), all finish the files: playable, every
+/// stream ending at the same time, exit 130.
 #[test]
-fn sigterm_and_sighup_finish_a_playable_file() {
-    for signal in [libc::SIGTERM, libc::SIGHUP] {
+fn ctrl_c_sigterm_and_sighup_finish_a_playable_file() {
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         let dir = tempfile::tempdir().unwrap();
         let path = write_pipeline(
             dir.path(),
@@ -117,8 +111,7 @@ video = { preset = "ultrafast" }
             .spawn()
             .unwrap();
         std::thread::sleep(Duration::from_secs(3));
-        // SAFETY: kill has no memory-safety preconditions.
-        assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+        send_signal(child.id() as i32, signal);
         let out = child.wait_with_output().unwrap();
         assert_eq!(
             out.status.code(),
@@ -129,15 +122,12 @@ video = { preset = "ultrafast" }
         let file = dir.path().join("long.mp4");
         let frames = decode_frames(&file, 160, 120);
         assert!(
-            frames.len() > 10,
+            frames.len() > 10 && frames.len() < 15000,
             "signal {signal}: {} frames",
             frames.len()
         );
         // Cut short, the sound still ends with the pictures.
-        let video = reel_tests::decoded_span(&file, "video").unwrap();
-        let audio = reel_tests::decoded_span(&file, "audio").unwrap();
-        let length = |(start, end): (Duration, Duration)| (end - start).as_secs_f64();
-        let over = length(audio) - length(video);
+        let over = audio_overhang(&file);
         assert!(
             over.abs() < 0.045,
             "signal {signal}: audio lasts {over:.3} s longer"
@@ -150,23 +140,16 @@ video = { preset = "ultrafast" }
 #[test]
 fn stills_and_fifos_given_as_clips_are_caught_by_check() {
     let dir = tempfile::tempdir().unwrap();
-    let status = Command::new("gst-launch-1.0")
-        .args([
-            "-q",
-            "videotestsrc",
-            "num-buffers=1",
-            "!",
-            "pngenc",
-            "!",
-            "filesink",
-        ])
-        .arg(format!(
-            "location={}",
-            dir.path().join("logo.png").display()
-        ))
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let logo = dir.path().join("logo.png");
+    gst_launch(&[
+        "videotestsrc",
+        "num-buffers=1",
+        "!",
+        "pngenc",
+        "!",
+        "filesink",
+        &format!("location={}", logo.display()),
+    ]);
     let clip = |source: &str| {
         format!("[[source]]\nid = \"main\"\n{source}\n\n[[sink]]\ninput = \"main\"\nnull = true\n")
     };
@@ -307,22 +290,17 @@ video = { pixel_format = "yuv44p", tune = "flim" }
 fn inputs_are_never_overwritten() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
-    let status = Command::new("gst-launch-1.0")
-        .args([
-            "-q",
-            "videotestsrc",
-            "num-buffers=10",
-            "!",
-            "x264enc",
-            "!",
-            "mp4mux",
-            "!",
-            "filesink",
-        ])
-        .arg(format!("location={}", clip.display()))
-        .status()
-        .unwrap();
-    assert!(status.success());
+    gst_launch(&[
+        "videotestsrc",
+        "num-buffers=10",
+        "!",
+        "x264enc",
+        "!",
+        "mp4mux",
+        "!",
+        "filesink",
+        &format!("location={}", clip.display()),
+    ]);
     std::fs::create_dir(dir.path().join("out")).unwrap();
     std::os::unix::fs::symlink(&clip, dir.path().join("out/same.mp4")).unwrap();
     let before = std::fs::read(&clip).unwrap();
@@ -491,37 +469,30 @@ fn tick_onsets(samples: &[i16]) -> Vec<usize> {
 fn audio_stays_in_sync_and_ends_with_the_video() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("ticks.mkv");
-    let status = Command::new("gst-launch-1.0")
-        .args([
-            "-q",
-            "videotestsrc",
-            "num-buffers=75",
-            "!",
-            "video/x-raw,width=160,height=120,framerate=25/1",
-        ])
-        .args([
-            "!",
-            "x264enc",
-            "!",
-            "h264parse",
-            "!",
-            "matroskamux",
-            "name=m",
-            "!",
-            "filesink",
-        ])
-        .arg(format!("location={}", clip.display()))
-        .args([
-            "audiotestsrc",
-            "wave=ticks",
-            "num-buffers=160",
-            "samplesperbuffer=960",
-            "!",
-        ])
-        .args(["audio/x-raw,rate=48000,channels=1,format=S16LE", "!", "m."])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    gst_launch(&[
+        "videotestsrc",
+        "num-buffers=75",
+        "!",
+        "video/x-raw,width=160,height=120,framerate=25/1",
+        "!",
+        "x264enc",
+        "!",
+        "h264parse",
+        "!",
+        "matroskamux",
+        "name=m",
+        "!",
+        "filesink",
+        &format!("location={}", clip.display()),
+        "audiotestsrc",
+        "wave=ticks",
+        "num-buffers=160",
+        "samplesperbuffer=960",
+        "!",
+        "audio/x-raw,rate=48000,channels=1,format=S16LE",
+        "!",
+        "m.",
+    ]);
     let path = write_pipeline(
         dir.path(),
         "[[source]]\nid = \"main\"\nfile = \"ticks.mkv\"\n\n[[sink]]\ninput = \"main\"\nfile = \"out.mp4\"\n",
@@ -542,13 +513,8 @@ fn audio_stays_in_sync_and_ends_with_the_video() {
         );
     }
     // 160 buffers of 20 ms of sound against 3 s of video: the sound lasts
-    // as long as the pictures (to within two AAC frames). Lengths, not
-    // ends: GStreamer's MP4 reader starts B-frame video late by its
-    // reordering delay, where players follow the edit list.
-    let video = reel_tests::decoded_span(&dir.path().join("out.mp4"), "video").unwrap();
-    let audio = reel_tests::decoded_span(&dir.path().join("out.mp4"), "audio").unwrap();
-    let length = |(start, end): (Duration, Duration)| (end - start).as_secs_f64();
-    let over = length(audio) - length(video);
+    // as long as the pictures (to within two AAC frames).
+    let over = audio_overhang(&dir.path().join("out.mp4"));
     assert!(
         over.abs() < 0.045,
         "audio lasts {over:.3} s longer than the video"
@@ -614,30 +580,24 @@ vidoe = { crf = 20 }
 fn variable_frame_rate_input_keeps_every_frame() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("vfr.mp4");
-    let status = Command::new("gst-launch-1.0")
-        .args([
-            "-q",
-            "videotestsrc",
-            "num-buffers=150",
-            "!",
-            "video/x-raw,width=160,height=120,framerate=30/1",
-        ])
-        .args([
-            "!",
-            "identity",
-            "drop-probability=0.2",
-            "!",
-            "x264enc",
-            "!",
-            "h264parse",
-            "!",
-            "mp4mux",
-        ])
-        .args(["!", "filesink"])
-        .arg(format!("location={}", clip.display()))
-        .status()
-        .unwrap();
-    assert!(status.success());
+    gst_launch(&[
+        "videotestsrc",
+        "num-buffers=150",
+        "!",
+        "video/x-raw,width=160,height=120,framerate=30/1",
+        "!",
+        "identity",
+        "drop-probability=0.2",
+        "!",
+        "x264enc",
+        "!",
+        "h264parse",
+        "!",
+        "mp4mux",
+        "!",
+        "filesink",
+        &format!("location={}", clip.display()),
+    ]);
     let input = decode_frames(&clip, 160, 120).len();
     assert!(
         (90..150).contains(&input),

@@ -167,3 +167,43 @@ pub fn decoded_span(path: &Path, kind: &str) -> Option<(std::time::Duration, std
     let end = last.pts().unwrap_or_default() + last.duration().unwrap_or_default();
     Some((ns(first), ns(end)))
 }
+
+/// Writes `body` as `pipeline.toml` in `dir`; returns its path.
+pub fn write_pipeline(dir: &Path, body: &str) -> String {
+    let path = dir.join("pipeline.toml");
+    std::fs::write(&path, body).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// What a finished command wrote to stderr.
+pub fn stderr_text(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Makes test media: runs `gst-launch-1.0 -q` with `args`, which must succeed.
+pub fn gst_launch(args: &[&str]) {
+    let status = std::process::Command::new("gst-launch-1.0")
+        .arg("-q")
+        .args(args)
+        .status()
+        .expect("gst-launch-1.0 runs");
+    assert!(status.success(), "gst-launch-1.0 {}", args.join(" "));
+}
+
+/// Sends `signal` to a process, or with a negative id to a process group,
+/// as a terminal or a service manager does.
+pub fn send_signal(target: i32, signal: i32) {
+    // SAFETY: kill has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(target, signal) }, 0);
+}
+
+/// How much longer the decoded audio of `path` lasts than its video, in
+/// seconds. Lengths, not ends: GStreamer's MP4 reader starts B-frame video
+/// late by its reordering delay, where players follow the edit list.
+pub fn audio_overhang(path: &Path) -> f64 {
+    let video = decoded_span(path, "video").expect("a video stream");
+    let audio = decoded_span(path, "audio").expect("an audio stream");
+    let length =
+        |(start, end): (std::time::Duration, std::time::Duration)| (end - start).as_secs_f64();
+    length(audio) - length(video)
+}

@@ -16,13 +16,11 @@ use crate::plan::{RateControl, VideoSettings};
 /// pixel format and profile never depend on what comes from upstream.
 pub fn video_encoder(settings: &VideoSettings, fps: Option<f64>) -> Result<Vec<gst::Element>> {
     let convert = make("videoconvert", None)?;
-    let raw = make("capsfilter", None)?;
-    raw.set_property(
-        "caps",
+    let raw = capsfilter(
         gst::Caps::builder("video/x-raw")
             .field("format", settings.raw_format.as_str())
             .build(),
-    );
+    )?;
     let encoder = make("x264enc", None)?;
     encoder.set_property_from_str("speed-preset", &settings.preset);
     match settings.rate {
@@ -46,16 +44,20 @@ pub fn video_encoder(settings: &VideoSettings, fps: Option<f64>) -> Result<Vec<g
     if let Some(tune) = &settings.tune {
         encoder.set_property_from_str("tune", tune);
     }
-    let coded = make("capsfilter", None)?;
-    coded.set_property(
-        "caps",
+    let coded = capsfilter(
         gst::Caps::builder("video/x-h264")
             .field("profile", settings.profile.as_str())
             .build(),
-    );
+    )?;
     let parse = make("h264parse", None)?;
     let queue = make("queue", None)?;
     Ok(vec![convert, raw, encoder, coded, parse, queue])
+}
+
+fn capsfilter(caps: gst::Caps) -> Result<gst::Element> {
+    let filter = make("capsfilter", None)?;
+    filter.set_property("caps", caps);
+    Ok(filter)
 }
 
 pub fn audio_encoder(kbps: u32) -> Result<Vec<gst::Element>> {

@@ -36,6 +36,17 @@ fn in_range(
 }
 
 impl Checker<'_> {
+    /// Reports that `what` = `value` is none of `names`, with the closest.
+    fn not_one_of(&mut self, span: Range<usize>, what: &str, value: &str, names: &[&str]) {
+        let e = self
+            .error(
+                span,
+                format!("{what} `{value}` is not one of {}", names.join(", ")),
+            )
+            .suggest(closest(value, names.iter().copied()));
+        self.report(e);
+    }
+
     /// A sink's `video = {...}`, checked: one rate control, known names,
     /// a profile that can carry the pixel format.
     fn video_settings(&mut self, v: &crate::config::VideoEncoding) -> Option<VideoSettings> {
@@ -92,13 +103,7 @@ impl Checker<'_> {
                         "fastdecode",
                         "zerolatency",
                     ];
-                    let e = self
-                        .error(
-                            t.span(),
-                            format!("tune `{other}` is not one of {}", names.join(", ")),
-                        )
-                        .suggest(closest(other, names));
-                    self.report(e);
+                    self.not_one_of(t.span(), "tune", other, &names);
                     ok = false;
                 }
             }
@@ -108,19 +113,13 @@ impl Checker<'_> {
             Some("yuv422p") => ("Y42B", "high-4:2:2"),
             Some("yuv444p") => ("Y444", "high-4:4:4"),
             Some(other) => {
-                let names = ["yuv420p", "yuv422p", "yuv444p"];
                 let span = v
                     .pixel_format
                     .as_ref()
                     .map(|p| p.span())
                     .unwrap_or_default();
-                let e = self
-                    .error(
-                        span,
-                        format!("pixel_format `{other}` is not one of {}", names.join(", ")),
-                    )
-                    .suggest(closest(other, names));
-                self.report(e);
+                let names = ["yuv420p", "yuv422p", "yuv444p"];
+                self.not_one_of(span, "pixel_format", other, &names);
                 return None;
             }
         };
@@ -138,14 +137,7 @@ impl Checker<'_> {
                     ok = false;
                 }
                 (other, _) => {
-                    let names = ["high", "main", "baseline"];
-                    let e = self
-                        .error(
-                            p.span(),
-                            format!("profile `{other}` is not one of {}", names.join(", ")),
-                        )
-                        .suggest(closest(other, names));
-                    self.report(e);
+                    self.not_one_of(p.span(), "profile", other, &["high", "main", "baseline"]);
                     ok = false;
                 }
             }
