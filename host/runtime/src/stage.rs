@@ -374,7 +374,10 @@ fn arm(store: &mut Store<StoreState>, limit: TimeLimit) {
     store.set_epoch_deadline(ticks(time));
     let state = store.data_mut();
     state.call_deadline = Some(Instant::now() + time);
-    state.call_cpu_start = thread_cpu_time();
+    // A system call: only hang guards count CPU time.
+    if matches!(limit, TimeLimit::HangGuard(_)) {
+        state.call_cpu_start = thread_cpu_time();
+    }
     state.waited_out = false;
 }
 
