@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use gst::prelude::*;
+
 use reel_tests::{
     audio_overhang, decode_frames, gst_launch, reel_bin, reel_in, send_signal,
     stderr_text as stderr, test_plugin_path, write_pipeline,
@@ -574,8 +576,56 @@ vidoe = { crf = 20 }
     assert!(text.contains("has 4 problems"), "{text}");
 }
 
-/// Variable-frame-rate input (frames missing at random from a 30 fps
-/// clip) keeps every frame, and the run reports the count it wrote.
+/// A clip whose frames come ever further apart (a phone slowing its
+/// capture in low light): 120 raw frames, the n-th at n/40 + n²/3000 s.
+fn slowing_clip(path: &Path) {
+    reel_tests::init_gst();
+    let pipeline = gst::parse::launch(&format!(
+        "appsrc name=in format=time ! matroskamux ! filesink location={}",
+        path.display()
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let src = pipeline
+        .by_name("in")
+        .unwrap()
+        .downcast::<gst_app::AppSrc>()
+        .unwrap();
+    src.set_caps(Some(
+        &gst::Caps::builder("video/x-raw")
+            .field("format", "I420")
+            .field("width", 160)
+            .field("height", 120)
+            .field("framerate", gst::Fraction::new(0, 1))
+            .build(),
+    ));
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let at = |n: u64| gst::ClockTime::from_nseconds(n * 25_000_000 + n * n * 1_000_000_000 / 3000);
+    for n in 0..120 {
+        let mut buffer = gst::Buffer::from_mut_slice(vec![(n * 2) as u8; 160 * 120 * 3 / 2]);
+        let b = buffer.get_mut().unwrap();
+        b.set_pts(at(n));
+        b.set_duration(at(n + 1) - at(n));
+        src.push_buffer(buffer).unwrap();
+    }
+    src.end_of_stream().unwrap();
+    let bus = pipeline.bus().unwrap();
+    let ended = bus.timed_pop_filtered(
+        gst::ClockTime::from_seconds(30),
+        &[gst::MessageType::Eos, gst::MessageType::Error],
+    );
+    assert!(matches!(
+        ended.map(|m| m.type_()),
+        Some(gst::MessageType::Eos)
+    ));
+    pipeline.set_state(gst::State::Null).unwrap();
+}
+
+/// Variable-frame-rate input keeps every frame, and the run reports the
+/// count it wrote: frames missing at random from a 30 fps clip, and frames
+/// ever further apart (where the MP4 muxer's edit list used to end before
+/// the last frames, so players never showed them).
 #[test]
 fn variable_frame_rate_input_keeps_every_frame() {
     let dir = tempfile::tempdir().unwrap();
@@ -598,24 +648,32 @@ fn variable_frame_rate_input_keeps_every_frame() {
         "filesink",
         &format!("location={}", clip.display()),
     ]);
-    let input = decode_frames(&clip, 160, 120).len();
-    assert!(
-        (90..150).contains(&input),
-        "{input} frames: the clip is not variable-rate"
-    );
-    let path = write_pipeline(
-        dir.path(),
-        "[[source]]\nid = \"main\"\nfile = \"vfr.mp4\"\n\n[[stage]]\nid = \"neg\"\nplugin = \"invert\"\ninput = \"main\"\n\n[[sink]]\ninput = \"neg\"\nfile = \"out.mp4\"\n",
-    );
-    let out = reel_in(dir.path(), &["run", &path]);
-    let text = stderr(&out);
-    assert!(out.status.success(), "{text}");
-    assert!(
-        text.contains(&format!("({input} frames)")),
-        "{input}: {text}"
-    );
-    assert_eq!(
-        decode_frames(&dir.path().join("out.mp4"), 160, 120).len(),
-        input
-    );
+    slowing_clip(&dir.path().join("slowing.mkv"));
+    for (name, frames) in [("vfr.mp4", None), ("slowing.mkv", Some(120))] {
+        let input = decode_frames(&dir.path().join(name), 160, 120).len();
+        assert!(
+            (90..150).contains(&input) && frames.is_none_or(|f| f == input),
+            "{name}: {input} frames"
+        );
+        for output in ["out.mp4", "out.mov", "out.mkv"] {
+            let path = write_pipeline(
+                dir.path(),
+                &format!(
+                    "[[source]]\nid = \"main\"\nfile = \"{name}\"\n\n[[stage]]\nid = \"neg\"\nplugin = \"invert\"\ninput = \"main\"\n\n[[sink]]\ninput = \"neg\"\nfile = \"{output}\"\n"
+                ),
+            );
+            let out = reel_in(dir.path(), &["run", &path]);
+            let text = stderr(&out);
+            assert!(out.status.success(), "{text}");
+            assert!(
+                text.contains(&format!("({input} frames)")),
+                "{name} to {output}: {input}: {text}"
+            );
+            assert_eq!(
+                decode_frames(&dir.path().join(output), 160, 120).len(),
+                input,
+                "{name} to {output}"
+            );
+        }
+    }
 }

@@ -11,3 +11,4 @@ mod file_jobs;
 mod loading;
 mod mixer;
 mod sandbox;
+mod sound_tracks;

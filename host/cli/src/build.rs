@@ -13,7 +13,8 @@ use anyhow::{Result, anyhow};
 use gst::prelude::*;
 
 use crate::encode::{
-    audio_encoder, count_buffers, end_audio_with_video, skip_aac_priming, video_encoder,
+    audio_encoder, count_buffers, cover_reordered_frames, end_audio_with_video, skip_aac_priming,
+    video_encoder,
 };
 use crate::ending::Ending;
 use crate::plan::{Container, Plan, SinkKind, SourceKind, StageWork};
@@ -65,32 +66,31 @@ struct Outputs {
     pipeline: gst::Pipeline,
     /// id -> (element whose "src" pad is the output, consumers left)
     video: HashMap<String, (gst::Element, usize)>,
-    audio: HashMap<String, (gst::Element, usize)>,
-    tees: HashMap<(String, bool), gst::Element>,
+    /// (source id, sound track in the source's order) -> the same.
+    audio: HashMap<(String, usize), (gst::Element, usize)>,
+    tees: HashMap<(String, Option<usize>), gst::Element>,
 }
 
 impl Outputs {
-    /// The element to link a consumer of `id` from.
-    fn take(&mut self, id: &str, audio: bool) -> Result<gst::Element> {
-        let map = if audio {
-            &mut self.audio
-        } else {
-            &mut self.video
+    /// The element to link a consumer of `id`'s video, or of its sound
+    /// `track`, from.
+    fn take(&mut self, id: &str, track: Option<usize>) -> Result<gst::Element> {
+        let found = match track {
+            None => self.video.get(id),
+            Some(t) => self.audio.get(&(id.to_string(), t)),
         };
-        let (element, consumers) = map
-            .get(id)
-            .cloned()
-            .ok_or_else(|| anyhow!("no output `{id}`"))?;
+        let (element, consumers) = found.cloned().ok_or_else(|| anyhow!("no output `{id}`"))?;
         if consumers <= 1 {
             return Ok(element);
         }
-        let tee = match self.tees.get(&(id.to_string(), audio)) {
+        let key = (id.to_string(), track);
+        let tee = match self.tees.get(&key) {
             Some(tee) => tee.clone(),
             None => {
                 let tee = make("tee", None)?;
                 self.pipeline.add(&tee)?;
                 element.link(&tee)?;
-                self.tees.insert((id.to_string(), audio), tee.clone());
+                self.tees.insert(key, tee.clone());
                 tee
             }
         };
@@ -98,6 +98,19 @@ impl Outputs {
         self.pipeline.add(&queue)?;
         tee.link(&queue)?;
         Ok(queue)
+    }
+}
+
+/// The sound tracks a sink takes from its root source: a file keeps them
+/// all; a window plays the first; a null sink none.
+fn sink_tracks(plan: &Plan, sink: &crate::plan::SinkPlan) -> Vec<usize> {
+    let tracks = plan
+        .root_source(&sink.input)
+        .map_or(0, |root| root.audio.len());
+    match sink.kind {
+        SinkKind::File { .. } => (0..tracks).collect(),
+        SinkKind::Display => (0..tracks.min(1)).collect(),
+        SinkKind::Null => Vec::new(),
     }
 }
 
@@ -118,14 +131,13 @@ pub fn build(plan: &Plan) -> Result<Built> {
     for sink in &plan.sinks {
         *consumers.entry(&sink.input).or_default() += 1;
     }
-    // Audio goes from a sink's root source to every file or display sink.
-    let mut audio_consumers: HashMap<&str, usize> = HashMap::new();
+    // Sound goes from a sink's root source to the file and display sinks.
+    let mut audio_consumers: HashMap<(&str, usize), usize> = HashMap::new();
     for sink in &plan.sinks {
-        if let Some(root) = plan.root_source(&sink.input)
-            && root.has_audio
-            && !matches!(sink.kind, SinkKind::Null)
-        {
-            *audio_consumers.entry(&root.id).or_default() += 1;
+        if let Some(root) = plan.root_source(&sink.input) {
+            for track in sink_tracks(plan, sink) {
+                *audio_consumers.entry((&root.id, track)).or_default() += 1;
+            }
         }
     }
     let ending = Arc::new(Ending::default());
@@ -137,15 +149,16 @@ pub fn build(plan: &Plan) -> Result<Built> {
     };
 
     for source in &plan.sources {
-        let wants_audio = audio_consumers
-            .get(source.id.as_str())
-            .copied()
-            .unwrap_or(0);
-        let (video_out, audio_out) = add_source(&pipeline, source, wants_audio > 0)?;
+        let wanted: Vec<usize> = (0..source.audio.len())
+            .map(|t| {
+                audio_consumers
+                    .get(&(source.id.as_str(), t))
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let (video_out, audio_out) = add_source(&pipeline, source, &wanted)?;
         ending.watch(&video_out);
-        if let Some(audio) = &audio_out {
-            ending.watch(audio);
-        }
         let video_consumers = consumers.get(source.id.as_str()).copied().unwrap_or(0);
         if video_consumers == 0 {
             // An unused source still has to drain somewhere.
@@ -156,10 +169,13 @@ pub fn build(plan: &Plan) -> Result<Built> {
         outputs
             .video
             .insert(source.id.clone(), (video_out, video_consumers));
-        if let Some(audio) = audio_out {
-            outputs
-                .audio
-                .insert(source.id.clone(), (audio, wants_audio));
+        for (track, audio) in audio_out.into_iter().enumerate() {
+            if let Some(audio) = audio {
+                ending.watch(&audio);
+                outputs
+                    .audio
+                    .insert((source.id.clone(), track), (audio, wanted[track]));
+            }
         }
     }
 
@@ -222,7 +238,7 @@ pub fn build(plan: &Plan) -> Result<Built> {
         // Each input comes through a converter (a pass-through when the
         // format already fits); a mixer's inputs also get a queue each.
         for (index, input) in stage.inputs.iter().enumerate() {
-            let from = outputs.take(input, false)?;
+            let from = outputs.take(input, None)?;
             let convert = make(
                 "videoconvert",
                 Some(&format!("{}-convert{index}", stage.id)),
@@ -266,19 +282,19 @@ pub fn build(plan: &Plan) -> Result<Built> {
         if consumers.get(stage.id.as_str()).copied().unwrap_or(0) == 0 {
             let sink = make("fakesink", None)?;
             pipeline.add(&sink)?;
-            outputs.take(&stage.id, false)?.link(&sink)?;
+            outputs.take(&stage.id, None)?.link(&sink)?;
         }
     }
 
     let mut files = Vec::new();
     for sink in &plan.sinks {
-        let video = outputs.take(&sink.input, false)?;
-        let audio = match plan.root_source(&sink.input) {
-            Some(root) if root.has_audio && !matches!(sink.kind, SinkKind::Null) => {
-                Some(outputs.take(&root.id, true)?)
+        let video = outputs.take(&sink.input, None)?;
+        let mut audio = Vec::new();
+        if let Some(root) = plan.root_source(&sink.input) {
+            for track in sink_tracks(plan, sink) {
+                audio.push(outputs.take(&root.id, Some(track))?);
             }
-            _ => None,
-        };
+        }
         match &sink.kind {
             SinkKind::File {
                 path,
@@ -307,7 +323,11 @@ pub fn build(plan: &Plan) -> Result<Built> {
                 let encoder = chain[2].clone();
                 let queue = chain.last().expect("non-empty").clone();
                 queue.link(&mux)?;
-                if let Some(audio) = audio {
+                if *container != Container::Mkv {
+                    cover_reordered_frames(&queue);
+                }
+                // One AAC stream per sound track, in the source's order.
+                for audio in &audio {
                     let chain = audio_encoder(*audio_kbps)?;
                     pipeline.add_many(&chain)?;
                     audio.link(&chain[0])?;
@@ -328,11 +348,11 @@ pub fn build(plan: &Plan) -> Result<Built> {
                 let videosink = make("autovideosink", None)?;
                 pipeline.add_many([&convert, &videosink])?;
                 gst::Element::link_many([&video, &convert, &videosink])?;
-                if let Some(audio) = audio {
+                if let Some(audio) = audio.first() {
                     let convert = make("audioconvert", None)?;
                     let audiosink = make("autoaudiosink", None)?;
                     pipeline.add_many([&convert, &audiosink])?;
-                    gst::Element::link_many([&audio, &convert, &audiosink])?;
+                    gst::Element::link_many([audio, &convert, &audiosink])?;
                 }
             }
             SinkKind::Null => {
@@ -361,12 +381,14 @@ fn partial_name(path: &std::path::Path) -> PathBuf {
     path.with_file_name(format!(".{name}.partial"))
 }
 
-/// Adds a source; returns the elements its video and audio leave from.
+/// Adds a source; returns the element its video leaves from, and for each
+/// of its sound tracks the element that track leaves from (None for
+/// tracks no sink takes: `wanted` counts each track's consumers).
 fn add_source(
     pipeline: &gst::Pipeline,
     source: &crate::plan::SourcePlan,
-    with_audio: bool,
-) -> Result<(gst::Element, Option<gst::Element>)> {
+    wanted: &[usize],
+) -> Result<(gst::Element, Vec<Option<gst::Element>>)> {
     let id = &source.id;
     match &source.kind {
         SourceKind::Test(test) => {
@@ -381,7 +403,7 @@ fn add_source(
             let filter = make("capsfilter", None)?;
             filter.set_property("caps", &caps);
             add_chain(pipeline, &[&src, &filter])?;
-            let audio = if with_audio {
+            let audio = if wanted.first().is_some_and(|n| *n > 0) {
                 let src = make("audiotestsrc", Some(&format!("{id}-audio")))?;
                 let samples = (48_000 / test.rate).max(1);
                 src.set_property("samplesperbuffer", samples);
@@ -398,28 +420,34 @@ fn add_source(
             } else {
                 None
             };
-            Ok((filter, audio))
+            Ok((filter, vec![audio]))
         }
         SourceKind::Images(images) => {
             let src = crate::images::image_source(id, images)?;
             pipeline.add(&src)?;
-            Ok((src, None))
+            Ok((src, Vec::new()))
         }
         SourceKind::Uri(uri) => {
             let decode = make("uridecodebin", Some(&format!("{id}-decode")))?;
             decode.set_property("uri", uri);
             let video = make("queue", Some(&format!("{id}-video")))?;
             pipeline.add_many([&decode, &video])?;
-            let audio = if with_audio {
-                let audio = make("queue", Some(&format!("{id}-audio")))?;
-                pipeline.add(&audio)?;
-                Some(audio)
-            } else {
-                None
-            };
-            let (video_weak, audio_weak) =
-                (video.downgrade(), audio.as_ref().map(|a| a.downgrade()));
+            let mut queues = Vec::new();
+            for (track, consumers) in wanted.iter().enumerate() {
+                queues.push(if *consumers > 0 {
+                    let queue = make("queue", Some(&format!("{id}-audio{}", track + 1)))?;
+                    pipeline.add(&queue)?;
+                    Some(queue)
+                } else {
+                    None
+                });
+            }
+            let weak = |e: &Option<gst::Element>| e.as_ref().map(|e| e.downgrade());
+            let (video_weak, audio_weak): (_, Vec<_>) =
+                (video.downgrade(), queues.iter().map(weak).collect());
+            let tracks = source.audio.clone();
             let pipeline_weak = pipeline.downgrade();
+            let audio_pads = std::sync::atomic::AtomicUsize::new(0);
             decode.connect_pad_added(move |_, pad| {
                 let caps = pad.current_caps().or_else(|| Some(pad.query_caps(None)));
                 let name = caps
@@ -430,7 +458,8 @@ fn add_source(
                 let target = if name.starts_with("video/") {
                     video_weak.upgrade()
                 } else if name.starts_with("audio/") {
-                    audio_weak.as_ref().and_then(|a| a.upgrade())
+                    let nth = audio_pads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    audio_track_target(pad, nth, &tracks, &audio_weak)
                 } else {
                     None
                 };
@@ -439,8 +468,8 @@ fn add_source(
                     .filter(|sink| !sink.is_linked())
                     .is_some_and(|sink| pad.link(&sink).is_ok());
                 if !linked && let Some(pipeline) = pipeline_weak.upgrade() {
-                    // Streams nobody uses (a second video, audio with no
-                    // file sink) are drained so they cannot stall the rest.
+                    // Streams nobody uses (a second video, sound tracks
+                    // left out) are drained so they cannot stall the rest.
                     if let Ok(sink) = make("fakesink", None) {
                         let _ = pipeline.add(&sink);
                         let _ = sink.sync_state_with_parent();
@@ -450,9 +479,28 @@ fn add_source(
                     }
                 }
             });
-            Ok((video, audio))
+            Ok((video, queues))
         }
     }
+}
+
+/// Where the decoder's `nth` sound pad goes: the queue of the chosen track
+/// with the pad's stream id, or, for a stream without one, the track at
+/// the same place among the file's sound tracks.
+fn audio_track_target(
+    pad: &gst::Pad,
+    nth: usize,
+    tracks: &[crate::plan::AudioTrack],
+    queues: &[Option<gst::glib::WeakRef<gst::Element>>],
+) -> Option<gst::Element> {
+    let stream_id = pad.stream_id();
+    let position = tracks
+        .iter()
+        .position(|t| match (&t.stream_id, &stream_id) {
+            (Some(want), Some(have)) => want.as_str() == have.as_str(),
+            _ => t.index == nth,
+        })?;
+    queues.get(position)?.as_ref()?.upgrade()
 }
 
 fn time_stage(element: &gst::Element, times: &Arc<StageTimes>) {

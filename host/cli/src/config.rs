@@ -41,6 +41,9 @@ pub struct SourceDef {
     pub testsrc: Option<Spanned<TestSource>>,
     /// A still or a numbered image sequence, decoded in the sandbox.
     pub images: Option<Spanned<ImageSource>>,
+    /// A file's or URI's sound tracks to keep: `"all"` (the default),
+    /// `"none"`, or track numbers from 1 in the order wanted (`[2, 1]`).
+    pub audio_tracks: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -192,6 +192,40 @@ pub fn running_time(pad: &gst::Pad, pts: Option<gst::ClockTime>) -> Option<gst::
         .to_running_time(pts?)
 }
 
+/// MP4 and MOV: GStreamer 1.22's muxer ends the video's edit list at the
+/// last frame's decode time plus its duration. With B-frames, decode times
+/// lag presentation times by a reordering delay that x264 sets from the
+/// first frames' spacing; when frames later come further apart (variable
+/// frame rate) the lag grows, the edit list ends early and players never
+/// show the last frames (2 of 120 in a phone clip). So each frame's
+/// duration is stretched to reach the end of the latest frame presented so
+/// far: the last in decode order then covers them all, and the muxer takes
+/// every earlier frame's duration from the next decode time anyway.
+///
+/// The probe sits on the muxer's pad that `element` feeds, after every
+/// other probe has seen the true durations.
+pub fn cover_reordered_frames(element: &gst::Element) {
+    let Some(pad) = element.static_pad("src").and_then(|p| p.peer()) else {
+        return;
+    };
+    let shown_until = Mutex::new(gst::ClockTime::ZERO);
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        let Some(buffer) = info.buffer_mut() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let (Some(pts), Some(dts)) = (buffer.pts(), buffer.dts()) else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let duration = buffer.duration().unwrap_or_default();
+        let mut until = shown_until.lock().unwrap_or_else(|e| e.into_inner());
+        *until = (*until).max(pts + duration);
+        if dts + duration < *until {
+            buffer.make_mut().set_duration(*until - dts);
+        }
+        gst::PadProbeReturn::Ok
+    });
+}
+
 /// A count of the buffers entering `element`.
 pub fn count_buffers(element: &gst::Element) -> Arc<AtomicU64> {
     let count = Arc::new(AtomicU64::new(0));

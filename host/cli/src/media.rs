@@ -3,8 +3,11 @@
 
 use std::time::Duration;
 
+use gst_pbutils::prelude::DiscovererStreamInfoExt;
+
 pub struct MediaInfo {
-    pub has_audio: bool,
+    /// The sound tracks, in the file's order.
+    pub audio: Vec<AudioStream>,
     /// A live source (a camera, a network feed): it has no end and sets
     /// the pace.
     pub live: bool,
@@ -12,6 +15,13 @@ pub struct MediaInfo {
     pub still_image: bool,
     pub fps: Option<f64>,
     pub duration: Option<Duration>,
+}
+
+/// One sound track of a file.
+pub struct AudioStream {
+    /// GStreamer's id for the stream: the same each time the file is
+    /// opened, so the running decoder's streams can be told apart.
+    pub stream_id: Option<String>,
 }
 
 const DISCOVER_TIMEOUT: gst::ClockTime = gst::ClockTime::from_seconds(20);
@@ -40,7 +50,13 @@ pub fn discover(uri: &str) -> Result<MediaInfo, String> {
         }
     });
     Ok(MediaInfo {
-        has_audio: !info.audio_streams().is_empty(),
+        audio: info
+            .audio_streams()
+            .iter()
+            .map(|a| AudioStream {
+                stream_id: a.stream_id().map(|id| id.to_string()),
+            })
+            .collect(),
         live: info.is_live(),
         still_image: video.first().is_some_and(|v| v.is_image()),
         fps,

@@ -17,13 +17,23 @@ pub struct Plan {
 pub struct SourcePlan {
     pub id: String,
     pub kind: SourceKind,
-    pub has_audio: bool,
+    /// The sound tracks it hands on, in the order they are written.
+    pub audio: Vec<AudioTrack>,
     /// Length, when known (progress and ETA).
     pub duration: Option<Duration>,
     /// Frames per second, when known.
     pub fps: Option<f64>,
     /// A live source: the pipeline is live, not a file job.
     pub live: bool,
+}
+
+/// A sound track a source hands on to the sinks.
+#[derive(Clone, Debug)]
+pub struct AudioTrack {
+    /// Its place among the file's sound tracks, from 0 (a test tone: 0).
+    pub index: usize,
+    /// GStreamer's id for the stream, where the source is a file.
+    pub stream_id: Option<String>,
 }
 
 pub enum SourceKind {

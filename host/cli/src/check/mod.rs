@@ -22,8 +22,8 @@ mod stages;
 use crate::config::{ImageSource, PipelineFile, SinkDef, SourceDef, SpannedTable, StageDef, Text};
 use crate::diagnostics::ConfigError;
 use crate::plan::{
-    Container, ImagePlan, Plan, RateControl, SinkKind, SinkPlan, SourceKind, SourcePlan, StagePlan,
-    StageWork, TestPlan, VideoSettings,
+    AudioTrack, Container, ImagePlan, Plan, RateControl, SinkKind, SinkPlan, SourceKind,
+    SourcePlan, StagePlan, StageWork, TestPlan, VideoSettings,
 };
 use graph::topological;
 

@@ -19,6 +19,17 @@ impl Checker<'_> {
             );
             return None;
         }
+        if let Some(tracks) = &s.audio_tracks
+            && s.uri.is_none()
+            && s.file.is_none()
+        {
+            self.complain(
+                tracks.span(),
+                format!(
+                    "source `{id}`: `audio_tracks` chooses among a file's sound tracks; a test source's tone is `testsrc = {{ audio = false }}`, and pictures have none"
+                ),
+            );
+        }
         if let Some(images) = &s.images {
             return self.image_source(&id, images);
         }
@@ -60,7 +71,7 @@ impl Checker<'_> {
                     format!("seconds {seconds} must be above 0 and at most 86400"),
                 );
             }
-            let audio = t.audio.as_ref().is_none_or(|a| *a.get_ref());
+            let tone = t.audio.as_ref().is_none_or(|a| *a.get_ref());
             let rate = rate.clamp(1, 240) as i32;
             let frames = (seconds.max(0.0) * rate as f64).round().max(1.0) as u64;
             return Some(SourcePlan {
@@ -72,7 +83,14 @@ impl Checker<'_> {
                     rate,
                     frames,
                 }),
-                has_audio: audio,
+                audio: if tone {
+                    vec![AudioTrack {
+                        index: 0,
+                        stream_id: None,
+                    }]
+                } else {
+                    Vec::new()
+                },
                 duration: Some(Duration::from_secs_f64(frames as f64 / rate as f64)),
                 fps: Some(rate as f64),
                 live: false,
@@ -116,9 +134,9 @@ impl Checker<'_> {
                 None
             }
             Ok(info) => Some(SourcePlan {
+                audio: self.audio_tracks(&id, s.audio_tracks.as_ref(), &info.audio)?,
                 id,
                 kind: SourceKind::Uri(uri),
-                has_audio: info.has_audio,
                 duration: info.duration,
                 fps: info.fps,
                 live: info.live,
@@ -132,6 +150,66 @@ impl Checker<'_> {
 }
 
 impl Checker<'_> {
+    /// The sound tracks of a file to keep: all of them unless the source
+    /// says `audio_tracks = "none"` or lists them by number.
+    fn audio_tracks(
+        &mut self,
+        id: &str,
+        chosen: Option<&Spanned<toml::Value>>,
+        streams: &[crate::media::AudioStream],
+    ) -> Option<Vec<AudioTrack>> {
+        let track = |index: usize| AudioTrack {
+            index,
+            stream_id: streams[index].stream_id.clone(),
+        };
+        let Some(chosen) = chosen else {
+            return Some((0..streams.len()).map(track).collect());
+        };
+        let numbers: Option<Vec<i64>> = match chosen.get_ref() {
+            toml::Value::String(s) if s == "all" => Some((1..=streams.len() as i64).collect()),
+            toml::Value::String(s) if s == "none" => Some(Vec::new()),
+            toml::Value::Array(items) => items.iter().map(toml::Value::as_integer).collect(),
+            _ => None,
+        };
+        let Some(numbers) = numbers else {
+            self.complain(
+                chosen.span(),
+                format!(
+                    "source `{id}`: audio_tracks must be \"all\", \"none\" or track numbers from 1, like [1, 3]"
+                ),
+            );
+            return None;
+        };
+        let count = streams.len();
+        let mut tracks = Vec::new();
+        for n in numbers {
+            let message = if n < 1 || n as usize > count {
+                Some(match count {
+                    0 => format!("source `{id}` has no sound tracks; there is no track {n}"),
+                    1 => format!("source `{id}` has 1 sound track; there is no track {n}"),
+                    _ => format!(
+                        "source `{id}` has {count} sound tracks (1..={count}); there is no track {n}"
+                    ),
+                })
+            } else if tracks
+                .iter()
+                .any(|t: &AudioTrack| t.index + 1 == n as usize)
+            {
+                Some(format!("source `{id}`: track {n} is listed twice"))
+            } else {
+                None
+            };
+            match message {
+                Some(m) => {
+                    self.complain(chosen.span(), m);
+                    return None;
+                }
+                None => tracks.push(track(n as usize - 1)),
+            }
+        }
+        Some(tracks)
+    }
+
     /// A still or numbered sequence: the files exist, the decoder is a
     /// decoder plugin, and the first picture decodes (in the sandbox).
     fn image_source(&mut self, id: &str, images: &Spanned<ImageSource>) -> Option<SourcePlan> {
@@ -231,7 +309,7 @@ impl Checker<'_> {
                 frames,
                 max_size,
             }),
-            has_audio: false,
+            audio: Vec::new(),
             duration: (frames > 0).then(|| Duration::from_secs_f64(frames as f64 / rate as f64)),
             fps: Some(rate as f64),
             live: false,
