@@ -1,25 +1,20 @@
 //! `reel`: check, run and inspect TOML media pipelines whose stages are
 //! sandboxed WebAssembly plugins on GStreamer.
 
-mod build;
+//!
+//! The logic lives in `reel-pipeline` and `reel-runtime`; this binary only
+//! reads arguments, prints, and turns outcomes into exit codes. One module
+//! per command.
+
 mod check;
-mod config;
-mod diagnostics;
-mod encode;
-mod ending;
-mod images;
-mod media;
-mod plan;
-mod plugin_cmd;
+mod graph;
+mod plugin;
 mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::{Parser, Subcommand};
-use gst::prelude::*;
 
 #[derive(Parser)]
 #[command(
@@ -80,20 +75,15 @@ enum PluginCommand {
 }
 
 /// Exit codes: 1 for a failed run, 2 for a pipeline or usage mistake,
-/// 130 for a run abandoned with a second Ctrl-C.
+/// 130 for a run interrupted (files finished) or abandoned.
 const EXIT_RUN_FAILED: u8 = 1;
 const EXIT_BAD_INPUT: u8 = 2;
-const EXIT_ABANDONED: u8 = 130;
+const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = gst::init() {
-        eprintln!("error: GStreamer could not start: {e}");
-        return ExitCode::from(EXIT_RUN_FAILED);
-    }
-    if let Err(e) = gstreel::plugin_register_static() {
-        eprintln!("error: Reel's GStreamer elements could not register: {e}");
-        return ExitCode::from(EXIT_RUN_FAILED);
+    if let Err(e) = reel_pipeline::init() {
+        return fail(EXIT_RUN_FAILED, &format!("{e:#}"));
     }
     match cli.command {
         Command::Run {
@@ -101,39 +91,12 @@ fn main() -> ExitCode {
             set,
             allow_failures,
             no_overwrite,
-        } => run_command(&pipeline, &set, allow_failures, no_overwrite),
-        Command::Check { pipeline, set } => match checked(&pipeline, &set) {
-            Ok(plan) => {
-                eprintln!(
-                    "{}: ok ({} sources, {} stages, {} sinks)",
-                    pipeline.display(),
-                    plan.sources.len(),
-                    plan.stages.len(),
-                    plan.sinks.len()
-                );
-                ExitCode::SUCCESS
-            }
-            Err(code) => code,
-        },
-        Command::Graph { pipeline } => {
-            let plan = match checked(&pipeline, &[]) {
-                Ok(plan) => plan,
-                Err(code) => return code,
-            };
-            match build::build(&plan) {
-                Ok(built) => {
-                    let dot = built
-                        .pipeline
-                        .debug_to_dot_data(gst::DebugGraphDetails::all());
-                    println!("{dot}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(EXIT_RUN_FAILED, &format!("{e:#}")),
-            }
-        }
+        } => run::run(&pipeline, &set, allow_failures, no_overwrite),
+        Command::Check { pipeline, set } => check::check(&pipeline, &set),
+        Command::Graph { pipeline } => graph::graph(&pipeline),
         Command::Plugin { command } => match command {
-            PluginCommand::Inspect { plugin, json } => plugin_cmd::inspect(&plugin, json),
-            PluginCommand::List => plugin_cmd::list(),
+            PluginCommand::Inspect { plugin, json } => plugin::inspect(&plugin, json),
+            PluginCommand::List => plugin::list(),
         },
     }
 }
@@ -141,83 +104,4 @@ fn main() -> ExitCode {
 fn fail(code: u8, message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(code)
-}
-
-fn checked(pipeline: &std::path::Path, set: &[String]) -> Result<plan::Plan, ExitCode> {
-    let overrides = set
-        .iter()
-        .map(|s| check::Override::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| fail(EXIT_BAD_INPUT, &e))?;
-    let checked = check::check(pipeline, &overrides);
-    if let Some(warning) = reel_runtime::Runtime::global()
-        .ok()
-        .and_then(|rt| rt.cache_warning().map(str::to_string))
-    {
-        eprintln!("warning: {warning}");
-    }
-    checked.map_err(|problems| {
-        let count = problems.0.len();
-        eprintln!("{problems}");
-        fail(
-            EXIT_BAD_INPUT,
-            &format!(
-                "{} has {count} problem{}; nothing was run",
-                pipeline.display(),
-                if count == 1 { "" } else { "s" }
-            ),
-        )
-    })
-}
-
-fn run_command(
-    pipeline: &std::path::Path,
-    set: &[String],
-    allow_failures: bool,
-    no_overwrite: bool,
-) -> ExitCode {
-    let mut plan = match checked(pipeline, set) {
-        Ok(plan) => plan,
-        Err(code) => return code,
-    };
-    plan.settle_failure_policy(allow_failures);
-    if no_overwrite && let Some(existing) = plan.output_files().find(|p| p.exists()) {
-        return fail(
-            EXIT_BAD_INPUT,
-            &format!(
-                "{} exists and --no-overwrite was given; nothing was run",
-                existing.display()
-            ),
-        );
-    }
-    let interrupts = Arc::new(AtomicUsize::new(0));
-    let counter = interrupts.clone();
-    if let Err(e) = ctrlc::set_handler(move || {
-        counter.fetch_add(1, Ordering::SeqCst);
-    }) {
-        eprintln!("warning: Ctrl-C will not finish files cleanly: {e}");
-    }
-    let built = match build::build(&plan) {
-        Ok(b) => b,
-        Err(e) => return fail(EXIT_RUN_FAILED, &format!("building the pipeline: {e:#}")),
-    };
-    match run::run(&plan, built, interrupts.clone(), no_overwrite) {
-        Ok(run::Ending::Finished) => ExitCode::SUCCESS,
-        Ok(run::Ending::Interrupted) => ExitCode::from(EXIT_ABANDONED),
-        Err(e) => {
-            let code = if interrupts.load(Ordering::SeqCst) >= 2 {
-                EXIT_ABANDONED
-            } else {
-                EXIT_RUN_FAILED
-            };
-            let strict: Vec<&str> = plan.strict_stages().collect();
-            let text = format!("{e:#}");
-            if !strict.is_empty() && text.contains("failed on frame") {
-                eprintln!(
-                    "note: in a file job a frame a stage cannot process fails the run; to go on past such frames, set `on_error` in the stage or run with --allow-failures"
-                );
-            }
-            fail(code, &format!("{text}; no output was written"))
-        }
-    }
 }

@@ -86,8 +86,7 @@ impl Checker<'_> {
             if !path.is_file() {
                 return Err(format!("plugin file {} does not exist", path.display()));
             }
-            let runtime = Runtime::global().map_err(|e| format!("{e:#}"))?;
-            runtime.load(&path).map_err(|e| format!("{e:#}"))
+            self.runtime.load(&path).map_err(|e| format!("{e:#}"))
         });
         match loaded {
             Ok(p) => Some(p),
@@ -212,8 +211,10 @@ impl Checker<'_> {
                 Ok(_) => params.push((o.key.clone(), v)),
                 Err(e) => {
                     ok = false;
-                    self.problems
-                        .push(format!("--set {}.{}={}: {e}", o.stage, o.key, o.value));
+                    self.problems.push(Diagnostic::plain(format!(
+                        "--set {}.{}={}: {e}",
+                        o.stage, o.key, o.value
+                    )));
                 }
             }
         }
@@ -346,11 +347,11 @@ impl Checker<'_> {
                     let e = this.error(s, msg).suggest(hint);
                     this.report(e);
                 }
-                None => this.problems.push(format!(
+                None => this.problems.push(Diagnostic::plain(format!(
                     "--set {name}={value}: {msg}{}",
                     hint.map(|h| format!(" (did you mean `{h}`?)"))
                         .unwrap_or_default()
-                )),
+                ))),
             };
         let Some(pspec) = element.find_property(name) else {
             let names: Vec<String> = element

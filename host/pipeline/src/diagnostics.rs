@@ -5,19 +5,36 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+/// One problem found in a pipeline (or on the command line that goes
+/// with it), typed so an editor or a web UI can place it; `Display`
+/// writes it as a terminal shows it.
 #[derive(Debug, Clone)]
-pub struct ConfigError {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
+pub struct Diagnostic {
+    /// The pipeline file, when the problem is in it.
+    pub file: Option<PathBuf>,
+    /// Where in the file.
+    pub place: Option<Place>,
     pub message: String,
+    /// A hint, such as the valid name closest to a misspelt one.
     pub help: Option<String>,
-    /// The source line and the caret under the offending text.
-    excerpt: Option<(String, usize, usize)>,
 }
 
-impl ConfigError {
-    /// An error at byte range `span` of `source` (the text of `file`).
+/// A place in a pipeline file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// Byte range in the file's text.
+    pub span: Range<usize>,
+    /// 1-based, in lines.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    /// The line (or a part of it around the column), the caret's column
+    /// in that text and the caret's width.
+    excerpt: (String, usize, usize),
+}
+
+impl Diagnostic {
+    /// A problem at byte range `span` of `source` (the text of `file`).
     pub fn at(file: &Path, source: &str, span: Range<usize>, message: impl Into<String>) -> Self {
         let start = span.start.min(source.len());
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
@@ -31,13 +48,27 @@ impl ConfigError {
             .count()
             .max(1);
         let (text, caret) = excerpt(&source[line_start..line_end], column);
-        ConfigError {
-            file: file.to_path_buf(),
-            line,
-            column,
+        Diagnostic {
+            file: Some(file.to_path_buf()),
+            place: Some(Place {
+                span,
+                line,
+                column,
+                excerpt: (text, caret, width.min(EXCERPT_CHARS)),
+            }),
             message: bounded(&message.into(), MAX_MESSAGE),
             help: None,
-            excerpt: Some((text, caret, width.min(EXCERPT_CHARS))),
+        }
+    }
+
+    /// A problem with no place in the file (a command-line override, two
+    /// sinks writing one file, a file that cannot be read).
+    pub fn plain(message: impl Into<String>) -> Self {
+        Diagnostic {
+            file: None,
+            place: None,
+            message: bounded(&message.into(), MAX_MESSAGE),
+            help: None,
         }
     }
 
@@ -55,25 +86,30 @@ impl ConfigError {
     }
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file.display(),
-            self.line,
-            self.column,
-            self.message
-        )?;
-        if let Some((text, column, width)) = &self.excerpt {
-            let number = self.line.to_string();
-            let pad = " ".repeat(number.len());
-            write!(
-                f,
-                "\n{pad} |\n{number} | {text}\n{pad} | {}{}",
-                " ".repeat(column - 1),
-                "^".repeat(*width)
-            )?;
+        match (&self.file, &self.place) {
+            (Some(file), Some(place)) => {
+                write!(
+                    f,
+                    "{}:{}:{}: {}",
+                    file.display(),
+                    place.line,
+                    place.column,
+                    self.message
+                )?;
+                let (text, column, width) = &place.excerpt;
+                let number = place.line.to_string();
+                let pad = " ".repeat(number.len());
+                write!(
+                    f,
+                    "\n{pad} |\n{number} | {text}\n{pad} | {}{}",
+                    " ".repeat(column - 1),
+                    "^".repeat(*width)
+                )?;
+            }
+            (Some(file), None) => write!(f, "{}: {}", file.display(), self.message)?,
+            _ => write!(f, "{}", self.message)?,
         }
         if let Some(help) = &self.help {
             write!(f, "\n  = help: {help}")?;
@@ -82,7 +118,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl std::error::Error for Diagnostic {}
 
 /// Characters of a line shown around the column (a pipeline line may be
 /// megabytes long).
@@ -127,7 +163,7 @@ mod tests {
     #[test]
     fn long_lines_and_messages_are_shown_in_part() {
         let source = format!("a = \"{}\"\nb = 1", "x".repeat(1_000_000));
-        let e = ConfigError::at(
+        let e = Diagnostic::at(
             Path::new("p.toml"),
             &source,
             500_000..500_001,
@@ -148,8 +184,9 @@ mod tests {
     #[test]
     fn positions_are_one_based_lines_and_columns() {
         let src = "a = 1\nbb = \"x\"\n";
-        let e = ConfigError::at(Path::new("p.toml"), src, 11..14, "bad");
-        assert_eq!((e.line, e.column), (2, 6));
+        let e = Diagnostic::at(Path::new("p.toml"), src, 11..14, "bad");
+        let place = e.place.clone().unwrap();
+        assert_eq!((place.line, place.column, place.span), (2, 6, 11..14));
         let text = e.to_string();
         assert!(text.starts_with("p.toml:2:6: bad"), "{text}");
         assert!(text.contains("2 | bb = \"x\"\n  |      ^^^"), "{text}");

@@ -20,7 +20,7 @@ mod sources;
 mod stages;
 
 use crate::config::{ImageSource, PipelineFile, SinkDef, SourceDef, SpannedTable, StageDef, Text};
-use crate::diagnostics::ConfigError;
+use crate::diagnostics::Diagnostic;
 use crate::plan::{
     AudioTrack, Container, ImagePlan, Plan, RateControl, SinkKind, SinkPlan, SourceKind,
     SourcePlan, StagePlan, StageWork, TestPlan, VideoSettings,
@@ -58,7 +58,7 @@ impl Override {
 
 /// Every problem found, in file order.
 #[derive(Debug)]
-pub struct Problems(pub Vec<String>);
+pub struct Problems(pub Vec<Diagnostic>);
 
 impl std::fmt::Display for Problems {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -75,10 +75,11 @@ impl std::fmt::Display for Problems {
 impl std::error::Error for Problems {}
 
 struct Checker<'a> {
+    runtime: &'a Runtime,
     file: &'a Path,
     dir: PathBuf,
     source: &'a str,
-    problems: Vec<String>,
+    problems: Vec<Diagnostic>,
 }
 
 const TEST_WIDTH: i32 = 1280;
@@ -89,12 +90,18 @@ const DEFAULT_PRESET: &str = "veryfast";
 const DEFAULT_CRF: i64 = 23;
 const DEFAULT_AUDIO_KBPS: i64 = 128;
 
-/// Reads and checks `file`, applying `overrides`. Returns the plan or every
-/// problem found.
-pub fn check(file: &Path, overrides: &[Override]) -> Result<Plan, Problems> {
-    let source = std::fs::read_to_string(file)
-        .map_err(|e| Problems(vec![format!("{}: cannot read: {e}", file.display())]))?;
+/// Reads and checks `file`, applying `overrides`; plugins are loaded (and
+/// started once, with their parameters) in `runtime`. Returns the plan or
+/// every problem found.
+pub fn check(file: &Path, runtime: &Runtime, overrides: &[Override]) -> Result<Plan, Problems> {
+    let source = std::fs::read_to_string(file).map_err(|e| {
+        Problems(vec![Diagnostic::plain(format!(
+            "{}: cannot read: {e}",
+            file.display()
+        ))])
+    })?;
     let mut checker = Checker {
+        runtime,
         file,
         dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
         source: &source,
@@ -126,9 +133,12 @@ fn parse(file: &Path, source: &str) -> Result<PipelineFile, Problems> {
         };
         let span = e.span().unwrap_or(0..0);
         let message = e.message().trim().to_string();
-        let err = ConfigError::at(file, source, span.clone(), &message)
-            .suggest(unknown_field_hint(&message, source, e.span()));
-        problems.push((span.start, err.to_string()));
+        let err = Diagnostic::at(file, source, span.clone(), &message).suggest(unknown_field_hint(
+            &message,
+            source,
+            e.span(),
+        ));
+        problems.push((span.start, err));
         if !message.starts_with("unknown field") || !blank_entry(&mut text, span.start) {
             break;
         }
@@ -265,12 +275,12 @@ fn file_uri(path: &Path) -> Result<String, String> {
 }
 
 impl Checker<'_> {
-    fn error(&mut self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
-        ConfigError::at(self.file, self.source, span, message)
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::at(self.file, self.source, span, message)
     }
 
-    fn report(&mut self, error: ConfigError) {
-        self.problems.push(error.to_string());
+    fn report(&mut self, error: Diagnostic) {
+        self.problems.push(error);
     }
 
     fn complain(&mut self, span: Range<usize>, message: impl Into<String>) {
@@ -442,14 +452,14 @@ impl Checker<'_> {
                         .iter()
                         .map(|s| s.get_ref().id.get_ref().as_str()),
                 );
-                self.problems.push(format!(
+                self.problems.push(Diagnostic::plain(format!(
                     "--set {}.{}: there is no stage `{}`{}",
                     o.stage,
                     o.key,
                     o.stage,
                     hint.map(|h| format!(" (did you mean `{h}`?)"))
                         .unwrap_or_default()
-                ));
+                )));
             }
         }
         let known: Vec<String> = ids.keys().cloned().collect();
@@ -495,8 +505,10 @@ impl Checker<'_> {
             if let SinkKind::File { path, .. } = &sink.kind
                 && !outputs.insert(path.clone())
             {
-                self.problems
-                    .push(format!("two sinks write {}", path.display()));
+                self.problems.push(Diagnostic::plain(format!(
+                    "two sinks write {}",
+                    path.display()
+                )));
             }
         }
         self.problems.is_empty().then_some(Plan {
