@@ -556,3 +556,32 @@ fn plugin_inspect_list_and_graph() {
         "{dot}"
     );
 }
+
+/// A mistyped `REEL_CPU_LEVEL` stops the run with a message naming the
+/// valid values, rather than quietly running another code path.
+#[test]
+fn an_unknown_cpu_level_is_an_error() {
+    let (dir, path) = pipeline(
+        "[[source]]\nid = \"main\"\ntestsrc = { size = \"64x48\", seconds = 1 }\n\n[[stage]]\nid = \"neg\"\nplugin = \"invert\"\ninput = \"main\"\n\n[[sink]]\ninput = \"neg\"\nnull = true\n",
+    );
+    let run = |level: &str| {
+        Command::new(reel_tests::reel_bin())
+            .args(["check", path.to_str().unwrap()])
+            .current_dir(dir.path())
+            .env("REEL_CACHE_DIR", dir.path().join("cache"))
+            .env("REEL_CPU_LEVEL", level)
+            .output()
+            .unwrap()
+    };
+    let out = run("avx512");
+    let text = stderr(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("REEL_CPU_LEVEL=`avx512` is not one of baseline, sse4.1, avx2"),
+        "{text}"
+    );
+    for level in ["baseline", "sse4.1", "avx2"] {
+        let out = run(level);
+        assert!(out.status.success(), "{level}: {}", stderr(&out));
+    }
+}

@@ -2,7 +2,7 @@
 //! one at a position, scaled by a global opacity.
 
 use crate::color::{clamp_u8, div255, premultiplied_yuv};
-use crate::cpu::{CpuLevel, multiversion};
+use crate::cpu::{CpuLevel, Isa, multiversion};
 use crate::layout::{Format, Image, ImageMut, LayoutError};
 
 /// The part of `dst` that `src` placed at (x, y) covers, as ranges in dst
@@ -164,13 +164,13 @@ multiversion! {
 
 /// Premultiplied RGBA over RGBA, one row: SIMD bulk, plain-Rust tail.
 fn blend_rgba_row(level: CpuLevel, src: &[u8], dst: &mut [u8], op: u32) {
-    let done = match level {
+    let done = match level.isa() {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: the level was capped by run-time detection of AVX2.
-        CpuLevel::Avx2 => unsafe { crate::x86::avx2::blend_rgba(src, dst, op) },
+        // SAFETY: a `CpuLevel` comes only from run-time detection, so AVX2 is there.
+        Isa::Avx2 => unsafe { crate::x86::avx2::blend_rgba(src, dst, op) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, SSE4.1 was detected.
-        CpuLevel::Sse41 => unsafe { crate::x86::sse41::blend_rgba(src, dst, op) },
+        Isa::Sse41 => unsafe { crate::x86::sse41::blend_rgba(src, dst, op) },
         _ => 0,
     };
     {
@@ -187,13 +187,13 @@ fn blend_rgba_row(level: CpuLevel, src: &[u8], dst: &mut [u8], op: u32) {
 
 /// Premultiplied RGBA over a luma row: SIMD bulk, plain-Rust tail.
 fn blend_luma_row(level: CpuLevel, src: &[u8], dst: &mut [u8], op: u32) {
-    let done = match level {
+    let done = match level.isa() {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: the level was capped by run-time detection of AVX2.
-        CpuLevel::Avx2 => unsafe { crate::x86::avx2::blend_luma(src, dst, op) },
+        // SAFETY: a `CpuLevel` comes only from run-time detection, so AVX2 is there.
+        Isa::Avx2 => unsafe { crate::x86::avx2::blend_luma(src, dst, op) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, SSE4.1 was detected.
-        CpuLevel::Sse41 => unsafe { crate::x86::sse41::blend_luma(src, dst, op) },
+        Isa::Sse41 => unsafe { crate::x86::sse41::blend_luma(src, dst, op) },
         _ => 0,
     };
     for (s, d) in src[4 * done..].chunks_exact(4).zip(dst[done..].iter_mut()) {

@@ -1,7 +1,7 @@
 //! Chroma key: alpha from the distance to a key colour in the CbCr plane.
 
 use crate::color::{div255, rgb_to_u, rgb_to_v};
-use crate::cpu::CpuLevel;
+use crate::cpu::{CpuLevel, Isa};
 use crate::layout::{Format, ImageMut, LayoutError};
 
 /// Keys an RGBA picture in place: pixels whose chroma lies within
@@ -71,15 +71,15 @@ impl KeyParams {
 /// One row: SIMD bulk, plain-Rust tail.
 fn key_row(level: CpuLevel, row: &mut [u8], params: &KeyParams) {
     let p = params;
-    let done = match level {
+    let done = match level.isa() {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: the level was capped by run-time detection of AVX2.
-        CpuLevel::Avx2 => unsafe {
+        // SAFETY: a `CpuLevel` comes only from run-time detection, so AVX2 is there.
+        Isa::Avx2 => unsafe {
             crate::x86::avx2::chroma_key(row, p.ku, p.kv, p.similarity, p.inv_smooth)
         },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, SSE4.1 was detected.
-        CpuLevel::Sse41 => unsafe {
+        Isa::Sse41 => unsafe {
             crate::x86::sse41::chroma_key(row, p.ku, p.kv, p.similarity, p.inv_smooth)
         },
         _ => 0,

@@ -4,7 +4,7 @@
 //! (edges replicated on odd sizes) when downsampling.
 
 use crate::color::{rgb_to_u, rgb_to_v, rgb_to_y, yuv_to_rgb};
-use crate::cpu::{CpuLevel, multiversion};
+use crate::cpu::{CpuLevel, Isa, multiversion};
 use crate::layout::{Format, Image, ImageMut, LayoutError};
 
 /// Converts `src` into `dst`; both must have the same width and height.
@@ -106,13 +106,13 @@ fn write_chroma(dst: &mut ImageMut<'_>, cy: usize, u: &[u8], v: &[u8], level: Cp
 /// One row of planar YUV (chroma at half width) to RGBA: hand-written
 /// SIMD for the bulk of the row, plain Rust for what is left.
 fn yuv_to_rgba_row(level: CpuLevel, y: &[u8], u: &[u8], v: &[u8], out: &mut [u8]) {
-    let done = match level {
+    let done = match level.isa() {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: the level was capped by run-time detection of AVX2.
-        CpuLevel::Avx2 => unsafe { crate::x86::avx2::yuv_to_rgba(y, u, v, out) },
+        // SAFETY: a `CpuLevel` comes only from run-time detection, so AVX2 is there.
+        Isa::Avx2 => unsafe { crate::x86::avx2::yuv_to_rgba(y, u, v, out) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, SSE4.1 was detected.
-        CpuLevel::Sse41 => unsafe { crate::x86::sse41::yuv_to_rgba(y, u, v, out) },
+        Isa::Sse41 => unsafe { crate::x86::sse41::yuv_to_rgba(y, u, v, out) },
         _ => 0,
     };
     // `done` is a multiple of 4, so the tail starts on a chroma boundary.
@@ -130,13 +130,13 @@ fn yuv_to_rgba_row(level: CpuLevel, y: &[u8], u: &[u8], v: &[u8], out: &mut [u8]
 
 /// One row of RGBA to luma: SIMD bulk, plain-Rust tail.
 fn rgba_to_y_row(level: CpuLevel, rgba: &[u8], y: &mut [u8]) {
-    let done = match level {
+    let done = match level.isa() {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: the level was capped by run-time detection of AVX2.
-        CpuLevel::Avx2 => unsafe { crate::x86::avx2::rgba_to_y(rgba, y) },
+        // SAFETY: a `CpuLevel` comes only from run-time detection, so AVX2 is there.
+        Isa::Avx2 => unsafe { crate::x86::avx2::rgba_to_y(rgba, y) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, SSE4.1 was detected.
-        CpuLevel::Sse41 => unsafe { crate::x86::sse41::rgba_to_y(rgba, y) },
+        Isa::Sse41 => unsafe { crate::x86::sse41::rgba_to_y(rgba, y) },
         _ => 0,
     };
     for (px, luma) in rgba[4 * done..].chunks_exact(4).zip(y[done..].iter_mut()) {
@@ -147,13 +147,11 @@ fn rgba_to_y_row(level: CpuLevel, rgba: &[u8], y: &mut [u8]) {
 /// Two RGBA rows to a row of U and V: SIMD bulk (SSE4.1, also used at the
 /// AVX2 level), plain-Rust tail.
 fn rgba_to_uv_row(level: CpuLevel, top: &[u8], bottom: &[u8], u: &mut [u8], v: &mut [u8]) {
-    let done = match level {
+    let done = match level.isa() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level was capped by run-time detection (AVX2 implies
         // SSE4.1).
-        CpuLevel::Avx2 | CpuLevel::Sse41 => unsafe {
-            crate::x86::sse41::rgba_to_uv(top, bottom, u, v)
-        },
+        Isa::Avx2 | Isa::Sse41 => unsafe { crate::x86::sse41::rgba_to_uv(top, bottom, u, v) },
         _ => 0,
     };
     {

@@ -1,6 +1,6 @@
 //! 3D colour lookup tables with tetrahedral interpolation.
 
-use crate::cpu::CpuLevel;
+use crate::cpu::{CpuLevel, Isa};
 use crate::layout::{Format, ImageMut, LayoutError};
 
 /// A cubic RGB table of `size`^3 entries, red varying fastest (.cube order).
@@ -163,12 +163,10 @@ fn mix(original: u8, mapped: f32, strength: f32) -> u8 {
 /// One row: AVX2 (with gathers) for the bulk where available, the
 /// per-pixel lookup for the rest and on other levels.
 fn lut_row(level: CpuLevel, row: &mut [u8], lut: &Lut3d, strength: f32) {
-    let done = match level {
+    let done = match level.isa() {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: the level was capped by run-time detection of AVX2.
-        CpuLevel::Avx2 => unsafe {
-            crate::x86::avx2::lut3d(row, lut.table_flat(), lut.size, strength)
-        },
+        // SAFETY: a `CpuLevel` comes only from run-time detection, so AVX2 is there.
+        Isa::Avx2 => unsafe { crate::x86::avx2::lut3d(row, lut.table_flat(), lut.size, strength) },
         _ => 0,
     };
     for px in row[4 * done..].chunks_exact_mut(4) {

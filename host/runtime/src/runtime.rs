@@ -62,6 +62,8 @@ impl Runtime {
     }
 
     pub fn with_limits(cache_dir: Option<&Path>, limits: CompileLimits) -> Result<Runtime> {
+        // A mistyped REEL_CPU_LEVEL must not quietly pick another path.
+        reel_kernels::CpuLevel::configured().map_err(anyhow::Error::msg)?;
         // Every instance's share of memories, tables and core instances is
         // reserved in full, so a plugin with many memories cannot starve
         // the others; the address space reserved is virtual only.
