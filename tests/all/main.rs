@@ -8,6 +8,7 @@ mod contract;
 mod decoder;
 mod element;
 mod file_jobs;
+mod library;
 mod loading;
 mod mixer;
 mod sandbox;

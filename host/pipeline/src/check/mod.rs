@@ -112,7 +112,10 @@ pub fn check(file: &Path, runtime: &Runtime, overrides: &[Override]) -> Result<P
     if checker.problems.is_empty() {
         Ok(plan.expect("a plan when there are no problems"))
     } else {
-        Err(Problems(checker.problems))
+        // In file order; those with no place (the command line) last.
+        let mut problems = checker.problems;
+        problems.sort_by_key(|d| d.place.as_ref().map_or(usize::MAX, |p| p.span.start));
+        Err(Problems(problems))
     }
 }
 
