@@ -1,13 +1,17 @@
 //! Plugins loaded through the real runtime: description, parameters and
 //! pixel results.
 
-use reel_runtime::{Format, OnError, SandboxConfig, Stage, StageKind, StageSpec, Verdict};
-use reel_tests::{bytes, frame, plugin_path, runtime};
+use std::path::{Path, PathBuf};
 
-fn spec(plugin: &str, params: Vec<(String, reel_runtime::ParamValue)>) -> StageSpec {
+use reel_runtime::{
+    Format, HostFrame, OnError, ParamValue, SandboxConfig, Stage, StageKind, StageSpec, Verdict,
+};
+use reel_tests::{bytes, frame, plugin_path, reel_in, root, runtime, test_plugin_path};
+
+fn spec_at(path: &Path, params: Vec<(String, ParamValue)>) -> StageSpec {
     StageSpec {
         id: "under-test".into(),
-        plugin: runtime().load(&plugin_path(plugin)).unwrap(),
+        plugin: runtime().load(path).unwrap(),
         params,
         sandbox: SandboxConfig::default(),
         on_error: OnError::Passthrough,
@@ -29,8 +33,12 @@ fn invert_describes_itself() {
 
 #[test]
 fn invert_inverts_i420_and_rgba_on_an_odd_width() {
+    assert_inverts(&plugin_path("invert"));
+}
+
+fn assert_inverts(plugin: &Path) {
     for format in [Format::I420, Format::Rgba] {
-        let mut stage = Stage::new(spec("invert", vec![])).unwrap();
+        let mut stage = Stage::new(spec_at(plugin, vec![])).unwrap();
         let input = frame(format, 33, 7, |i| (i * 7 % 251) as u8);
         let before = bytes(&input);
         let (out, verdict) = stage.filter(input);
@@ -41,5 +49,124 @@ fn invert_inverts_i420_and_rgba_on_an_odd_width() {
             let expected = if alpha { *a } else { 255 - a };
             assert_eq!(*b, expected, "{format} byte {i}");
         }
+    }
+}
+
+/// Binaries built against the first shipped contract, kept in the repo
+/// as they were built: the contract only grows, and these must keep
+/// loading and running on every later host.
+fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures/contract-0.1.0").join(name)
+}
+
+#[test]
+fn a_filter_built_against_0_1_0_keeps_loading_and_running() {
+    let plugin = runtime().load(&fixture("invert.wasm")).unwrap();
+    assert_eq!(plugin.description.contract, "0.1.0");
+    assert_ne!(reel_runtime::CONTRACT_VERSION, "0.1.0");
+    assert_inverts(&fixture("invert.wasm"));
+    // Through the whole product too: `reel plugin inspect` names the
+    // contract it was built against, and `reel run` uses it.
+    let dir = tempfile::tempdir().unwrap();
+    let shown = reel_in(
+        dir.path(),
+        &[
+            "plugin",
+            "inspect",
+            fixture("invert.wasm").to_str().unwrap(),
+        ],
+    );
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(text.contains("contract:  reel:plugin@0.1.0"), "{text}");
+    let pipeline = dir.path().join("p.toml");
+    std::fs::write(
+        &pipeline,
+        format!(
+            "[[source]]\nid = \"main\"\ntestsrc = {{ pattern = \"white\", size = \"64x48\", rate = 25, seconds = 1 }}\n\n[[stage]]\nid = \"neg\"\nplugin = \"{}\"\ninput = \"main\"\n\n[[sink]]\ninput = \"neg\"\nfile = \"out.mkv\"\n",
+            fixture("invert.wasm").display()
+        ),
+    )
+    .unwrap();
+    let run = reel_in(dir.path(), &["run", pipeline.to_str().unwrap()]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let frames = reel_tests::decode_frames(&dir.path().join("out.mkv"), 64, 48);
+    assert_eq!(frames.len(), 25);
+    // White inverted is black (within the encoder's error).
+    assert!(frames.iter().all(|f| f.chunks(4).all(|px| px[0] < 24)));
+}
+
+/// Opaque red over white I420, as a mixer of either contract composes it.
+fn assert_mixes(plugin: &Path) {
+    let mut stage = Stage::new(StageSpec {
+        on_error: OnError::Fail,
+        ..spec_at(plugin, vec![("x".into(), ParamValue::Integer(10))])
+    })
+    .unwrap();
+    let luma = 64 * 48;
+    let inputs = vec![
+        (
+            "base".to_string(),
+            frame(Format::I420, 64, 48, |i| if i < luma { 235 } else { 128 }),
+        ),
+        (
+            "overlay".to_string(),
+            frame(Format::Rgba, 16, 8, |i| [255, 0, 0, 255][i % 4]),
+        ),
+    ];
+    let (out, verdict) = stage.mix(inputs, HostFrame::blank(Format::Rgba, 64, 48));
+    assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+    let px = |x: usize, y: usize| out.image().unwrap().row(0, y)[4 * x..4 * x + 4].to_vec();
+    assert_eq!(px(0, 0), [255, 255, 255, 255]);
+    assert_eq!(px(10, 0), [255, 0, 0, 255]);
+    assert_eq!(px(26, 0), [255, 255, 255, 255]);
+}
+
+#[test]
+fn a_mixer_built_against_0_1_0_keeps_loading_and_running() {
+    let plugin = runtime().load(&fixture("testmix.wasm")).unwrap();
+    assert_eq!(plugin.description.contract, "0.1.0");
+    assert_eq!(plugin.description.kind, StageKind::Mixer);
+    assert_mixes(&fixture("testmix.wasm"));
+    assert_mixes(&test_plugin_path("testmix"));
+}
+
+/// `premultiply`, added in 0.1.1: a straight-alpha overlay (half-covered
+/// white) over black comes out mid-grey; blended as if premultiplied it
+/// would come out white.
+#[test]
+fn premultiply_from_contract_0_1_1_makes_straight_alpha_blend_right() {
+    let plugin = runtime().load(&test_plugin_path("testmix")).unwrap();
+    assert_eq!(plugin.description.contract, reel_runtime::CONTRACT_VERSION);
+    for (straight, want) in [(true, 128), (false, 255)] {
+        let mut stage = Stage::new(StageSpec {
+            on_error: OnError::Fail,
+            ..spec_at(
+                &test_plugin_path("testmix"),
+                vec![("straight".into(), ParamValue::Boolean(straight))],
+            )
+        })
+        .unwrap();
+        let luma = 16 * 8;
+        let inputs = vec![
+            (
+                "base".to_string(),
+                frame(Format::I420, 16, 8, |i| if i < luma { 16 } else { 128 }),
+            ),
+            (
+                "overlay".to_string(),
+                frame(Format::Rgba, 16, 8, |i| [255, 255, 255, 128][i % 4]),
+            ),
+        ];
+        let (out, verdict) = stage.mix(inputs, HostFrame::blank(Format::Rgba, 16, 8));
+        assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+        let px = &out.image().unwrap().row(0, 3)[4 * 5..4 * 5 + 4].to_vec();
+        assert!(
+            px[..3].iter().all(|c| c.abs_diff(want) <= 1),
+            "straight {straight}: {px:?}"
+        );
     }
 }

@@ -260,7 +260,10 @@ fn another_contract_version_is_refused_naming_both() {
         .unwrap_err();
     let text = format!("{err:#}");
     assert!(text.contains("reel:plugin@0.2.0"), "{text}");
-    assert!(text.contains("reel:plugin@0.1.0"), "{text}");
+    assert!(
+        text.contains(&format!("reel:plugin@{}", reel_runtime::CONTRACT_VERSION)),
+        "{text}"
+    );
 }
 
 #[test]

@@ -14,6 +14,7 @@ pub mod convert;
 pub mod fill;
 pub mod layout;
 pub mod lut3d;
+pub mod premultiply;
 pub mod scale;
 #[cfg(target_arch = "x86_64")]
 mod x86;
@@ -25,4 +26,5 @@ pub use cpu::CpuLevel;
 pub use fill::{Rect, fill_rect};
 pub use layout::{Format, Image, ImageMut, Layout, LayoutError, PlaneLayout};
 pub use lut3d::{Lut3d, apply_lut3d};
+pub use premultiply::premultiply;
 pub use scale::scale;

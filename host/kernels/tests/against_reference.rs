@@ -4,7 +4,7 @@
 
 use reel_kernels::{
     CpuLevel, Format, Image, ImageMut, Layout, Lut3d, Rect, blend, chroma_key, convert, fill,
-    lut3d, scale,
+    lut3d, premultiply, scale,
 };
 
 const SIZES: [(usize, usize); 6] = [(1, 1), (9, 3), (17, 5), (33, 8), (64, 2), (1919, 3)];
@@ -160,6 +160,30 @@ fn chroma_key_matches_reference_and_clears_the_key() {
             assert_eq!(&fast[first..first + 4], &[0, 0, 0, 0]);
         }
     }
+}
+
+#[test]
+fn premultiply_matches_reference_and_scales_colour_by_alpha() {
+    for level in CpuLevel::all_supported() {
+        for (w, h) in SIZES {
+            let (l, d) = padded(Format::Rgba, w, h, 11);
+            let (mut fast, mut slow) = (d.clone(), d.clone());
+            premultiply::premultiply_with(level, &mut ImageMut::new(&l, &mut fast).unwrap())
+                .unwrap();
+            premultiply::reference::premultiply(&mut ImageMut::new(&l, &mut slow).unwrap())
+                .unwrap();
+            assert!(fast == slow, "{level:?} {w}x{h}");
+        }
+    }
+    // Half-covered white becomes half-bright; alpha is kept; opaque and
+    // clear pixels are exact.
+    let l = Layout::packed(Format::Rgba, 3, 1);
+    let mut px = vec![255, 255, 255, 128, 10, 20, 30, 255, 200, 100, 50, 0];
+    premultiply::premultiply(&mut ImageMut::new(&l, &mut px).unwrap()).unwrap();
+    assert_eq!(px, vec![128, 128, 128, 128, 10, 20, 30, 255, 0, 0, 0, 0]);
+    // Only RGBA has alpha.
+    let (l, mut d) = padded(Format::I420, 8, 8, 1);
+    assert!(premultiply::premultiply(&mut ImageMut::new(&l, &mut d).unwrap()).is_err());
 }
 
 #[test]

@@ -300,6 +300,13 @@ impl kernels::Host for StoreState {
         }))
     }
 
+    fn premultiply(&mut self, frame: Resource<FrameHandle>) -> Res<()> {
+        Ok(self
+            .frames
+            .get_mut(frame.rep())
+            .and_then(|f| reel_kernels::premultiply(&mut f.image_mut()?).map_err(layout_error)))
+    }
+
     fn apply_lut3d(
         &mut self,
         frame: Resource<FrameHandle>,

@@ -15,7 +15,7 @@ use crate::sandbox::{GuestOutput, SandboxConfig, StoreState};
 use crate::stage::{Live, TimeLimit};
 
 /// The contract this host implements (the WIT package version).
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.1.1";
 const STAGE_INTERFACE: &str = "reel:plugin/stage@";
 /// CPU time starting a plugin and its `describe` may take.
 const DESCRIBE_GUARD: Duration = Duration::from_secs(5);
@@ -49,6 +49,20 @@ pub fn compatible(ours: &str, theirs: &str) -> bool {
         (Some((0, a)), Some((0, b))) => a == b,
         (Some((a, _)), Some((b, _))) => a == b,
         _ => false,
+    }
+}
+
+/// What to say when a plugin needs imports this host lacks: a plugin built
+/// against a newer minor contract than the host's may use additions the
+/// host does not have yet.
+fn missing_imports(ours: &str, theirs: &str) -> String {
+    let numbers = |v: &str| -> Vec<u64> { v.split('.').filter_map(|n| n.parse().ok()).collect() };
+    if numbers(theirs) > numbers(ours) {
+        format!(
+            "it was built against reel:plugin@{theirs}, newer than this host's reel:plugin@{ours}, and uses what this host does not have yet; update Reel, or rebuild the plugin with an SDK for {ours}"
+        )
+    } else {
+        "it needs imports this host does not provide".to_string()
     }
 }
 
@@ -87,7 +101,7 @@ impl Plugin {
         let pre = runtime
             .linker
             .instantiate_pre(&component)
-            .map_err(|e| anyhow!("it needs imports this host does not provide: {e:#}"))?;
+            .map_err(|e| anyhow!("{}: {e:#}", missing_imports(CONTRACT_VERSION, &contract)))?;
         let pre = PluginPre::new(pre).map_err(|e| anyhow!("{e:#}"))?;
         // `describe` runs in a sandbox like any other guest call, guarded
         // on its CPU time (a big plugin starting on a busy machine is not
@@ -135,6 +149,17 @@ mod tests {
             sdk.contains(&constant),
             "sdk/src/lib.rs does not say {constant}"
         );
+    }
+
+    #[test]
+    fn a_newer_plugin_is_told_apart() {
+        let newer = super::missing_imports("0.1.1", "0.1.12");
+        assert!(
+            newer.contains("newer than this host's reel:plugin@0.1.1"),
+            "{newer}"
+        );
+        let older = super::missing_imports("0.1.1", "0.1.0");
+        assert_eq!(older, "it needs imports this host does not provide");
     }
 
     #[test]

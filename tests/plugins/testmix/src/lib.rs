@@ -11,6 +11,8 @@ struct TestMix {
     y: i32,
     opacity: f32,
     keep: bool,
+    /// The overlay has straight alpha: premultiply it (contract 0.1.1).
+    straight: bool,
     kept: Option<Frame>,
     /// Keep every input handle, call after call (`hoard`).
     hoard: Option<Vec<Frame>>,
@@ -33,6 +35,11 @@ impl Plugin for TestMix {
             "Keep the overlay handle across calls",
         ))
         .param(ParamBuilder::boolean(
+            "straight",
+            false,
+            "The overlay has straight alpha (premultiplied before blending)",
+        ))
+        .param(ParamBuilder::boolean(
             "hoard",
             false,
             "Keep every input handle forever and compose nothing",
@@ -46,6 +53,7 @@ impl Plugin for TestMix {
             y: params.integer("y") as i32,
             opacity: params.number("opacity") as f32,
             keep: params.boolean("keep"),
+            straight: params.boolean("straight"),
             kept: None,
             hoard: params.boolean("hoard").then(Vec::new),
         })
@@ -76,11 +84,16 @@ impl Plugin for TestMix {
         }
         if let Some(mut overlay) = overlay {
             // Inputs come in their own formats; blending takes RGBA.
+            // Inputs are read-only: a straight-alpha overlay is copied
+            // before it is premultiplied.
             let info = overlay.info();
-            if info.format != PixelFormat::Rgba {
+            if info.format != PixelFormat::Rgba || self.straight {
                 let rgba = reel_sdk::create_frame(PixelFormat::Rgba, info.width, info.height)?;
                 kernels::convert(&overlay, &rgba)?;
                 overlay = rgba;
+            }
+            if self.straight {
+                kernels::premultiply(&overlay)?;
             }
             kernels::blend(output, &overlay, self.x, self.y, self.opacity)?;
             if self.keep {
