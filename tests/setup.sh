@@ -33,5 +33,6 @@ cargo build --release --quiet --target wasm32-wasip2 \
 # Misbehaving plugins for the sandbox tests, kept off the plugin path.
 cargo build --release --quiet --target wasm32-wasip2 --target-dir target/test-plugins \
   -p reel-test-plugin-hostile -p reel-test-plugin-wrong-version -p reel-test-plugin-testmix \
-  -p reel-test-plugin-slow-describe -p reel-test-plugin-huge-describe
+  -p reel-test-plugin-slow-describe -p reel-test-plugin-huge-describe \
+  -p reel-test-plugin-band
 echo "setup: done (plugins in target/wasm32-wasip2/release, GStreamer plugin in target/release)"

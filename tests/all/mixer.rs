@@ -122,3 +122,35 @@ fn a_mixer_hoarding_its_inputs_is_refused_not_the_host() {
     // A fresh instance took over.
     assert_eq!(verdicts[first_refused + 1], Verdict::Keep);
 }
+
+/// A mixer's output picture is reused from earlier frames, but what the
+/// plugin does not write reads as zeros, as on a fresh frame: the output
+/// never depends on which picture came back first.
+#[test]
+fn a_mixer_output_holds_nothing_from_earlier_frames() {
+    let stale = |format, w, h| {
+        let layout = reel_runtime::Layout::packed(format, w, h);
+        let bytes = vec![0xAB; layout.min_len()];
+        HostFrame::unwritten(layout, bytes).unwrap()
+    };
+    // A plugin that writes nothing (it keeps its inputs instead).
+    let mut idle = mixer(vec![("hoard".into(), ParamValue::Boolean(true))]);
+    let inputs = vec![("base".to_string(), white_base())];
+    let (out, verdict) = idle.mix(inputs, stale(Format::Rgba, 64, 48));
+    assert_eq!(verdict, Verdict::Keep);
+    assert!(out.bytes().unwrap().iter().all(|&b| b == 0));
+    // One that writes everything and blends a part: the same picture as
+    // on a zeroed output.
+    let run = |output: HostFrame| {
+        let mut stage = mixer(vec![("x".into(), ParamValue::Integer(10))]);
+        let inputs = vec![
+            ("base".to_string(), white_base()),
+            ("overlay".to_string(), red_overlay()),
+        ];
+        stage.mix(inputs, output).0.bytes().unwrap().to_vec()
+    };
+    assert_eq!(
+        run(stale(Format::I420, 64, 48)),
+        run(HostFrame::blank(Format::I420, 64, 48))
+    );
+}

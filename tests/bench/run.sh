@@ -12,6 +12,10 @@ echo "### Plugin boundary (tests/bench/stage.rs)"
 echo
 cargo bench --quiet -p reel-tests --bench stage 2>/dev/null
 echo
+echo "### Stage core: error policy and mixer (tests/bench/core.rs)"
+echo
+cargo bench --quiet -p reel-tests --bench core 2>/dev/null
+echo
 echo "### Native kernels (tests/bench/kernels.rs)"
 echo
 cargo bench --quiet -p reel-tests --bench kernels 2>/dev/null

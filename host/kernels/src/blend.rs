@@ -135,24 +135,45 @@ fn blend_chroma_rows(
 }
 
 multiversion! {
-    /// `acc[i] += src[i] * op / 255` for every byte of a row of pixels.
+    /// `acc[i] += src[i] * op / 255` for every byte of a row of pixels
+    /// (at full opacity, the common case, a plain sum).
     fn accumulate_premultiplied(src: &[u8], op: u32, acc: &mut [u32]) {
-        for (a, &s) in acc.iter_mut().zip(src) {
-            *a += div255(s as u32 * op);
+        if op == 255 {
+            for (a, &s) in acc.iter_mut().zip(src) {
+                *a += s as u32;
+            }
+        } else {
+            for (a, &s) in acc.iter_mut().zip(src) {
+                *a += div255(s as u32 * op);
+            }
         }
     }
 }
 
+/// Each chroma sample over its block's average premultiplied colour:
+/// `acc` holds per-pixel sums (4 channels) of `rows` luma rows; the first
+/// `full_cols` blocks have two columns, the rest (at the right edge of an
+/// odd-width picture) one. Split so that each loop divides by one constant
+/// shift (n = rows x columns is 1, 2 or 4), which the compiler vectorises.
+fn chroma_over(
+    level: CpuLevel,
+    acc: &[u32],
+    rows: u32,
+    full_cols: usize,
+    u: &mut [u8],
+    v: &mut [u8],
+) {
+    let (u_full, u_edge) = u.split_at_mut(full_cols);
+    let (v_full, v_edge) = v.split_at_mut(full_cols);
+    chroma_over_shift(level, &acc[..8 * full_cols], rows, u_full, v_full);
+    chroma_over_shift(level, &acc[8 * full_cols..], rows - 1, u_edge, v_edge);
+}
+
 multiversion! {
-    /// Each chroma sample over its block's average premultiplied colour:
-    /// `acc` holds per-pixel sums (4 channels) of `rows` luma rows; the
-    /// first `full_cols` blocks have two columns, the rest one.
-    fn chroma_over(acc: &[u32], rows: u32, full_cols: usize, u: &mut [u8], v: &mut [u8]) {
-        for (i, (cu, cv)) in u.iter_mut().zip(v.iter_mut()).enumerate() {
-            // n = rows x columns is 1, 2 or 4: divide by shifting.
-            let shift = (rows - 1) + u32::from(i < full_cols);
-            let pair = &acc[8 * i..8 * i + 8];
-            let avg = |c: usize| ((pair[c] + pair[4 + c] + ((1 << shift) >> 1)) >> shift) as i32;
+    fn chroma_over_shift(acc: &[u32], shift: u32, u: &mut [u8], v: &mut [u8]) {
+        let round = (1u32 << shift) >> 1;
+        for ((pair, cu), cv) in acc.chunks_exact(8).zip(u.iter_mut()).zip(v.iter_mut()) {
+            let avg = |c: usize| ((pair[c] + pair[4 + c] + round) >> shift) as i32;
             let (r, g, b, a) = (avg(0), avg(1), avg(2), avg(3));
             let (_, uc, vc) = premultiplied_yuv(r, g, b, a);
             let keep = 255 - a as u32;
@@ -190,7 +211,7 @@ fn blend_luma_row(level: CpuLevel, src: &[u8], dst: &mut [u8], op: u32) {
     let done = match level.isa() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: a `CpuLevel` comes only from run-time detection, so AVX2 is there.
-        Isa::Avx2 => unsafe { crate::x86::avx2::blend_luma(src, dst, op) },
+        Isa::Avx2 => unsafe { crate::x86::avx2::blend_luma_madd(src, dst, op) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, SSE4.1 was detected.
         Isa::Sse41 => unsafe { crate::x86::sse41::blend_luma(src, dst, op) },

@@ -71,6 +71,7 @@ macro_rules! pixel_kernels {
         }
 
         /// Premultiplied RGBA over luma, as `blend::blend_luma_row`.
+        #[allow(dead_code, reason = "AVX2 has a faster one: avx2::blend_luma_madd")]
         #[target_feature(enable = $feature)]
         pub fn blend_luma(src: &[u8], dst: &mut [u8], op: u32) -> usize {
             let n = (src.len() / 4).min(dst.len()) / $lanes * $lanes;
@@ -363,6 +364,77 @@ pub mod avx2 {
         let hi = _mm_cvtsi128_si32(_mm256_extracti128_si256::<1>(bytes)) as u32 as u64;
         // SAFETY: the caller guarantees 8 writable bytes at `p`.
         unsafe { (p as *mut u64).write_unaligned(lo | hi << 32) }
+    }
+
+    /// Premultiplied RGBA over luma, as `blend::blend_luma_row`, in 16-bit
+    /// arithmetic: the colour is scaled by the opacity two bytes at a time
+    /// and the luma dot product is one `madd` per pair of channels, where
+    /// the 32-bit version spends nine 32-bit multiplies per 8 pixels.
+    #[target_feature(enable = "avx2")]
+    pub fn blend_luma_madd(src: &[u8], dst: &mut [u8], op: u32) -> usize {
+        let n = (src.len() / 4).min(dst.len()) / 8 * 8;
+        let zero = _mm256_setzero_si256();
+        let (c128, op16) = (_mm256_set1_epi16(128), _mm256_set1_epi16(op as i16));
+        let div255_16 = |x: __m256i| {
+            let x = _mm256_add_epi16(x, c128);
+            _mm256_srli_epi16::<8>(_mm256_add_epi16(x, _mm256_srli_epi16::<8>(x)))
+        };
+        // (r, g) and (b, a) weights, pixel after pixel.
+        let k = _mm256_setr_epi16(
+            KY[0] as i16,
+            KY[1] as i16,
+            KY[2] as i16,
+            16 * 128,
+            KY[0] as i16,
+            KY[1] as i16,
+            KY[2] as i16,
+            16 * 128,
+            KY[0] as i16,
+            KY[1] as i16,
+            KY[2] as i16,
+            16 * 128,
+            KY[0] as i16,
+            KY[1] as i16,
+            KY[2] as i16,
+            16 * 128,
+        );
+        let mut x = 0;
+        while x < n {
+            // SAFETY: x + 8 <= n: 32 bytes of `src` and 8 of `dst` read and
+            // written, in bounds.
+            unsafe {
+                let px = _mm256_loadu_si256(src.as_ptr().add(4 * x) as *const __m256i);
+                // Per 128-bit lane: pixels 0-1 (lo) and 2-3 (hi) as words.
+                let (mut lo, mut hi) = (
+                    _mm256_unpacklo_epi8(px, zero),
+                    _mm256_unpackhi_epi8(px, zero),
+                );
+                if op != 255 {
+                    lo = div255_16(_mm256_mullo_epi16(lo, op16));
+                    hi = div255_16(_mm256_mullo_epi16(hi, op16));
+                }
+                // r*KY0 + g*KY1 and b*KY2 + a*2048 per pixel, then summed:
+                // hadd keeps the pixels in order within each lane.
+                let sums = _mm256_hadd_epi32(_mm256_madd_epi16(lo, k), _mm256_madd_epi16(hi, k));
+                let yc =
+                    _mm256_srai_epi32::<15>(_mm256_add_epi32(sums, _mm256_set1_epi32(1 << 14)));
+                // The (scaled) alpha of each pixel, in the same order.
+                let a = _mm256_srli_epi32::<24>(_mm256_packus_epi16(lo, hi));
+                let d = load8(dst.as_ptr().add(x));
+                let keep = _mm256_mullo_epi32(d, _mm256_sub_epi32(_mm256_set1_epi32(255), a));
+                let keep = {
+                    let t = _mm256_add_epi32(keep, _mm256_set1_epi32(128));
+                    _mm256_srli_epi32::<8>(_mm256_add_epi32(t, _mm256_srli_epi32::<8>(t)))
+                };
+                let out = _mm256_min_epi32(
+                    _mm256_max_epi32(_mm256_add_epi32(yc, keep), zero),
+                    _mm256_set1_epi32(255),
+                );
+                store8(dst.as_mut_ptr().add(x), out);
+            }
+            x += 8;
+        }
+        n
     }
 
     pixel_kernels!(

@@ -4,6 +4,8 @@
 //! of one call or a buffer the host allocated for the guest. Every access a
 //! guest asks for is checked here against the frame's [`Layout`].
 
+use std::ops::Range;
+
 use reel_kernels::{Format, Image, ImageMut, Layout};
 
 use crate::bindings::frames::{FrameError, FrameInfo, Plane};
@@ -38,12 +40,28 @@ pub struct HostFrame {
     /// The frame a call is about (a filter's frame, a mixer's output): the
     /// guest cannot drop it, so the host always gets it back.
     pub(crate) pinned: bool,
-    /// A copy of the pixels taken before the guest first changed them, so a
-    /// failed call can hand on the frame as it came in.
-    undo: Option<Vec<u8>>,
-    /// The metadata as it came in, for the same reason.
-    undo_meta: Option<Vec<(String, String)>>,
-    keep_undo: bool,
+    /// What the current call changed, saved before it changed it (when
+    /// the stage hands on failed frames as they came in).
+    undo: Option<Undo>,
+    /// Per plane, the rows whose bytes are not the frame's yet: they read
+    /// as zeros, and are zeroed only if something reads them or writes
+    /// part of them. A mixer's output starts so: the plugin usually
+    /// overwrites it whole, and zeroing it first would cost as much.
+    unwritten: Option<Vec<Vec<bool>>>,
+}
+
+/// The rows a call wrote, as they were before, and the metadata as it
+/// came in, so a failed call can hand on the frame unchanged. Only rows a
+/// call writes are copied: a plugin drawing a band pays for the band, not
+/// for the frame.
+struct Undo {
+    /// Saved rows, one after another.
+    saved: Vec<u8>,
+    /// Where each saved row belongs: its byte range in the frame.
+    rows: Vec<Range<usize>>,
+    /// Per plane, which rows are saved already.
+    done: Vec<Vec<bool>>,
+    meta: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for HostFrame {
@@ -69,8 +87,7 @@ impl HostFrame {
             lent_by_host: false,
             pinned: false,
             undo: None,
-            undo_meta: None,
-            keep_undo: false,
+            unwritten: None,
         };
         let len = frame.bytes().map_or(0, <[u8]>::len);
         frame
@@ -87,40 +104,141 @@ impl HostFrame {
         HostFrame::new(layout, Pixels::Owned(data)).expect("packed layout fits")
     }
 
-    /// Remember the pixels before the first change, so [`Self::restore`]
-    /// can undo what a failed call did.
-    /// The metadata is saved at once (it is small, usually empty).
+    /// A frame over `data` whose old contents do not count: it reads as
+    /// zeros, as [`Self::blank`] does, but nothing is zeroed unless read
+    /// or partly written before [`Self::fill_unwritten`].
+    pub fn unwritten(layout: Layout, data: Vec<u8>) -> Result<HostFrame, FrameError> {
+        let mut frame = HostFrame::new(layout, Pixels::Owned(data))?;
+        frame.unwritten = Some(
+            frame
+                .layout
+                .planes()
+                .iter()
+                .map(|p| vec![true; p.rows])
+                .collect(),
+        );
+        Ok(frame)
+    }
+
+    /// Zeroes the rows nothing wrote: the frame is then what a zeroed frame
+    /// with the same writes would be.
+    pub fn fill_unwritten(&mut self) {
+        for plane in 0..self.layout.planes().len() {
+            let rows = self.layout.plane(plane).rows;
+            self.settle_rows(plane, 0..rows, false);
+        }
+        self.unwritten = None;
+    }
+
+    /// Before rows `rows` of `plane` are accessed: unwritten ones are
+    /// zeroed, unless `overwrite` (they are about to be written whole and
+    /// nothing will read them first); either way they count as written.
+    fn settle_rows(&mut self, plane: usize, rows: Range<usize>, overwrite: bool) {
+        let Some(unwritten) = self.unwritten.as_mut() else {
+            return;
+        };
+        // An undo must save what the rows hold, which is zeros.
+        let overwrite = overwrite && self.undo.is_none();
+        let data: &mut [u8] = match &mut self.pixels {
+            Pixels::Owned(v) => v,
+            Pixels::Buffer(m) => m.as_mut_slice(),
+            Pixels::ReadOnly(_) | Pixels::Revoked => return,
+        };
+        for y in rows {
+            if std::mem::replace(&mut unwritten[plane][y], false) && !overwrite {
+                data[self.layout.row_range(plane, y)].fill(0);
+            }
+        }
+    }
+
+    /// Every row of every plane, before the whole picture is accessed.
+    fn settle_all(&mut self, overwrite: bool) {
+        if self.unwritten.is_none() {
+            return;
+        }
+        for plane in 0..self.layout.planes().len() {
+            let rows = self.layout.plane(plane).rows;
+            self.settle_rows(plane, 0..rows, overwrite);
+        }
+    }
+
+    /// From now until [`Self::commit`] or [`Self::restore`], save what is
+    /// about to change, so a restore can undo a failed call. The metadata
+    /// is saved at once (it is small, usually empty).
     pub fn keep_undo(&mut self, enable: bool) {
-        self.keep_undo = enable;
-        self.undo_meta = enable.then(|| self.meta.clone());
+        self.undo = enable.then(|| Undo {
+            saved: Vec::new(),
+            rows: Vec::new(),
+            done: self.layout.planes().iter().map(|_| Vec::new()).collect(),
+            meta: self.meta.clone(),
+        });
+    }
+
+    /// Saves rows `rows` of `plane` that are not saved yet, when the frame
+    /// keeps an undo. `rows` is within the plane (callers check first).
+    fn save_rows(&mut self, plane: usize, rows: Range<usize>) {
+        let (Some(undo), Some(data)) = (self.undo.as_mut(), bytes_of(&self.pixels)) else {
+            return;
+        };
+        let p = self.layout.plane(plane);
+        let done = &mut undo.done[plane];
+        if done.len() < p.rows {
+            done.resize(p.rows, false);
+        }
+        for y in rows {
+            if !std::mem::replace(&mut done[y], true) {
+                let range = self.layout.row_range(plane, y);
+                undo.saved.extend_from_slice(&data[range.clone()]);
+                undo.rows.push(range);
+            }
+        }
+    }
+
+    /// Saves every row (a kernel is about to write the whole frame).
+    fn save_all(&mut self) {
+        for plane in 0..self.layout.planes().len() {
+            let rows = self.layout.plane(plane).rows;
+            self.save_rows(plane, 0..rows);
+        }
+    }
+
+    /// Saves the rows of every plane that picture rows `rows` cover (a
+    /// chroma row covers two picture rows in 4:2:0).
+    fn save_band(&mut self, rows: Range<usize>) {
+        let height = self.layout.height.max(1);
+        for plane in 0..self.layout.planes().len() {
+            let plane_rows = self.layout.plane(plane).rows;
+            let first = rows.start * plane_rows / height;
+            let end = (rows.end * plane_rows).div_ceil(height).min(plane_rows);
+            self.settle_rows(plane, first..end, false);
+            self.save_rows(plane, first..end);
+        }
     }
 
     /// Puts back the pixels and metadata as they were before the guest
     /// changed them.
     pub fn restore(&mut self) {
-        if let Some(undo) = self.undo.take()
-            && let Ok(bytes) = self.bytes_mut_untracked()
-        {
-            bytes.copy_from_slice(&undo);
+        let Some(undo) = self.undo.take() else {
+            return;
+        };
+        if let Ok(bytes) = self.bytes_mut_untracked() {
+            let mut at = 0;
+            for range in &undo.rows {
+                let len = range.len();
+                bytes[range.clone()].copy_from_slice(&undo.saved[at..at + len]);
+                at += len;
+            }
         }
-        if let Some(meta) = self.undo_meta.take() {
-            self.meta = meta;
-        }
+        self.meta = undo.meta;
     }
 
-    /// Forgets the saved copy (the call succeeded).
+    /// Forgets what was saved (the call succeeded).
     pub fn commit(&mut self) {
         self.undo = None;
-        self.undo_meta = None;
     }
 
     pub fn bytes(&self) -> Option<&[u8]> {
-        match &self.pixels {
-            Pixels::Owned(v) => Some(v),
-            Pixels::Buffer(m) => Some(m.as_slice()),
-            Pixels::ReadOnly(m) => Some(m.as_slice()),
-            Pixels::Revoked => None,
-        }
+        bytes_of(&self.pixels)
     }
 
     fn bytes_mut_untracked(&mut self) -> Result<&mut [u8], FrameError> {
@@ -135,14 +253,44 @@ impl HostFrame {
         }
     }
 
-    /// The bytes, for writing; the first write of a call saves an undo copy
-    /// when the frame asked for one.
-    pub fn bytes_mut(&mut self) -> Result<&mut [u8], FrameError> {
-        if self.keep_undo && self.undo.is_none() {
-            let copy = self.bytes().ok_or_else(revoked)?.to_vec();
-            self.undo = Some(copy);
-        }
-        self.bytes_mut_untracked()
+    /// The picture, for a kernel that reads and may change all of it.
+    pub fn image_mut(&mut self) -> Result<ImageMut<'_>, FrameError> {
+        self.bytes_mut_untracked()?;
+        self.settle_all(false);
+        self.save_all();
+        self.image_mut_untracked()
+    }
+
+    /// The picture, for a kernel that overwrites all of it unread.
+    pub fn image_mut_overwrite(&mut self) -> Result<ImageMut<'_>, FrameError> {
+        self.bytes_mut_untracked()?;
+        self.settle_all(true);
+        self.save_all();
+        self.image_mut_untracked()
+    }
+
+    /// The picture, for a kernel that reads and changes picture rows
+    /// `rows` only.
+    pub fn image_mut_band(&mut self, rows: Range<usize>) -> Result<ImageMut<'_>, FrameError> {
+        self.bytes_mut_untracked()?;
+        self.save_band(rows);
+        self.image_mut_untracked()
+    }
+
+    /// The picture, for reading it all (a kernel's source).
+    pub fn image_for_reading(&mut self) -> Result<Image<'_>, FrameError> {
+        self.settle_all(false);
+        self.image()
+    }
+
+    fn image_mut_untracked(&mut self) -> Result<ImageMut<'_>, FrameError> {
+        let layout = &self.layout;
+        let data = match &mut self.pixels {
+            Pixels::Owned(v) => v.as_mut_slice(),
+            Pixels::Buffer(m) => m.as_mut_slice(),
+            Pixels::ReadOnly(_) | Pixels::Revoked => return Err(revoked()),
+        };
+        Ok(ImageMut { layout, data })
     }
 
     pub fn image(&self) -> Result<Image<'_>, FrameError> {
@@ -151,17 +299,6 @@ impl HostFrame {
             layout: &self.layout,
             data,
         })
-    }
-
-    pub fn image_mut(&mut self) -> Result<ImageMut<'_>, FrameError> {
-        self.bytes_mut()?;
-        let layout = &self.layout;
-        let data = match &mut self.pixels {
-            Pixels::Owned(v) => v.as_mut_slice(),
-            Pixels::Buffer(m) => m.as_mut_slice(),
-            Pixels::ReadOnly(_) | Pixels::Revoked => return Err(revoked()),
-        };
-        Ok(ImageMut { layout, data })
     }
 
     pub fn info(&self) -> FrameInfo {
@@ -209,12 +346,13 @@ impl HostFrame {
     }
 
     pub fn read_rows(
-        &self,
+        &mut self,
         plane: u32,
         first_row: u32,
         row_count: u32,
     ) -> Result<Vec<u8>, FrameError> {
         let (plane, first, count) = self.row_span(plane, first_row, row_count)?;
+        self.settle_rows(plane, first..first + count, false);
         let image = self.image()?;
         let p = self.layout.plane(plane);
         if p.stride == p.row_bytes {
@@ -250,7 +388,10 @@ impl HostFrame {
         let count = u32::try_from(data.len() / row_bytes)
             .map_err(|_| FrameError::WrongSize("too many rows".into()))?;
         let (plane, first, count) = self.row_span(plane, first_row, count)?;
-        let mut image = self.image_mut()?;
+        self.bytes_mut_untracked()?;
+        self.settle_rows(plane, first..first + count, true);
+        self.save_rows(plane, first..first + count);
+        let mut image = self.image_mut_untracked()?;
         let p = *image.layout.plane(plane);
         if p.stride == p.row_bytes {
             let start = image.layout.row_range(plane, first).start;
@@ -288,6 +429,15 @@ impl HostFrame {
     /// Detaches the pixels, leaving the frame revoked.
     pub fn take_pixels(&mut self) -> Pixels {
         std::mem::replace(&mut self.pixels, Pixels::Revoked)
+    }
+}
+
+fn bytes_of(pixels: &Pixels) -> Option<&[u8]> {
+    match pixels {
+        Pixels::Owned(v) => Some(v),
+        Pixels::Buffer(m) => Some(m.as_slice()),
+        Pixels::ReadOnly(m) => Some(m.as_slice()),
+        Pixels::Revoked => None,
     }
 }
 
@@ -385,12 +535,13 @@ impl FrameTable {
             .ok_or_else(revoked)
     }
 
-    /// One frame to read and a different one to write.
-    pub fn pair(
+    /// One frame to read whole (a kernel's source) and a different one to
+    /// write.
+    pub fn source_and_target(
         &mut self,
         read: u32,
         write: u32,
-    ) -> Result<(&HostFrame, &mut HostFrame), FrameError> {
+    ) -> Result<(Image<'_>, &mut HostFrame), FrameError> {
         if read == write {
             return Err(FrameError::Unsupported(
                 "source and destination must be different frames".into(),
@@ -402,12 +553,13 @@ impl FrameTable {
         }
         let (a, b) = if r < w {
             let (lo, hi) = self.slots.split_at_mut(w);
-            (lo[r].as_ref(), hi[0].as_mut())
+            (lo[r].as_mut(), hi[0].as_mut())
         } else {
             let (lo, hi) = self.slots.split_at_mut(r);
-            (hi[0].as_ref(), lo[w].as_mut())
+            (hi[0].as_mut(), lo[w].as_mut())
         };
-        Ok((a.ok_or_else(revoked)?, b.ok_or_else(revoked)?))
+        let (a, b) = (a.ok_or_else(revoked)?, b.ok_or_else(revoked)?);
+        Ok((a.image_for_reading()?, b))
     }
 
     /// Bytes held for the guest by all its frames.
@@ -428,7 +580,7 @@ mod tests {
 
     #[test]
     fn rows_outside_the_plane_are_refused() {
-        let f = frame();
+        let mut f = frame();
         assert!(matches!(
             f.read_rows(3, 0, 1),
             Err(FrameError::OutOfBounds(_))
@@ -467,13 +619,60 @@ mod tests {
         assert_eq!(f.read_rows(0, 1, 1).unwrap(), vec![0; 5]);
     }
 
+    /// Only the rows a call writes are saved, and restore puts back each
+    /// of them, whatever order they were written in.
+    #[test]
+    fn undo_saves_only_the_rows_written() {
+        let mut f = HostFrame::blank(Format::I420, 64, 48);
+        let before: Vec<u8> = (0..f.bytes().unwrap().len())
+            .map(|i| (i % 253) as u8)
+            .collect();
+        f.bytes_mut_untracked().unwrap().copy_from_slice(&before);
+        f.keep_undo(true);
+        f.write_rows(0, 10, &[7; 64 * 3]).unwrap();
+        f.write_rows(0, 9, &[8; 64 * 2]).unwrap();
+        f.write_rows(2, 4, &[9; 32]).unwrap();
+        let undo = f.undo.as_ref().unwrap();
+        // Rows 9..13 of luma once each, one chroma row: not the frame.
+        assert_eq!(undo.saved.len(), 4 * 64 + 32);
+        f.restore();
+        assert_eq!(f.bytes().unwrap(), &before[..]);
+    }
+
+    /// A frame whose rows start unwritten reads and ends as a zeroed one
+    /// would, whatever its bytes held.
+    #[test]
+    fn unwritten_rows_read_as_zeros() {
+        let layout = Layout::packed(Format::I420, 8, 4);
+        let stale = vec![0xAB; layout.min_len()];
+        let mut f = HostFrame::unwritten(layout, stale).unwrap();
+        f.write_rows(0, 1, &[7; 8]).unwrap();
+        assert_eq!(f.read_rows(0, 0, 1).unwrap(), vec![0; 8]);
+        f.fill_unwritten();
+        let mut zeroed = HostFrame::blank(Format::I420, 8, 4);
+        zeroed.write_rows(0, 1, &[7; 8]).unwrap();
+        assert_eq!(f.bytes(), zeroed.bytes());
+    }
+
+    /// A band on the picture saves the luma rows and the chroma rows that
+    /// cover them.
+    #[test]
+    fn a_band_saves_its_rows_in_every_plane() {
+        let mut f = HostFrame::blank(Format::I420, 64, 48);
+        f.keep_undo(true);
+        f.image_mut_band(5..9).unwrap();
+        let undo = f.undo.as_ref().unwrap();
+        // Luma rows 5..9 (4 of 64), chroma rows 2..5 (3 of 32) twice.
+        assert_eq!(undo.saved.len(), 4 * 64 + 2 * 3 * 32);
+    }
+
     #[test]
     fn handles_are_reused_and_pairs_must_differ() {
         let mut t = FrameTable::default();
         let a = t.insert(frame());
         let b = t.insert_for_guest(frame()).unwrap();
-        assert!(t.pair(a, a).is_err());
-        assert!(t.pair(a, b).is_ok());
+        assert!(t.source_and_target(a, a).is_err());
+        assert!(t.source_and_target(a, b).is_ok());
         t.remove(a);
         assert!(t.get(a).is_err());
         assert_eq!(t.insert(frame()), a);

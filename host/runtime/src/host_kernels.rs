@@ -64,7 +64,7 @@ impl frames::HostFrame for StoreState {
     ) -> Res<Vec<u8>> {
         Ok(self
             .frames
-            .get(frame.rep())
+            .get_mut(frame.rep())
             .and_then(|f| f.read_rows(plane, first_row, row_count)))
     }
 
@@ -137,6 +137,15 @@ impl frames::HostFrame for StoreState {
         self.update_host_bytes();
         Ok(())
     }
+}
+
+/// The picture rows of a frame `height` tall that something `rows` tall
+/// placed at row `y` covers (empty when it misses the frame): what a blend
+/// or a fill can change, and so all an undo must save.
+fn rows_covered(y: i64, rows: usize, height: usize) -> std::ops::Range<usize> {
+    let start = y.clamp(0, height as i64) as usize;
+    let end = y.saturating_add(rows as i64).clamp(0, height as i64) as usize;
+    start..end.max(start)
 }
 
 /// Replaces the generated `write-rows` with one that copies straight from
@@ -235,15 +244,21 @@ impl kernels::HostLut3d for StoreState {
 
 impl kernels::Host for StoreState {
     fn convert(&mut self, src: Resource<FrameHandle>, dst: Resource<FrameHandle>) -> Res<()> {
-        Ok(self.frames.pair(src.rep(), dst.rep()).and_then(|(s, d)| {
-            reel_kernels::convert(s.image()?, &mut d.image_mut()?).map_err(layout_error)
-        }))
+        Ok(self
+            .frames
+            .source_and_target(src.rep(), dst.rep())
+            .and_then(|(s, d)| {
+                reel_kernels::convert(s, &mut d.image_mut_overwrite()?).map_err(layout_error)
+            }))
     }
 
     fn scale(&mut self, src: Resource<FrameHandle>, dst: Resource<FrameHandle>) -> Res<()> {
-        Ok(self.frames.pair(src.rep(), dst.rep()).and_then(|(s, d)| {
-            reel_kernels::scale(s.image()?, &mut d.image_mut()?).map_err(layout_error)
-        }))
+        Ok(self
+            .frames
+            .source_and_target(src.rep(), dst.rep())
+            .and_then(|(s, d)| {
+                reel_kernels::scale(s, &mut d.image_mut_overwrite()?).map_err(layout_error)
+            }))
     }
 
     fn blend(
@@ -254,10 +269,14 @@ impl kernels::Host for StoreState {
         y: i32,
         opacity: f32,
     ) -> Res<()> {
-        Ok(self.frames.pair(src.rep(), dst.rep()).and_then(|(s, d)| {
-            reel_kernels::blend(&mut d.image_mut()?, s.image()?, x, y, opacity)
-                .map_err(layout_error)
-        }))
+        Ok(self
+            .frames
+            .source_and_target(src.rep(), dst.rep())
+            .and_then(|(s, d)| {
+                let band = rows_covered(y as i64, s.layout.height, d.layout.height);
+                reel_kernels::blend(&mut d.image_mut_band(band)?, s, x, y, opacity)
+                    .map_err(layout_error)
+            }))
     }
 
     fn fill_rect(
@@ -273,8 +292,9 @@ impl kernels::Host for StoreState {
                 width: area.width as usize,
                 height: area.height as usize,
             };
+            let band = rows_covered(rect.y, rect.height, d.layout.height);
             reel_kernels::fill_rect(
-                &mut d.image_mut()?,
+                &mut d.image_mut_band(band)?,
                 rect,
                 [color.r, color.g, color.b, color.a],
             );

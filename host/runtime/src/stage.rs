@@ -555,7 +555,7 @@ impl Stage {
     /// Runs the filter on `frame` in place. The frame always comes back:
     /// as the plugin left it, or (on failure with `passthrough`) as it came.
     pub fn filter(&mut self, mut frame: HostFrame) -> (HostFrame, Verdict) {
-        let Some(index) = self.begin(&mut frame) else {
+        let Some(index) = self.begin(&mut frame, true) else {
             return (frame, Verdict::Passthrough);
         };
         let started = Instant::now();
@@ -567,14 +567,17 @@ impl Stage {
     }
 
     /// Runs a mixer stage: composes the named `inputs` (read-only for the
-    /// plugin) into `output`. The output always comes back; on failure it
-    /// is as it was before the call and the verdict follows `on_error`.
+    /// plugin) into `output`. The output always comes back; the verdict
+    /// follows `on_error`. A failed call's output holds whatever the plugin
+    /// left there (nothing is saved to undo it: a mixer that fails hands on
+    /// its first input instead, which the caller has).
     pub fn mix(
         &mut self,
         inputs: Vec<(String, HostFrame)>,
         mut output: HostFrame,
     ) -> (HostFrame, Verdict) {
-        let Some(index) = self.begin(&mut output) else {
+        let Some(index) = self.begin(&mut output, false) else {
+            output.fill_unwritten();
             return (output, Verdict::Passthrough);
         };
         let started = Instant::now();
@@ -648,15 +651,15 @@ impl Stage {
         }
     }
 
-    /// Before a filter or mix call: counts the frame and arms the undo copy
-    /// the policy needs. None when the stage is bypassed.
-    fn begin(&mut self, frame: &mut HostFrame) -> Option<u64> {
+    /// Before a filter or mix call: counts the frame and, when `undo`,
+    /// arms the undo the policy needs. None when the stage is bypassed.
+    fn begin(&mut self, frame: &mut HostFrame, undo: bool) -> Option<u64> {
         let index = self.frames;
         self.frames += 1;
         if self.bypassed.is_some() {
             return None;
         }
-        frame.keep_undo(self.spec.on_error == OnError::Passthrough);
+        frame.keep_undo(undo && self.spec.on_error == OnError::Passthrough);
         Some(index)
     }
 
@@ -670,6 +673,7 @@ impl Stage {
         result: Result<(), Failure>,
     ) -> (HostFrame, Verdict) {
         let elapsed = started.elapsed();
+        frame.fill_unwritten();
         self.pump_output();
         match result {
             Ok(()) => {

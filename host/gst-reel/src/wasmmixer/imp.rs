@@ -2,9 +2,10 @@
 //! feed the plugin's named inputs in order (`sink_0` is the first name in
 //! its description), composed by a supervised WebAssembly mixer stage.
 //!
-//! Inputs keep their own negotiated formats and are lent read-only; the
-//! output is a host frame of the negotiated output format, copied into
-//! the aggregator's buffer after the call.
+//! Inputs keep their own negotiated formats and are lent read-only. The
+//! plugin composes into a picture of the negotiated output format that
+//! then becomes the output buffer's memory, uncopied; a failed call hands
+//! on the first input, so nothing is saved to undo it.
 
 use std::sync::LazyLock;
 
@@ -17,6 +18,7 @@ use gst_video::subclass::prelude::*;
 
 use reel_runtime::{HostFrame, Layout, Pixels, Stage, StageKind, Verdict};
 
+use super::output_pool::OutputPool;
 use crate::frame_meta;
 use crate::stage_element::{
     self, ALL_FORMATS, StageCore, caps_for, format_of, layout_of, lock, read_only_frame,
@@ -33,6 +35,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 #[derive(Default)]
 pub struct WasmMixer {
     core: StageCore,
+    outputs: OutputPool,
 }
 
 #[glib::object_subclass]
@@ -135,6 +138,12 @@ impl AggregatorImpl for WasmMixer {
 }
 
 impl VideoAggregatorImpl for WasmMixer {
+    /// An empty buffer: `aggregate_frames` gives it the picture the plugin
+    /// composed into as its memory.
+    fn create_output_buffer(&self) -> Result<Option<gst::Buffer>, gst::FlowError> {
+        Ok(Some(gst::Buffer::new()))
+    }
+
     fn update_caps(&self, caps: &gst::Caps) -> Result<gst::Caps, gst::LoggableError> {
         // The output is in a format the plugin accepts, and takes the size
         // and rate of the first input (the base picture overlays go on),
@@ -226,36 +235,34 @@ impl VideoAggregatorImpl for WasmMixer {
             gst::element_imp_error!(self, gst::CoreError::Negotiation, ("output layout: {e}"));
             gst::FlowError::NotNegotiated
         })?;
-        let mut output = HostFrame::new(layout, Pixels::Owned(vec![0; out_info.size()]))
+        let mut output = HostFrame::unwritten(layout, self.outputs.take(out_info.size()))
             .map_err(|_| gst::FlowError::Error)?;
         output.pts = outbuf.pts().map(|t| t.nseconds());
         output.duration = outbuf.duration().map(|t| t.nseconds());
 
         let stage = state.stage.as_mut().expect("made above");
-        let (output, verdict) = stage.mix(inputs, output);
+        let (mut output, verdict) = stage.mix(inputs, output);
         let events = stage.take_events();
         let stage_id = stage.spec().id.clone();
         drop(guard);
         stage_element::post_events(obj.upcast_ref(), *CAT, &stage_id, events);
 
-        let out_layout = layout_of(outbuf, &out_info).map_err(|_| gst::FlowError::Error)?;
-        let mut map = outbuf.map_writable().map_err(|_| gst::FlowError::Error)?;
+        let mut data = match output.take_pixels() {
+            Pixels::Owned(data) => data,
+            _ => return Err(gst::FlowError::Error),
+        };
         match verdict {
-            Verdict::Keep => {
-                map.copy_from_slice(output.bytes().ok_or(gst::FlowError::Error)?);
-                drop(map);
-                frame_meta::write(outbuf, &output.meta);
-            }
+            Verdict::Keep => frame_meta::write(outbuf, &output.meta),
             Verdict::Passthrough | Verdict::Drop => {
                 // The first input, converted to the output format when the
                 // sizes agree; otherwise (and for `drop`) a blank frame.
-                map.fill(0);
+                data.fill(0);
                 if let (Verdict::Passthrough, Some((buffer, info))) = (&verdict, first)
                     && let Ok(src_layout) = layout_of(buffer.as_ref(), &info)
                     && let Ok(src_map) = buffer.map_readable()
                     && let (Ok(src), Ok(mut dst)) = (
                         reel_runtime::Image::new(&src_layout, src_map.as_slice()),
-                        reel_runtime::ImageMut::new(&out_layout, map.as_mut_slice()),
+                        reel_runtime::ImageMut::new(&output.layout, &mut data),
                     )
                 {
                     let _ = reel_runtime::convert(src, &mut dst);
@@ -266,6 +273,7 @@ impl VideoAggregatorImpl for WasmMixer {
                 return Err(gst::FlowError::Error);
             }
         }
+        outbuf.append_memory(self.outputs.memory(data));
         Ok(gst::FlowSuccess::Ok)
     }
 }

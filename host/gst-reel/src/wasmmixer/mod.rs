@@ -2,6 +2,7 @@ use gst::glib;
 use gst::prelude::*;
 
 mod imp;
+mod output_pool;
 
 glib::wrapper! {
     pub struct WasmMixer(ObjectSubclass<imp::WasmMixer>)
