@@ -172,10 +172,9 @@ fn pipeline_per_frame(mixer: &str, configure: impl Fn(&gst::Element)) -> Duratio
     elapsed / FRAMES as u32
 }
 
-fn median_of(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
-    let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
+fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
-    times[runs / 2]
+    times[times.len() / 2]
 }
 
 /// Pins this process's threads (and those it starts) to the first CPU:
@@ -210,20 +209,21 @@ fn main() {
         (keep.as_secs_f64() - drop.as_secs_f64()) * 1e3
     );
 
+    // Turn about, so both see the same moments of a noisy machine.
     let testmix = test_plugin_path("testmix");
-    let reel = median_of(5, || {
-        pipeline_per_frame("wasmmixer name=m", |m| {
+    let (mut reel, mut compositor) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        reel.push(pipeline_per_frame("wasmmixer name=m", |m| {
             m.set_property("plugin", testmix.to_str().unwrap());
             m.set_property("params", r#"{"x": 100, "y": 600}"#);
-        })
-    });
-    let compositor = median_of(5, || {
-        pipeline_per_frame(
+        }));
+        compositor.push(pipeline_per_frame(
             "compositor name=m sink_1::xpos=100 sink_1::ypos=600 ! \
              video/x-raw,format=I420,width=1920,height=1080",
             |_| {},
-        )
-    });
+        ));
+    }
+    let (reel, compositor) = (median(reel), median(compositor));
     println!(
         "| `wasmmixer plugin=testmix` (default error policy): 640x360 RGBA over 1080p I420, per frame | {} | `compositor`, same buffers: {} | {:.2}x as fast |",
         ms(reel),

@@ -1,6 +1,8 @@
 //! Premultiplied-alpha "over": an RGBA picture onto an RGBA, I420 or NV12
 //! one at a position, scaled by a global opacity.
 
+use std::ops::Range;
+
 use crate::color::{clamp_u8, div255, premultiplied_yuv};
 use crate::cpu::{CpuLevel, Isa, multiversion};
 use crate::layout::{Format, Image, ImageMut, LayoutError};
@@ -78,60 +80,152 @@ pub fn blend_with(
     Ok(())
 }
 
-/// Chroma of a YUV destination, row by row: the premultiplied colour and
-/// coverage of the two luma rows under each chroma row are summed into a
-/// row of accumulators (vectorised), then each chroma sample takes the
-/// average of its 2x2 block, exactly as the reference's `blend_chroma`.
+/// Chroma of a YUV destination, row by row. Where both luma rows under a
+/// chroma row are covered, the blocks whose two columns are covered too
+/// go through a fused kernel (AVX2); the rest, and every row on other
+/// levels, through the accumulator path. Both give exactly what the
+/// reference's `blend_chroma` gives.
 fn blend_chroma_rows(
     level: CpuLevel,
     dst: &mut ImageMut<'_>,
     src: Image<'_>,
+    at: (i64, i64),
+    op: u32,
+    xs: &Range<usize>,
+    ys: &Range<usize>,
+) {
+    let mut scratch = ChromaScratch::default();
+    // Chroma columns whose whole 2x2 block lies under the source.
+    let inner = xs.start.div_ceil(2)..(xs.end / 2).max(xs.start.div_ceil(2));
+    for cy in ys.start / 2..ys.end.div_ceil(2) {
+        let both_rows = ys.contains(&(2 * cy)) && ys.contains(&(2 * cy + 1));
+        if both_rows && !inner.is_empty() && level.isa() == Isa::Avx2 {
+            let left = xs.start..2 * inner.start;
+            let right = 2 * inner.end..xs.end;
+            chroma_row(level, dst, &src, at, op, &left, ys, cy, &mut scratch);
+            chroma_blocks(dst, &src, at, op, &inner, cy, &mut scratch);
+            chroma_row(level, dst, &src, at, op, &right, ys, cy, &mut scratch);
+        } else {
+            chroma_row(level, dst, &src, at, op, xs, ys, cy, &mut scratch);
+        }
+    }
+}
+
+/// Buffers reused from row to row.
+#[derive(Default)]
+struct ChromaScratch {
+    acc: Vec<u32>,
+    u: Vec<u8>,
+    v: Vec<u8>,
+}
+
+impl ChromaScratch {
+    /// The U and V samples of chroma row `cy`, columns `cxs`.
+    fn load_uv(&mut self, dst: &ImageMut<'_>, cy: usize, cxs: &Range<usize>) {
+        self.u.clear();
+        self.v.clear();
+        if dst.layout.format == Format::Nv12 {
+            for pair in dst.row(1, cy)[2 * cxs.start..2 * cxs.end].chunks_exact(2) {
+                self.u.push(pair[0]);
+                self.v.push(pair[1]);
+            }
+        } else {
+            self.u.extend_from_slice(&dst.row(1, cy)[cxs.clone()]);
+            self.v.extend_from_slice(&dst.row(2, cy)[cxs.clone()]);
+        }
+    }
+
+    fn store_uv(&self, dst: &mut ImageMut<'_>, cy: usize, cxs: &Range<usize>) {
+        if dst.layout.format == Format::Nv12 {
+            let uv = &mut dst.row_mut(1, cy)[2 * cxs.start..2 * cxs.end];
+            for (i, pair) in uv.chunks_exact_mut(2).enumerate() {
+                pair.copy_from_slice(&[self.u[i], self.v[i]]);
+            }
+        } else {
+            dst.row_mut(1, cy)[cxs.clone()].copy_from_slice(&self.u);
+            dst.row_mut(2, cy)[cxs.clone()].copy_from_slice(&self.v);
+        }
+    }
+}
+
+/// Chroma row `cy` under picture columns `xs`: the premultiplied colour
+/// and coverage of the luma rows under it are summed into accumulators
+/// (vectorised), then each chroma sample takes its block's average.
+#[allow(clippy::too_many_arguments)]
+fn chroma_row(
+    level: CpuLevel,
+    dst: &mut ImageMut<'_>,
+    src: &Image<'_>,
     (x, y): (i64, i64),
     op: u32,
-    xs: &std::ops::Range<usize>,
-    ys: &std::ops::Range<usize>,
+    xs: &Range<usize>,
+    ys: &Range<usize>,
+    cy: usize,
+    scratch: &mut ChromaScratch,
 ) {
+    if xs.is_empty() {
+        return;
+    }
     let (dw, dh) = (dst.layout.width, dst.layout.height);
     let cxs = xs.start / 2..xs.end.div_ceil(2);
     let first_px = 2 * cxs.start;
-    let mut acc = vec![0u32; 4 * 2 * cxs.len()];
-    let (mut u, mut v) = (vec![0u8; cxs.len()], vec![0u8; cxs.len()]);
-    let nv12 = dst.layout.format == Format::Nv12;
-    for cy in ys.start / 2..ys.end.div_ceil(2) {
-        acc.fill(0);
-        let rows = [2 * cy, 2 * cy + 1].into_iter().filter(|r| *r < dh);
-        let mut row_count = 0;
-        for py in rows {
-            row_count += 1;
-            if ys.contains(&py) {
-                let sx = (xs.start as i64 - x) as usize;
-                let srow = &src.row(0, (py as i64 - y) as usize)[4 * sx..4 * (sx + xs.len())];
-                let from = 4 * (xs.start - first_px);
-                accumulate_premultiplied(level, srow, op, &mut acc[from..from + srow.len()]);
-            }
-        }
-        if nv12 {
-            let uv = dst.row(1, cy);
-            for (i, c) in cxs.clone().enumerate() {
-                (u[i], v[i]) = (uv[2 * c], uv[2 * c + 1]);
-            }
-        } else {
-            u.copy_from_slice(&dst.row(1, cy)[cxs.clone()]);
-            v.copy_from_slice(&dst.row(2, cy)[cxs.clone()]);
-        }
-        // Blocks at the right edge of an odd-width picture hold one column.
-        let full_cols = (dw / 2).saturating_sub(cxs.start).min(cxs.len());
-        chroma_over(level, &acc, row_count, full_cols, &mut u, &mut v);
-        if nv12 {
-            let uv = &mut dst.row_mut(1, cy)[2 * cxs.start..2 * cxs.end];
-            for (i, pair) in uv.chunks_exact_mut(2).enumerate() {
-                pair.copy_from_slice(&[u[i], v[i]]);
-            }
-        } else {
-            dst.row_mut(1, cy)[cxs.clone()].copy_from_slice(&u);
-            dst.row_mut(2, cy)[cxs.clone()].copy_from_slice(&v);
+    scratch.acc.clear();
+    scratch.acc.resize(4 * 2 * cxs.len(), 0);
+    let rows = [2 * cy, 2 * cy + 1].into_iter().filter(|r| *r < dh);
+    let mut row_count = 0;
+    for py in rows {
+        row_count += 1;
+        if ys.contains(&py) {
+            let sx = (xs.start as i64 - x) as usize;
+            let srow = &src.row(0, (py as i64 - y) as usize)[4 * sx..4 * (sx + xs.len())];
+            let from = 4 * (xs.start - first_px);
+            accumulate_premultiplied(level, srow, op, &mut scratch.acc[from..from + srow.len()]);
         }
     }
+    scratch.load_uv(dst, cy, &cxs);
+    // Blocks at the right edge of an odd-width picture hold one column.
+    let full_cols = (dw / 2).saturating_sub(cxs.start).min(cxs.len());
+    let ChromaScratch { acc, u, v } = scratch;
+    chroma_over(level, acc, row_count, full_cols, u, v);
+    scratch.store_uv(dst, cy, &cxs);
+}
+
+/// Chroma row `cy`, columns `cxs`, every block of which lies wholly under
+/// the source: its two luma rows and two columns averaged at once.
+fn chroma_blocks(
+    dst: &mut ImageMut<'_>,
+    src: &Image<'_>,
+    (x, y): (i64, i64),
+    op: u32,
+    cxs: &Range<usize>,
+    cy: usize,
+    scratch: &mut ChromaScratch,
+) {
+    let sx = (2 * cxs.start as i64 - x) as usize;
+    let pixels = 4 * sx..4 * (sx + 2 * cxs.len());
+    let top = &src.row(0, (2 * cy as i64 - y) as usize)[pixels.clone()];
+    let bottom = &src.row(0, (2 * cy as i64 + 1 - y) as usize)[pixels];
+    scratch.load_uv(dst, cy, cxs);
+    let (u, v) = (&mut scratch.u, &mut scratch.v);
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: only called at the AVX2 level, which run-time detection found.
+    let done = unsafe { crate::x86::avx2::chroma_blocks(top, bottom, op, u, v) };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
+    for i in done..u.len() {
+        let sum = |c: usize| {
+            [&top[8 * i..8 * i + 8], &bottom[8 * i..8 * i + 8]]
+                .iter()
+                .map(|row| div255(row[c] as u32 * op) + div255(row[4 + c] as u32 * op))
+                .sum::<u32>()
+        };
+        let [r, g, b, a] = [0, 1, 2, 3].map(|c| ((sum(c) + 2) >> 2) as i32);
+        let (_, uc, vc) = premultiplied_yuv(r, g, b, a);
+        let keep = 255 - a as u32;
+        u[i] = clamp_u8(uc + div255(u[i] as u32 * keep) as i32);
+        v[i] = clamp_u8(vc + div255(v[i] as u32 * keep) as i32);
+    }
+    scratch.store_uv(dst, cy, cxs);
 }
 
 multiversion! {

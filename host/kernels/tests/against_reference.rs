@@ -75,40 +75,52 @@ fn convert_matches_reference() {
     }
 }
 
+/// Sources small and wide (the wide ones reach the fused chroma path,
+/// eight 2x2 blocks a step), at odd and even places, half and fully
+/// opaque.
 #[test]
 fn blend_matches_reference_at_every_position() {
     for level in CpuLevel::all_supported() {
         for (w, h) in SIZES {
             for df in FORMATS {
-                for (x, y) in [
-                    (0, 0),
-                    (-3, 1),
-                    (5, -2),
-                    (w as i32 - 2, h as i32 - 1),
-                    (1000, 0),
-                ] {
-                    let (sl, sd) = premultiplied(13, 7, 3);
-                    let (dl, dd) = padded(df, w, h, 4);
-                    let src = Image::new(&sl, &sd).unwrap();
-                    let (mut fast, mut slow) = (dd.clone(), dd.clone());
-                    blend::blend_with(
-                        level,
-                        &mut ImageMut::new(&dl, &mut fast).unwrap(),
-                        src,
-                        x,
-                        y,
-                        0.7,
-                    )
-                    .unwrap();
-                    blend::reference::blend(
-                        &mut ImageMut::new(&dl, &mut slow).unwrap(),
-                        src,
-                        x,
-                        y,
-                        0.7,
-                    )
-                    .unwrap();
-                    assert!(fast == slow, "{level:?} onto {df} {w}x{h} at {x},{y}");
+                for (sw, sh) in [(13, 7), (75, 9)] {
+                    for (x, y) in [
+                        (0, 0),
+                        (-3, 1),
+                        (5, -2),
+                        (2, 2),
+                        (w as i32 - 2, h as i32 - 1),
+                        (w as i32 - 40, 1),
+                        (1000, 0),
+                    ] {
+                        for opacity in [0.7, 1.0] {
+                            let (sl, sd) = premultiplied(sw, sh, 3);
+                            let (dl, dd) = padded(df, w, h, 4);
+                            let src = Image::new(&sl, &sd).unwrap();
+                            let (mut fast, mut slow) = (dd.clone(), dd.clone());
+                            blend::blend_with(
+                                level,
+                                &mut ImageMut::new(&dl, &mut fast).unwrap(),
+                                src,
+                                x,
+                                y,
+                                opacity,
+                            )
+                            .unwrap();
+                            blend::reference::blend(
+                                &mut ImageMut::new(&dl, &mut slow).unwrap(),
+                                src,
+                                x,
+                                y,
+                                opacity,
+                            )
+                            .unwrap();
+                            assert!(
+                                fast == slow,
+                                "{level:?} {sw}x{sh} onto {df} {w}x{h} at {x},{y}, opacity {opacity}"
+                            );
+                        }
+                    }
                 }
             }
         }
