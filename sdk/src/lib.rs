@@ -61,9 +61,10 @@ impl From<FrameError> for StageError {
 }
 
 /// One stage instance. The host creates an instance with [`Plugin::new`],
-/// passing every parameter (defaults filled in), then calls the method for
-/// its kind once per frame. `&mut self` is yours between frames: keep
-/// scratch buffers there.
+/// once, passing every parameter (defaults filled in), then calls the
+/// method for its kind once per frame. Do expensive set-up (tables, assets
+/// read from `/assets`) in `new`; `&mut self` is yours between frames:
+/// keep scratch buffers there.
 pub trait Plugin: Sized + 'static {
     /// Name, kind, formats and parameter schema; see [`DescriptionBuilder`].
     fn describe() -> Description;
@@ -109,28 +110,41 @@ pub mod __private {
     /// component model calls methods through `&self`, hence the `RefCell`;
     /// calls never re-enter, so it never fails to borrow.
     pub struct Instance<T: Plugin> {
-        state: RefCell<Result<T, StageError>>,
+        state: RefCell<State<T>>,
     }
 
-    fn build<T: Plugin>(params: Vec<Param>) -> Result<T, StageError> {
-        T::new(&Params::new(T::describe(), params))
+    enum State<T> {
+        /// Made, not configured yet: the host configures every instance
+        /// before its first frame, so [`Plugin::new`] waits for the
+        /// parameters and runs once.
+        Unbuilt,
+        Ready(T),
+        Failed(StageError),
+    }
+
+    fn build<T: Plugin>(params: Vec<Param>) -> State<T> {
+        match T::new(&Params::new(T::describe(), params)) {
+            Ok(plugin) => State::Ready(plugin),
+            Err(e) => State::Failed(e),
+        }
     }
 
     impl<T: Plugin> GuestInstance for Instance<T> {
         fn new() -> Self {
             Instance {
-                state: RefCell::new(build::<T>(Vec::new())),
+                state: RefCell::new(State::Unbuilt),
             }
         }
 
         fn configure(&self, params: Vec<Param>) -> Result<(), StageError> {
             let mut state = self.state.borrow_mut();
-            match &mut *state {
-                Ok(plugin) => plugin.configure(&Params::new(T::describe(), params)),
-                Err(_) => {
-                    *state = build::<T>(params);
-                    state.as_ref().map(|_| ()).map_err(Clone::clone)
-                }
+            if let State::Ready(plugin) = &mut *state {
+                return plugin.configure(&Params::new(T::describe(), params));
+            }
+            *state = build::<T>(params);
+            match &*state {
+                State::Failed(e) => Err(e.clone()),
+                _ => Ok(()),
             }
         }
 
@@ -152,9 +166,15 @@ pub mod __private {
             &self,
             f: impl FnOnce(&mut T) -> Result<R, StageError>,
         ) -> Result<R, StageError> {
-            match &mut *self.state.borrow_mut() {
-                Ok(plugin) => f(plugin),
-                Err(e) => Err(e.clone()),
+            let mut state = self.state.borrow_mut();
+            if let State::Unbuilt = *state {
+                // A host that never configured: every default applies.
+                *state = build::<T>(Vec::new());
+            }
+            match &mut *state {
+                State::Ready(plugin) => f(plugin),
+                State::Failed(e) => Err(e.clone()),
+                State::Unbuilt => Err(StageError::Failed("the instance was never built".into())),
             }
         }
     }

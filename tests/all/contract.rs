@@ -170,3 +170,30 @@ fn premultiply_from_contract_0_1_1_makes_straight_alpha_blend_right() {
         );
     }
 }
+
+/// `Plugin::new` runs once when an instance starts (with the pipeline's
+/// parameters), not once with defaults and again through `configure`:
+/// expensive set-up happens once.
+#[test]
+fn plugin_set_up_runs_once_per_instance() {
+    let mut stage = Stage::new(spec_at(
+        &test_plugin_path("band"),
+        vec![
+            ("top".into(), ParamValue::Integer(0)),
+            ("rows".into(), ParamValue::Integer(4)),
+        ],
+    ))
+    .unwrap();
+    for _ in 0..3 {
+        let (_, verdict) = stage.filter(frame(Format::I420, 64, 48, |_| 0));
+        assert_eq!(verdict, Verdict::Keep);
+    }
+    let set_ups = stage
+        .take_events()
+        .iter()
+        .filter(
+            |e| matches!(e, reel_runtime::StageEvent::Output(line) if line.contains("band: new")),
+        )
+        .count();
+    assert_eq!(set_ups, 1);
+}

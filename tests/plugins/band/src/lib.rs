@@ -22,6 +22,8 @@ impl Plugin for Band {
     }
 
     fn new(params: &Params) -> Result<Self, StageError> {
+        // Tests count these lines: set-up runs once per instance.
+        println!("band: new");
         Ok(Band {
             top: params.integer("top") as u32,
             rows: params.integer("rows") as u32,
