@@ -10,6 +10,7 @@ mod element;
 mod file_jobs;
 mod library;
 mod loading;
+mod lut;
 mod mixer;
 mod sandbox;
 mod sound_tracks;

@@ -1,0 +1,102 @@
+//! The `lut` plugin, the SDK's worked example: a `.cube` file read once
+//! from the stage's assets and applied by the host's 3D LUT kernel.
+
+use std::path::Path;
+
+// The parser's own tests run here, natively (a plugin crate links only
+// for wasm32-wasip2).
+#[path = "../../plugins/lut/src/cube.rs"]
+mod cube;
+
+use reel_runtime::{Format, OnError, ParamValue, SandboxConfig, Stage, StageSpec, Verdict};
+use reel_tests::{decode_frames, frame, plugin_path, reel_in, runtime, write_pipeline};
+
+/// A 2-point LUT that swaps red and blue, as DaVinci Resolve writes them.
+fn swap_cube(dir: &Path) {
+    let mut text = String::from("TITLE \"swap red and blue\"\nLUT_3D_SIZE 2\n");
+    for b in 0..2 {
+        for g in 0..2 {
+            for r in 0..2 {
+                text.push_str(&format!("{b}.0 {g}.0 {r}.0\n"));
+            }
+        }
+    }
+    std::fs::write(dir.join("swap.cube"), text).unwrap();
+}
+
+fn lut_stage(assets: &Path, strength: f64) -> Stage {
+    Stage::new(StageSpec {
+        id: "grade".into(),
+        plugin: runtime().load(&plugin_path("lut")).unwrap(),
+        params: vec![
+            ("file".into(), ParamValue::Text("swap.cube".into())),
+            ("strength".into(), ParamValue::Number(strength)),
+        ],
+        sandbox: SandboxConfig {
+            assets: Some(assets.to_path_buf()),
+            ..SandboxConfig::default()
+        },
+        on_error: OnError::Fail,
+        max_failures: 5,
+        live: false,
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_cube_from_the_assets_grades_the_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    swap_cube(dir.path());
+    for (strength, want) in [(1.0, [0, 40, 250, 255]), (0.5, [125, 40, 125, 255])] {
+        let mut stage = lut_stage(dir.path(), strength);
+        let (out, verdict) = stage.filter(frame(Format::Rgba, 9, 3, |i| [250, 40, 0, 255][i % 4]));
+        assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+        let px = &out.bytes().unwrap()[..4];
+        for (got, want) in px.iter().zip(want) {
+            assert!(got.abs_diff(want) <= 1, "strength {strength}: {px:?}");
+        }
+    }
+}
+
+/// Through `reel`: a broken `.cube` is a check error at the stage, naming
+/// the file and its line; a good one grades a red clip blue.
+#[test]
+fn reel_checks_the_cube_and_runs_the_grade() {
+    let dir = tempfile::tempdir().unwrap();
+    let looks = dir.path().join("looks");
+    std::fs::create_dir(&looks).unwrap();
+    swap_cube(&looks);
+    std::fs::write(
+        looks.join("broken.cube"),
+        "LUT_3D_SIZE 2\n0 0 0\n0 nought 0\n",
+    )
+    .unwrap();
+    let pipeline = |file: &str| {
+        write_pipeline(
+            dir.path(),
+            &format!(
+                "[[source]]\nid = \"main\"\ntestsrc = {{ pattern = \"red\", size = \"64x48\", rate = 25, seconds = 1 }}\n\n\
+                 [[stage]]\nid = \"grade\"\nplugin = \"lut\"\ninput = \"main\"\nassets = \"looks\"\nparams = {{ file = \"{file}\" }}\n\n\
+                 [[sink]]\ninput = \"grade\"\nfile = \"out.mp4\"\n"
+            ),
+        )
+    };
+    let path = pipeline("broken.cube");
+    let out = reel_in(dir.path(), &["check", &path]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("pipeline.toml:10:10"), "{text}");
+    assert!(text.contains("broken.cube: line 3:"), "{text}");
+
+    let path = pipeline("swap.cube");
+    let out = reel_in(dir.path(), &["run", &path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let frames = decode_frames(&dir.path().join("out.mp4"), 64, 48);
+    assert_eq!(frames.len(), 25);
+    let px = &frames[10][4 * (20 * 64 + 30)..][..3];
+    assert!(px[2] > 200 && px[0] < 40, "red graded to blue: {px:?}");
+}
