@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use reel_pipeline::session::{self, Control, Ending, Event};
-use reel_tests::{decode_frames, runtime, write_pipeline};
+use reel_tests::{catalog, decode_frames, runtime, write_pipeline};
 
 fn init() {
-    reel_pipeline::init().expect("GStreamer and Reel's elements start");
+    reel_pipeline::init(&catalog()).expect("GStreamer and Reel's elements start");
 }
 
 #[test]
@@ -31,7 +31,7 @@ input = "neg"
 file = "out.mp4"
 "#,
     );
-    let problems = reel_pipeline::check(Path::new(&file), &runtime(), &[])
+    let problems = reel_pipeline::check(Path::new(&file), &runtime(), &catalog(), &[])
         .err()
         .expect("two mistakes");
     let found: Vec<(usize, usize, &str)> = problems
@@ -68,7 +68,7 @@ fn a_session_runs_a_plan_to_its_end() {
         dir.path(),
         "[[source]]\nid = \"main\"\ntestsrc = { size = \"64x48\", rate = 25, seconds = 2 }\n\n[[stage]]\nid = \"neg\"\nplugin = \"invert\"\ninput = \"main\"\n\n[[sink]]\ninput = \"neg\"\nfile = \"out.mp4\"\n",
     );
-    let plan = reel_pipeline::check(Path::new(&file), &runtime(), &[]).unwrap();
+    let plan = reel_pipeline::check(Path::new(&file), &runtime(), &catalog(), &[]).unwrap();
     let built = reel_pipeline::build(&plan).unwrap();
     let mut progress = 0;
     let report = session::run(&plan, built, &Control::default(), false, |event| {
@@ -98,7 +98,7 @@ fn a_session_that_never_ends_stops_when_told() {
         dir.path(),
         "[[source]]\nid = \"main\"\ntestsrc = { size = \"64x48\", rate = 25, seconds = 86400 }\n\n[[sink]]\ninput = \"main\"\nfile = \"out.mkv\"\n",
     );
-    let plan = reel_pipeline::check(Path::new(&file), &runtime(), &[]).unwrap();
+    let plan = reel_pipeline::check(Path::new(&file), &runtime(), &catalog(), &[]).unwrap();
     let built = reel_pipeline::build(&plan).unwrap();
     let control = Control::default();
     let report = session::run(&plan, built, &control, false, |event| {

@@ -59,6 +59,11 @@ pub fn reel_in(dir: &Path, args: &[&str]) -> std::process::Output {
         .expect("reel runs")
 }
 
+/// The plugins this build made, found by name as `reel` finds them.
+pub fn catalog() -> reel_runtime::Catalog {
+    reel_runtime::Catalog::new(vec![root().join("target/wasm32-wasip2/release")])
+}
+
 /// One runtime for the whole test binary, caching into a private folder.
 pub fn runtime() -> Arc<Runtime> {
     static RT: OnceLock<Arc<Runtime>> = OnceLock::new();
@@ -85,6 +90,7 @@ pub fn init_gst() {
     static INIT: OnceLock<()> = OnceLock::new();
     INIT.get_or_init(|| {
         gst::init().expect("GStreamer initialises");
+        gstreel::use_catalog(catalog());
         gstreel::plugin_register_static().expect("reel elements register");
     });
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use reel_pipeline::{Override, Plan};
-use reel_runtime::Runtime;
+use reel_runtime::{Catalog, Runtime};
 
 use crate::{EXIT_BAD_INPUT, EXIT_RUN_FAILED, fail};
 
@@ -36,7 +36,8 @@ pub fn checked(pipeline: &Path, set: &[String]) -> Result<Plan, ExitCode> {
     if let Some(warning) = runtime.cache_warning() {
         eprintln!("warning: {warning}");
     }
-    reel_pipeline::check(pipeline, &runtime, &overrides).map_err(|problems| {
+    let catalog = Catalog::for_this_program();
+    reel_pipeline::check(pipeline, &runtime, &catalog, &overrides).map_err(|problems| {
         let count = problems.0.len();
         eprintln!("{problems}");
         fail(

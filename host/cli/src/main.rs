@@ -82,7 +82,7 @@ const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = reel_pipeline::init() {
+    if let Err(e) = reel_pipeline::init(&reel_runtime::Catalog::for_this_program()) {
         return fail(EXIT_RUN_FAILED, &format!("{e:#}"));
     }
     match cli.command {

@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
-use reel_runtime::{Description, Origin, Runtime};
+use reel_runtime::{Catalog, Description, Origin, Runtime};
 
 fn load(name: &str) -> Result<std::sync::Arc<reel_runtime::Plugin>, String> {
-    let path = reel_runtime::find_plugin(name)?;
+    let path = Catalog::for_this_program().find(name)?;
     let runtime = Runtime::global().map_err(|e| format!("{e:#}"))?;
     runtime.load(&path).map_err(|e| format!("{e:#}"))
 }
@@ -83,9 +83,11 @@ fn print_table(d: &Description) {
 }
 
 pub fn list() -> ExitCode {
-    let plugins = reel_runtime::list_plugins();
+    let catalog = Catalog::for_this_program();
+    let plugins = catalog.list();
     if plugins.is_empty() {
-        let searched: Vec<String> = reel_runtime::search_path()
+        let searched: Vec<String> = catalog
+            .dirs()
             .iter()
             .map(|p| p.display().to_string())
             .collect();

@@ -15,7 +15,29 @@ mod wasmmixer;
 pub use wasmfilter::WasmFilter;
 pub use wasmmixer::WasmMixer;
 
+/// Where plugins named in `plugin=` are found: the catalog an application
+/// gave ([`use_catalog`]), else `REEL_PLUGIN_PATH` then beside this
+/// library when GStreamer loaded it from a file, else beside the program
+/// it is built into.
+pub(crate) fn catalog() -> &'static reel_runtime::Catalog {
+    CATALOG.get_or_init(reel_runtime::Catalog::for_this_program)
+}
+
+/// Set once: by the application, or by the first registration.
+static CATALOG: std::sync::OnceLock<reel_runtime::Catalog> = std::sync::OnceLock::new();
+
+/// Makes the elements of this process find plugins by name in `catalog`
+/// (an application that registers them statically, and checks pipelines
+/// with the same catalog). Only the first catalog set counts: false when
+/// one was set already.
+pub fn use_catalog(catalog: reel_runtime::Catalog) -> bool {
+    CATALOG.set(catalog).is_ok()
+}
+
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    if let Some(library) = plugin.filename() {
+        let _ = CATALOG.set(reel_runtime::Catalog::from_env(Some(&library)));
+    }
     frame_meta::register();
     wasmfilter::register(plugin)?;
     wasmmixer::register(plugin)

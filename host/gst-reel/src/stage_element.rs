@@ -241,7 +241,7 @@ impl Settings {
         let name = self.plugin.as_deref().ok_or_else(|| {
             format!("{element} needs the `plugin` property (a plugin name or a .wasm path)")
         })?;
-        let path = reel_runtime::find_plugin(name)?;
+        let path = crate::catalog().find(name)?;
         let runtime = Runtime::global().map_err(|e| format!("{e:#}"))?;
         if let Some(warning) = runtime.cache_warning() {
             gst::warning!(gst::CAT_DEFAULT, "{warning}");

@@ -5,8 +5,9 @@
 //! an early finish that keeps files playable, statistics, and outputs
 //! moved under their final names only when complete.
 //!
-//! Nothing here is global: the plugin runtime is passed in. Call [`init`]
-//! once before building, so GStreamer runs and Reel's elements exist.
+//! Nothing here is global: the plugin runtime and catalog are passed in.
+//! Call [`init`] once before building, so GStreamer runs and Reel's
+//! elements exist.
 
 mod build;
 mod check;
@@ -28,12 +29,14 @@ pub use plan::{
 };
 
 /// Starts GStreamer and registers Reel's elements (`wasmfilter`,
-/// `wasmmixer`) in this process; later calls do nothing.
-pub fn init() -> anyhow::Result<()> {
+/// `wasmmixer`) in this process, finding plugins named in them in
+/// `catalog` (pass the one [`check()`] gets); later calls do nothing.
+pub fn init(catalog: &reel_runtime::Catalog) -> anyhow::Result<()> {
     static REGISTERED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     REGISTERED
         .get_or_init(|| {
             gst::init().map_err(|e| format!("GStreamer could not start: {e}"))?;
+            gstreel::use_catalog(catalog.clone());
             gstreel::plugin_register_static()
                 .map_err(|e| format!("Reel's GStreamer elements could not register: {e}"))
         })

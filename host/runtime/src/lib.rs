@@ -4,6 +4,7 @@
 
 mod bindings;
 mod cache;
+mod catalog;
 mod clocks;
 mod compile;
 mod description;
@@ -12,7 +13,6 @@ mod frame;
 mod host_kernels;
 mod limits;
 mod plugin;
-mod resolve;
 mod runtime;
 mod sandbox;
 mod sequence;
@@ -21,6 +21,7 @@ mod text;
 mod timings;
 
 pub use cache::Origin;
+pub use catalog::Catalog;
 pub use compile::{CompileLimits, compiler_main};
 pub use description::{
     Description, Format, ParamError, ParamSpec, ParamValue, StageKind, ValueType, closest,
@@ -29,7 +30,6 @@ pub use files::check_asset_dir;
 pub use frame::{HostFrame, Pixels};
 pub use plugin::{CONTRACT_VERSION, Plugin, compatible};
 pub use reel_kernels::{Image, ImageMut, Layout, PlaneLayout, convert};
-pub use resolve::{build_output, find_plugin, list_plugins, search_path};
 pub use runtime::{MAX_INSTANCES, Runtime};
 pub use sandbox::{
     DEFAULT_HANG_GUARD, DEFAULT_MEMORY_BYTES, MAX_DEADLINE, MAX_MEMORY_BYTES, SandboxConfig,

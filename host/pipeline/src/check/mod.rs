@@ -10,7 +10,7 @@ use gst::prelude::*;
 use std::sync::Arc;
 
 use reel_runtime::{
-    OnError, ParamValue, Plugin, Runtime, SandboxConfig, StageKind, StageSpec, closest,
+    Catalog, OnError, ParamValue, Plugin, Runtime, SandboxConfig, StageKind, StageSpec, closest,
 };
 use toml::Spanned;
 
@@ -76,6 +76,7 @@ impl std::error::Error for Problems {}
 
 struct Checker<'a> {
     runtime: &'a Runtime,
+    catalog: &'a Catalog,
     file: &'a Path,
     dir: PathBuf,
     source: &'a str,
@@ -90,10 +91,15 @@ const DEFAULT_PRESET: &str = "veryfast";
 const DEFAULT_CRF: i64 = 23;
 const DEFAULT_AUDIO_KBPS: i64 = 128;
 
-/// Reads and checks `file`, applying `overrides`; plugins are loaded (and
-/// started once, with their parameters) in `runtime`. Returns the plan or
-/// every problem found.
-pub fn check(file: &Path, runtime: &Runtime, overrides: &[Override]) -> Result<Plan, Problems> {
+/// Reads and checks `file`, applying `overrides`; plugins named in it are
+/// found in `catalog`, loaded (and started once, with their parameters) in
+/// `runtime`. Returns the plan or every problem found.
+pub fn check(
+    file: &Path,
+    runtime: &Runtime,
+    catalog: &Catalog,
+    overrides: &[Override],
+) -> Result<Plan, Problems> {
     let source = std::fs::read_to_string(file).map_err(|e| {
         Problems(vec![Diagnostic::plain(format!(
             "{}: cannot read: {e}",
@@ -102,6 +108,7 @@ pub fn check(file: &Path, runtime: &Runtime, overrides: &[Override]) -> Result<P
     })?;
     let mut checker = Checker {
         runtime,
+        catalog,
         file,
         dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
         source: &source,

@@ -80,7 +80,7 @@ impl Checker<'_> {
         let path = if name.ends_with(".wasm") || name.contains('/') {
             Ok(self.relative(name))
         } else {
-            reel_runtime::find_plugin(name)
+            self.catalog.find(name)
         };
         let loaded = path.and_then(|path| {
             if !path.is_file() {
