@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use reel_tests::{decode_frames, decoded_span, test_plugin_path};
+use reel_tests::{decode_frames, decoded_span, png, test_plugin_path};
 
 fn reel(args: &[&str], dir: &Path) -> Output {
     reel_tests::reel_in(dir, args)
@@ -212,29 +212,6 @@ file = "out.mp4"
 }
 
 /// Writes one `pattern` picture of `w`x`h` as a PNG at `path`.
-fn png(path: &Path, pattern: &str, w: u32, h: u32) {
-    let status = Command::new("gst-launch-1.0")
-        .args([
-            "-q",
-            "videotestsrc",
-            &format!("pattern={pattern}"),
-            "num-buffers=1",
-            "!",
-        ])
-        .args([
-            &format!("video/x-raw,width={w},height={h}"),
-            "!",
-            "videoconvert",
-            "!",
-            "pngenc",
-            "!",
-            "filesink",
-        ])
-        .arg(format!("location={}", path.display()))
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
 
 #[test]
 fn image_sources_decode_stills_and_sequences_in_the_sandbox() {

@@ -239,3 +239,59 @@ fn a_plugin_that_cannot_start_is_bypassed_live_and_fatal_otherwise() {
     let (frames, _) = hostile_filter_frames(false);
     assert_eq!(frames, 0);
 }
+
+/// `wasmimagesrc` in a real gst-launch-1.0: a numbered PNG sequence,
+/// decoded in the sandbox, loops to fill `num-frames`, each frame exactly
+/// the picture GStreamer's own PNG decoder reads from its file; a still
+/// repeats; a sequence plays once by default.
+#[test]
+fn gst_launch_plays_image_sequences_decoded_in_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    for (n, pattern) in ["red", "green", "blue"].iter().enumerate() {
+        reel_tests::png(&dir.path().join(format!("seq_{n:02}.png")), pattern, 32, 24);
+    }
+    let reference: Vec<Vec<u8>> = (0..3)
+        .map(|n| {
+            let samples = reel_tests::pull_samples(
+                &format!(
+                    "filesrc location={} ! pngdec ! videoconvert ! video/x-raw,format=RGBA ! appsink name=out",
+                    dir.path().join(format!("seq_{n:02}.png")).display()
+                ),
+                1,
+            );
+            samples[0].buffer().unwrap().map_readable().unwrap().to_vec()
+        })
+        .collect();
+    let play = |location: &str, frames: &str| -> Vec<Vec<u8>> {
+        let out = dir.path().join("out.raw");
+        let status = Command::new("gst-launch-1.0")
+            .env("GST_PLUGIN_PATH", root().join("target/release"))
+            .env("GST_REGISTRY", dir.path().join("registry.bin"))
+            .args(["-q", "wasmimagesrc"])
+            .arg(format!("location={}", dir.path().join(location).display()))
+            .args([
+                frames,
+                "!",
+                "videoconvert",
+                "!",
+                "video/x-raw,format=RGBA",
+                "!",
+            ])
+            .arg("filesink")
+            .arg(format!("location={}", out.display()))
+            .status()
+            .expect("gst-launch-1.0 runs");
+        assert!(status.success(), "{location} {frames}");
+        let bytes = std::fs::read(&out).unwrap();
+        bytes.chunks(32 * 24 * 4).map(<[u8]>::to_vec).collect()
+    };
+    let looped = play("seq_%02d.png", "num-frames=5");
+    assert_eq!(looped.len(), 5);
+    for (k, frame) in looped.iter().enumerate() {
+        assert!(*frame == reference[k % 3], "frame {k}");
+    }
+    let still = play("seq_01.png", "num-frames=3");
+    assert_eq!(still.len(), 3);
+    assert!(still.iter().all(|f| *f == reference[1]));
+    assert_eq!(play("seq_%02d.png", "rate=25").len(), 3);
+}

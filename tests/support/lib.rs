@@ -213,3 +213,21 @@ pub fn audio_overhang(path: &Path) -> f64 {
         |(start, end): (std::time::Duration, std::time::Duration)| (end - start).as_secs_f64();
     length(audio) - length(video)
 }
+
+/// A one-picture PNG of a `videotestsrc` pattern, made by GStreamer.
+pub fn png(path: &Path, pattern: &str, w: u32, h: u32) {
+    gst_launch(&[
+        "videotestsrc",
+        &format!("pattern={pattern}"),
+        "num-buffers=1",
+        "!",
+        &format!("video/x-raw,width={w},height={h}"),
+        "!",
+        "videoconvert",
+        "!",
+        "pngenc",
+        "!",
+        "filesink",
+        &format!("location={}", path.display()),
+    ]);
+}

@@ -1,5 +1,6 @@
 //! Reel's GStreamer plugin: `wasmfilter` and `wasmmixer` run sandboxed
-//! WebAssembly stages inside any GStreamer pipeline.
+//! WebAssembly stages inside any GStreamer pipeline, and `wasmimagesrc`
+//! plays stills and image sequences decoded by a sandboxed decoder.
 //!
 //! ```text
 //! gst-launch-1.0 videotestsrc ! wasmfilter plugin=invert ! autovideosink
@@ -10,9 +11,11 @@ use gst::glib;
 pub mod frame_meta;
 mod stage_element;
 mod wasmfilter;
+mod wasmimagesrc;
 mod wasmmixer;
 
 pub use wasmfilter::WasmFilter;
+pub use wasmimagesrc::WasmImageSrc;
 pub use wasmmixer::WasmMixer;
 
 /// Where plugins named in `plugin=` are found: the catalog an application
@@ -40,6 +43,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     }
     frame_meta::register();
     wasmfilter::register(plugin)?;
+    wasmimagesrc::register(plugin)?;
     wasmmixer::register(plugin)
 }
 

@@ -423,7 +423,18 @@ fn add_source(
             Ok((filter, vec![audio]))
         }
         SourceKind::Images(images) => {
-            let src = crate::images::image_source(id, images)?;
+            // Decoded in the sandbox by `wasmimagesrc`; the element is
+            // named for the stage its messages speak of.
+            let src = make("wasmimagesrc", Some(&format!("{id}-decoder")))?;
+            src.set_property("location", images.location.to_string_lossy().as_ref());
+            src.set_property(
+                "decoder",
+                images.decoder.plugin.path.to_string_lossy().as_ref(),
+            );
+            src.set_property("rate", images.rate);
+            src.set_property("num-frames", images.frames);
+            let (w, h) = images.max_size;
+            src.set_property("max-size", format!("{w}x{h}"));
             pipeline.add(&src)?;
             Ok((src, Vec::new()))
         }

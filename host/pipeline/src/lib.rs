@@ -15,7 +15,6 @@ mod config;
 mod diagnostics;
 mod encode;
 mod ending;
-mod images;
 mod media;
 mod plan;
 pub mod session;

@@ -44,6 +44,8 @@ pub enum SourceKind {
 
 /// Pictures decoded by a sandboxed decoder stage while the pipeline runs.
 pub struct ImagePlan {
+    /// The still, or the numbered pattern (`walk_%03d.png`), as given.
+    pub location: PathBuf,
     pub files: Vec<PathBuf>,
     pub decoder: Box<StageSpec>,
     pub width: usize,

@@ -300,6 +300,7 @@ impl Checker<'_> {
         Some(SourcePlan {
             id: id.to_string(),
             kind: SourceKind::Images(ImagePlan {
+                location: path,
                 files,
                 decoder: Box::new(spec),
                 width: first.layout.width,
