@@ -295,3 +295,42 @@ fn gst_launch_plays_image_sequences_decoded_in_the_sandbox() {
     assert!(still.iter().all(|f| *f == reference[1]));
     assert_eq!(play("seq_%02d.png", "rate=25").len(), 3);
 }
+
+/// An application hands `wasmfilter` a checked stage whole (as
+/// `reel-pipeline` does): it runs without its properties being parsed,
+/// and the properties show what runs.
+#[test]
+fn a_stage_handed_over_whole_runs_as_given() {
+    init_gst();
+    let plugin = reel_tests::runtime()
+        .load(&reel_tests::plugin_path("invert"))
+        .unwrap();
+    let path = plugin.path.to_string_lossy().into_owned();
+    let spec = reel_runtime::StageSpec {
+        id: "neg".into(),
+        plugin,
+        params: vec![("strength".into(), reel_runtime::ParamValue::Number(1.0))],
+        sandbox: reel_runtime::SandboxConfig {
+            memory_bytes: 64 << 20,
+            ..reel_runtime::SandboxConfig::default()
+        },
+        on_error: reel_runtime::OnError::Fail,
+        max_failures: 3,
+        live: false,
+    };
+    let element = gst::ElementFactory::make("wasmfilter").build().unwrap();
+    element
+        .downcast_ref::<gstreel::WasmFilter>()
+        .unwrap()
+        .set_stage(&spec);
+    assert_eq!(element.property::<Option<String>>("plugin"), Some(path));
+    assert_eq!(element.property::<u32>("memory-mb"), 64);
+    assert_eq!(element.property::<u32>("max-failures"), 3);
+    let mut h = gst_check::Harness::with_element(&element, Some("sink"), Some("src"));
+    h.set_src_caps_str("video/x-raw,format=I420,width=64,height=48,framerate=25/1");
+    let mut buffer = gst::Buffer::from_slice(vec![16u8; 64 * 48 * 3 / 2]);
+    buffer.get_mut().unwrap().set_pts(gst::ClockTime::ZERO);
+    h.push(buffer).unwrap();
+    let out = h.pull().unwrap();
+    assert!(out.map_readable().unwrap().iter().all(|&b| b == 239));
+}

@@ -38,6 +38,16 @@ impl From<OnErrorMode> for OnError {
         }
     }
 }
+
+impl From<OnError> for OnErrorMode {
+    fn from(policy: OnError) -> OnErrorMode {
+        match policy {
+            OnError::Passthrough => OnErrorMode::Passthrough,
+            OnError::Drop => OnErrorMode::Drop,
+            OnError::Fail => OnErrorMode::Fail,
+        }
+    }
+}
 const DEFAULT_DEADLINE_MS: u32 = 0;
 const DEFAULT_HANG_GUARD_MS: u32 = reel_runtime::DEFAULT_HANG_GUARD.as_millis() as u32;
 const DEFAULT_MEMORY_MB: u32 = (reel_runtime::DEFAULT_MEMORY_BYTES >> 20) as u32;
@@ -52,6 +62,10 @@ const FALLBACK_DEADLINE: Duration = Duration::from_secs(1);
 pub struct StageCore {
     pub settings: Mutex<Settings>,
     pub state: Mutex<Option<StageState>>,
+    /// The loaded plugin and checked parameters an application handed
+    /// over ([`StageCore::set_stage`]): used as they are, not found, loaded
+    /// and parsed again from the properties.
+    typed: Mutex<Option<Loaded>>,
 }
 
 pub struct StageState {
@@ -63,8 +77,10 @@ pub struct StageState {
 }
 
 impl StageCore {
+    /// A property set by hand replaces a stage handed over as a whole.
     pub fn set_property(&self, value: &glib::Value, pspec: &glib::ParamSpec) {
         lock(&self.settings).set(pspec.name(), value);
+        *lock(&self.typed) = None;
     }
 
     pub fn property(&self, pspec: &glib::ParamSpec) -> glib::Value {
@@ -75,11 +91,45 @@ impl StageCore {
         stats(state.as_ref().and_then(|s| s.stage.as_ref())).to_value()
     }
 
+    /// Runs the stage `spec` describes: its plugin (already loaded) and
+    /// parameters (already checked) are used as they are; the properties
+    /// take its settings, so they show what runs. The deadline still
+    /// follows the stream, and the stream decides whether it is live.
+    pub fn set_stage(&self, spec: &StageSpec) {
+        let params: serde_json::Map<String, serde_json::Value> = spec
+            .params
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), serde_json::to_value(v).ok()?)))
+            .collect();
+        let mut settings = lock(&self.settings);
+        settings.plugin = Some(spec.plugin.path.to_string_lossy().into_owned());
+        settings.params = Some(serde_json::Value::Object(params).to_string());
+        settings.on_error = spec.on_error.into();
+        settings.deadline_ms = spec.sandbox.deadline.as_millis().min(u32::MAX as u128) as u32;
+        settings.hang_guard_ms = spec.sandbox.hang_guard.as_millis().min(u32::MAX as u128) as u32;
+        settings.memory_mb = (spec.sandbox.memory_bytes >> 20) as u32;
+        settings.assets = spec
+            .sandbox
+            .assets
+            .as_ref()
+            .map(|a| a.to_string_lossy().into_owned());
+        settings.max_failures = spec.max_failures;
+        *lock(&self.typed) = Some((spec.plugin.clone(), spec.params.clone()));
+    }
+
     /// Loads the plugin (a settings error when it cannot be used as `kind`).
     pub fn start(&self, element: &str, kind: StageKind) -> Result<(), gst::ErrorMessage> {
-        let (plugin, params) = lock(&self.settings)
-            .load(element, kind)
-            .map_err(|msg| gst::error_msg!(gst::LibraryError::Settings, ("{msg}")))?;
+        let typed = lock(&self.typed).clone();
+        let loaded = match typed {
+            Some((plugin, _)) if plugin.description.kind != kind => Err(format!(
+                "plugin `{}` is a {}, but {element} runs {kind}s",
+                plugin.description.name, plugin.description.kind
+            )),
+            Some(loaded) => Ok(loaded),
+            None => lock(&self.settings).load(element, kind),
+        };
+        let (plugin, params) =
+            loaded.map_err(|msg| gst::error_msg!(gst::LibraryError::Settings, ("{msg}")))?;
         *lock(&self.state) = Some(StageState {
             plugin,
             params,

@@ -188,28 +188,12 @@ pub fn build(plan: &Plan) -> Result<Built> {
                     _ => "wasmfilter",
                 };
                 let element = make(factory, Some(&stage.id))?;
-                let params: serde_json::Map<String, serde_json::Value> = spec
-                    .params
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            serde_json::to_value(v).expect("scalars serialise"),
-                        )
-                    })
-                    .collect();
-                element.set_property("plugin", spec.plugin.path.to_string_lossy().as_ref());
-                element.set_property("params", serde_json::Value::Object(params).to_string());
-                element.set_property_from_str(
-                    "on-error",
-                    &format!("{:?}", spec.on_error).to_lowercase(),
-                );
-                element.set_property("deadline-ms", spec.sandbox.deadline.as_millis() as u32);
-                element.set_property("hang-guard-ms", spec.sandbox.hang_guard.as_millis() as u32);
-                element.set_property("memory-mb", (spec.sandbox.memory_bytes >> 20) as u32);
-                element.set_property("max-failures", spec.max_failures);
-                if let Some(assets) = &spec.sandbox.assets {
-                    element.set_property("assets", assets.to_string_lossy().as_ref());
+                // The checked stage itself: the element neither looks the
+                // plugin up nor parses its parameters again.
+                if let Some(filter) = element.downcast_ref::<gstreel::WasmFilter>() {
+                    filter.set_stage(spec);
+                } else if let Some(mixer) = element.downcast_ref::<gstreel::WasmMixer>() {
+                    mixer.set_stage(spec);
                 }
                 let kind = if factory == "wasmmixer" {
                     "mixer"

@@ -32,6 +32,12 @@ pub struct WasmFilter {
     core: StageCore,
 }
 
+impl WasmFilter {
+    pub(super) fn core(&self) -> &StageCore {
+        &self.core
+    }
+}
+
 #[glib::object_subclass]
 impl ObjectSubclass for WasmFilter {
     const NAME: &'static str = "ReelWasmFilter";

@@ -38,6 +38,12 @@ pub struct WasmMixer {
     outputs: OutputPool,
 }
 
+impl WasmMixer {
+    pub(super) fn core(&self) -> &StageCore {
+        &self.core
+    }
+}
+
 #[glib::object_subclass]
 impl ObjectSubclass for WasmMixer {
     const NAME: &'static str = "ReelWasmMixer";
