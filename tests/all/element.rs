@@ -67,32 +67,34 @@ fn harness_invert_rgba_keeps_alpha() {
 
 #[test]
 fn missing_plugin_is_a_clear_element_error() {
-    init_gst();
-    let element = gst::ElementFactory::make("wasmfilter")
-        .property("plugin", "no-such-plugin")
-        .build()
-        .unwrap();
-    let pipeline = gst::Pipeline::new();
-    let src = gst::ElementFactory::make("videotestsrc").build().unwrap();
-    let sink = gst::ElementFactory::make("fakesink").build().unwrap();
-    pipeline.add_many([&src, &element, &sink]).unwrap();
-    gst::Element::link_many([&src, &element, &sink]).unwrap();
-    assert!(pipeline.set_state(gst::State::Playing).is_err());
-    let bus = pipeline.bus().unwrap();
-    let msg = bus
-        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
-        .expect("an error message");
-    let gst::MessageView::Error(err) = msg.view() else {
-        unreachable!()
-    };
-    assert!(
-        err.error()
-            .to_string()
-            .contains("no plugin named `no-such-plugin`"),
-        "{}",
-        err.error()
-    );
-    pipeline.set_state(gst::State::Null).unwrap();
+    for (plugin, says) in [
+        ("no-such-plugin", "no plugin named `no-such-plugin`"),
+        (
+            "imagedec",
+            "wasmfilter: plugin `imagedec` is a decoder, not a filter",
+        ),
+    ] {
+        init_gst();
+        let element = gst::ElementFactory::make("wasmfilter")
+            .property("plugin", plugin)
+            .build()
+            .unwrap();
+        let pipeline = gst::Pipeline::new();
+        let src = gst::ElementFactory::make("videotestsrc").build().unwrap();
+        let sink = gst::ElementFactory::make("fakesink").build().unwrap();
+        pipeline.add_many([&src, &element, &sink]).unwrap();
+        gst::Element::link_many([&src, &element, &sink]).unwrap();
+        assert!(pipeline.set_state(gst::State::Playing).is_err());
+        let bus = pipeline.bus().unwrap();
+        let msg = bus
+            .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
+            .expect("an error message");
+        let gst::MessageView::Error(err) = msg.view() else {
+            unreachable!()
+        };
+        assert!(err.error().to_string().contains(says), "{}", err.error());
+        pipeline.set_state(gst::State::Null).unwrap();
+    }
 }
 
 #[test]

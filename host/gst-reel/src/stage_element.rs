@@ -121,11 +121,10 @@ impl StageCore {
     pub fn start(&self, element: &str, kind: StageKind) -> Result<(), gst::ErrorMessage> {
         let typed = lock(&self.typed).clone();
         let loaded = match typed {
-            Some((plugin, _)) if plugin.description.kind != kind => Err(format!(
-                "plugin `{}` is a {}, but {element} runs {kind}s",
-                plugin.description.name, plugin.description.kind
-            )),
-            Some(loaded) => Ok(loaded),
+            Some((plugin, params)) => plugin
+                .expect_kind(kind)
+                .map(|()| (plugin, params))
+                .map_err(|e| format!("{element}: {e}")),
             None => lock(&self.settings).load(element, kind),
         };
         let (plugin, params) =
@@ -291,18 +290,13 @@ impl Settings {
         let name = self.plugin.as_deref().ok_or_else(|| {
             format!("{element} needs the `plugin` property (a plugin name or a .wasm path)")
         })?;
-        let path = crate::catalog().find(name)?;
         let runtime = Runtime::global().map_err(|e| format!("{e:#}"))?;
         if let Some(warning) = runtime.cache_warning() {
             gst::warning!(gst::CAT_DEFAULT, "{warning}");
         }
-        let plugin = runtime.load(&path).map_err(|e| format!("{e:#}"))?;
-        if plugin.description.kind != kind {
-            return Err(format!(
-                "plugin `{}` is a {}, but {element} runs {kind}s",
-                plugin.description.name, plugin.description.kind
-            ));
-        }
+        let plugin = runtime
+            .load_named(crate::catalog(), name, kind)
+            .map_err(|e| format!("{element}: {e}"))?;
         let params = match self.params.as_deref() {
             Some(text) => ParamValue::parse_table(text).map_err(|e| format!("params: {e}"))?,
             None => Vec::new(),

@@ -85,6 +85,18 @@ fn contract_version(engine: &wasmtime::Engine, component: &Component) -> Result<
 }
 
 impl Plugin {
+    /// Ok when the plugin is a `kind` stage; else the sentence to show.
+    pub fn expect_kind(&self, kind: crate::StageKind) -> Result<(), String> {
+        if self.description.kind == kind {
+            Ok(())
+        } else {
+            Err(format!(
+                "plugin `{}` is a {}, not a {kind}",
+                self.description.name, self.description.kind
+            ))
+        }
+    }
+
     pub(crate) fn new(
         runtime: &Runtime,
         path: &Path,

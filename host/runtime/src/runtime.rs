@@ -118,6 +118,22 @@ impl Runtime {
     /// Loads the plugin at `path` (once per process while the file is
     /// unchanged): compile or fetch from cache, check its contract version,
     /// and read its description.
+    /// The plugin `name_or_path` names in `catalog`, loaded, as a `kind`
+    /// stage: the one way the host's elements find, load and check a
+    /// plugin. The error is a sentence for the user.
+    pub fn load_named(
+        &self,
+        catalog: &crate::Catalog,
+        name_or_path: &str,
+        kind: crate::StageKind,
+    ) -> std::result::Result<Arc<Plugin>, String> {
+        let plugin = self
+            .load(&catalog.find(name_or_path)?)
+            .map_err(|e| format!("{e:#}"))?;
+        plugin.expect_kind(kind)?;
+        Ok(plugin)
+    }
+
     pub fn load(&self, path: &Path) -> Result<Arc<Plugin>> {
         let canonical = path
             .canonicalize()

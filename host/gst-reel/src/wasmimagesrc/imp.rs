@@ -200,15 +200,7 @@ impl WasmImageSrc {
             )
         })?;
         let runtime = Runtime::global().map_err(|e| format!("{e:#}"))?;
-        let plugin = runtime
-            .load(&crate::catalog().find(&s.decoder)?)
-            .map_err(|e| format!("{e:#}"))?;
-        if plugin.description.kind != StageKind::Decoder {
-            return Err(format!(
-                "plugin `{}` is a {}, not a decoder",
-                plugin.description.name, plugin.description.kind
-            ));
-        }
+        let plugin = runtime.load_named(crate::catalog(), &s.decoder, StageKind::Decoder)?;
         let mut stage = Stage::new(StageSpec {
             id: self.obj().name().to_string(),
             plugin,

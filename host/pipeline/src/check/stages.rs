@@ -106,14 +106,8 @@ impl Checker<'_> {
         kind: StageKind,
     ) -> Option<StageSpec> {
         let loaded = self.load_plugin(plugin, id)?;
-        if loaded.description.kind != kind {
-            self.complain(
-                plugin.span(),
-                format!(
-                    "`{id}`: plugin `{}` is a {}, not a {kind}",
-                    loaded.description.name, loaded.description.kind
-                ),
-            );
+        if let Err(e) = loaded.expect_kind(kind) {
+            self.complain(plugin.span(), format!("`{id}`: {e}"));
             return None;
         }
         Some(StageSpec {
