@@ -10,6 +10,7 @@ packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  python3 python3-venv
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -35,4 +36,6 @@ cargo build --release --quiet --target wasm32-wasip2 --target-dir target/test-pl
   -p reel-test-plugin-hostile -p reel-test-plugin-wrong-version -p reel-test-plugin-testmix \
   -p reel-test-plugin-slow-describe -p reel-test-plugin-huge-describe \
   -p reel-test-plugin-band
+echo "setup: building the SDK's Python example (componentize-py)"
+bash sdk/examples/python/build.sh >/dev/null
 echo "setup: done (plugins in target/wasm32-wasip2/release, GStreamer plugin in target/release)"

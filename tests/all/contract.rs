@@ -36,6 +36,17 @@ fn invert_inverts_i420_and_rgba_on_an_odd_width() {
     assert_inverts(&plugin_path("invert"));
 }
 
+/// The SDK's Python example (`sdk/examples/python`, built by
+/// componentize-py in tests/setup.sh) does what the Rust plugin does.
+#[test]
+fn the_python_example_inverts_like_the_rust_plugin() {
+    let path = root().join("target/examples/py_invert.wasm");
+    assert!(path.is_file(), "{} is missing: run tests/setup.sh", path.display());
+    let plugin = runtime().load(&path).unwrap();
+    assert_eq!(plugin.description.name, "py-invert");
+    assert_inverts(&path);
+}
+
 fn assert_inverts(plugin: &Path) {
     for format in [Format::I420, Format::Rgba] {
         let mut stage = Stage::new(spec_at(plugin, vec![])).unwrap();
