@@ -41,7 +41,11 @@ fn invert_inverts_i420_and_rgba_on_an_odd_width() {
 #[test]
 fn the_python_example_inverts_like_the_rust_plugin() {
     let path = root().join("target/examples/py_invert.wasm");
-    assert!(path.is_file(), "{} is missing: run tests/setup.sh", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: run tests/setup.sh",
+        path.display()
+    );
     let plugin = runtime().load(&path).unwrap();
     assert_eq!(plugin.description.name, "py-invert");
     assert_inverts(&path);
