@@ -12,6 +12,7 @@ use std::time::Instant;
 use anyhow::{Result, anyhow};
 use gst::prelude::*;
 
+use crate::element::make;
 use crate::encode::{
     audio_encoder, count_buffers, cover_reordered_frames, end_audio_with_video, skip_aac_priming,
     video_encoder,
@@ -48,16 +49,6 @@ pub struct Built {
     pub stages: Vec<StageInfo>,
     /// Ends every source's streams at one time when the run is cut short.
     pub ending: Arc<Ending>,
-}
-
-pub fn make(factory: &str, name: Option<&str>) -> Result<gst::Element> {
-    let mut builder = gst::ElementFactory::make(factory);
-    if let Some(name) = name {
-        builder = builder.name(name);
-    }
-    builder
-        .build()
-        .map_err(|_| anyhow!("GStreamer element `{factory}` is not installed"))
 }
 
 /// Where each id's output can be taken from; ids with several consumers

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Result;
 use gst::prelude::*;
 
-use crate::build::make;
+use crate::element::make;
 use crate::plan::{RateControl, VideoSettings};
 
 /// videoconvert ! raw caps ! x264enc ! h264 caps ! h264parse ! queue: the

@@ -13,6 +13,7 @@ mod build;
 mod check;
 mod config;
 mod diagnostics;
+mod element;
 mod encode;
 mod ending;
 mod media;
