@@ -36,6 +36,23 @@ fn invert_inverts_i420_and_rgba_on_an_odd_width() {
     assert_inverts(&plugin_path("invert"));
 }
 
+/// The SDK's C example (`sdk/examples/c`) does what the Rust plugin does.
+/// Its tools take 20 minutes to build, so CI does not build it: run
+/// `bash sdk/examples/c/test.sh`, which builds it and runs this test.
+#[test]
+#[ignore = "needs the C example built: bash sdk/examples/c/test.sh"]
+fn the_c_example_inverts_like_the_rust_plugin() {
+    let path = root().join("target/examples/c_invert.wasm");
+    assert!(
+        path.is_file(),
+        "{} is missing: run sdk/examples/c/test.sh",
+        path.display()
+    );
+    let plugin = runtime().load(&path).unwrap();
+    assert_eq!(plugin.description.name, "c-invert");
+    assert_inverts(&path);
+}
+
 /// The SDK's Python example (`sdk/examples/python`, built by
 /// componentize-py in tests/setup.sh) does what the Rust plugin does.
 #[test]
