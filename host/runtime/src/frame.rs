@@ -123,6 +123,9 @@ impl HostFrame {
     /// Zeroes the rows nothing wrote: the frame is then what a zeroed frame
     /// with the same writes would be.
     pub fn fill_unwritten(&mut self) {
+        if self.unwritten.is_none() {
+            return;
+        }
         for plane in 0..self.layout.planes().len() {
             let rows = self.layout.plane(plane).rows;
             self.settle_rows(plane, 0..rows, false);

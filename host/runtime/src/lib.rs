@@ -34,7 +34,10 @@ pub use runtime::{MAX_INSTANCES, Runtime};
 pub use sandbox::{
     DEFAULT_HANG_GUARD, DEFAULT_MEMORY_BYTES, MAX_DEADLINE, MAX_MEMORY_BYTES, SandboxConfig,
 };
-pub use sequence::{DEFAULT_MAX_PICTURE, decode_sequence, numbered_files, read_input_file};
+pub use sequence::{
+    DEFAULT_MAX_PICTURE, MAX_PICTURE_SIDE, decode_sequence, numbered_files, parse_size,
+    read_input_file,
+};
 pub use stage::{DEFAULT_MAX_FAILURES, OnError, Stage, StageEvent, StageSpec, StageStats, Verdict};
 pub use text::sanitize;
 pub use timings::Timings;

@@ -12,6 +12,17 @@ const MAX_FILE_BYTES: u64 = 64 << 20;
 /// more: every side of 4K (DCI and UHD) and square graphics up to 4096.
 pub const DEFAULT_MAX_PICTURE: (u32, u32) = (4096, 4096);
 
+/// The largest picture side a source may allow a decoder.
+pub const MAX_PICTURE_SIDE: u32 = 16384;
+
+/// `WIDTHxHEIGHT` with each side 1..=`max`: how pipeline files and element
+/// properties write a picture size.
+pub fn parse_size(text: &str, max: u32) -> Option<(u32, u32)> {
+    let (w, h) = text.split_once(['x', 'X'])?;
+    let (w, h): (u32, u32) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
+    ((1..=max).contains(&w) && (1..=max).contains(&h)).then_some((w, h))
+}
+
 /// The files of `pattern`, which holds one printf-style number (`%d` or
 /// `%0Nd`, as GStreamer's multifilesrc `location`), in order: from index
 /// 0 or 1, whichever exists, up to the first gap.

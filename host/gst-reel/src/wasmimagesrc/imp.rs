@@ -13,6 +13,7 @@ use gst_base::prelude::*;
 use gst_base::subclass::base_src::CreateSuccess;
 use gst_base::subclass::prelude::*;
 
+use reel_runtime::MAX_PICTURE_SIDE as MAX_SIDE;
 use reel_runtime::{OnError, Runtime, SandboxConfig, Stage, StageKind, StageSpec};
 
 use super::feed::{Feed, to_buffer, video_format};
@@ -25,9 +26,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
         Some("Reel image source with a sandboxed decoder"),
     )
 });
-
-/// The largest picture side a source may allow.
-const MAX_SIDE: u32 = 16384;
 
 #[derive(Clone)]
 struct Settings {
@@ -171,13 +169,6 @@ impl ElementImpl for WasmImageSrc {
     }
 }
 
-/// `WIDTHxHEIGHT`, each side 1..=16384.
-fn parse_size(text: &str) -> Option<(u32, u32)> {
-    let (w, h) = text.split_once(['x', 'X'])?;
-    let (w, h): (u32, u32) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
-    ((1..=MAX_SIDE).contains(&w) && (1..=MAX_SIDE).contains(&h)).then_some((w, h))
-}
-
 impl WasmImageSrc {
     /// Finds the files and the decoder, and decodes the first picture,
     /// which fixes the stream's size and format.
@@ -193,7 +184,7 @@ impl WasmImageSrc {
         } else {
             return Err(format!("file {location} does not exist"));
         };
-        let max_size = parse_size(&s.max_size).ok_or_else(|| {
+        let max_size = reel_runtime::parse_size(&s.max_size, MAX_SIDE).ok_or_else(|| {
             format!(
                 "max-size must be WIDTHxHEIGHT, each 1..={MAX_SIDE}, not `{}`",
                 s.max_size

@@ -1,6 +1,7 @@
 //! Sources: test patterns, files and URIs (decoded once to prove they can be).
 
 use super::*;
+use reel_runtime::MAX_PICTURE_SIDE as MAX_SIDE;
 
 impl Checker<'_> {
     pub(super) fn source_plan(&mut self, def: &Spanned<SourceDef>) -> Option<SourcePlan> {
@@ -256,8 +257,8 @@ impl Checker<'_> {
         }
         let max_size = match &i.max_size {
             None => reel_runtime::DEFAULT_MAX_PICTURE,
-            Some(text) => match parse_size_upto(text.get_ref(), MAX_SIDE) {
-                Some((w, h)) => (w as u32, h as u32),
+            Some(text) => match reel_runtime::parse_size(text.get_ref(), MAX_SIDE) {
+                Some(size) => size,
                 None => {
                     self.complain(
                         text.span(),
@@ -331,18 +332,9 @@ fn regular_file(path: &Path) -> Result<(), String> {
     }
 }
 
-/// The largest picture side a source may ask for.
-const MAX_SIDE: i32 = 16384;
-
 /// `WIDTHxHEIGHT` with each side 1..=8192 (a test source's size).
 fn parse_size(text: &str) -> Option<(i32, i32)> {
-    parse_size_upto(text, 8192)
-}
-
-fn parse_size_upto(text: &str, max: i32) -> Option<(i32, i32)> {
-    let (w, h) = text.split_once(['x', 'X'])?;
-    let (w, h): (i32, i32) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
-    ((1..=max).contains(&w) && (1..=max).contains(&h)).then_some((w, h))
+    reel_runtime::parse_size(text, 8192).map(|(w, h)| (w as i32, h as i32))
 }
 
 #[cfg(test)]
