@@ -45,7 +45,15 @@ file = "out.mp4"
         .collect();
     assert_eq!(found.len(), 2, "{problems}");
     assert_eq!((found[0].0, found[0].1), (7, 10), "{problems}");
-    assert!(found[0].2.contains("did you mean `invert`?"), "{problems}");
+    assert!(
+        found[0].2.contains("no plugin named `invertt`"),
+        "{problems}"
+    );
+    assert_eq!(
+        problems.0[0].help.as_deref(),
+        Some("did you mean `invert`?"),
+        "{problems}"
+    );
     assert_eq!((found[1].0, found[1].1), (8, 9), "{problems}");
     assert_eq!(
         problems.0[1].help.as_deref(),

@@ -4,10 +4,9 @@ use std::process::ExitCode;
 
 use reel_runtime::{Catalog, Description, Origin, Runtime};
 
-fn load(name: &str) -> Result<std::sync::Arc<reel_runtime::Plugin>, String> {
+fn load(name: &str) -> reel_runtime::Result<std::sync::Arc<reel_runtime::Plugin>> {
     let path = Catalog::for_this_program().find(name)?;
-    let runtime = Runtime::global().map_err(|e| format!("{e:#}"))?;
-    runtime.load(&path).map_err(|e| format!("{e:#}"))
+    Runtime::global()?.load(&path)
 }
 
 pub fn inspect(name: &str, json: bool) -> ExitCode {

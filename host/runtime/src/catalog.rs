@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::{Error, Result};
+
 /// Directories searched for `NAME.wasm`, in order.
 #[derive(Clone, Debug)]
 pub struct Catalog {
@@ -48,13 +50,16 @@ impl Catalog {
     /// The file for `name_or_path`: a path when it names a `.wasm` file or
     /// has a slash, else the first `NAME.wasm` (dashes may be underscores)
     /// in the catalog's directories.
-    pub fn find(&self, name_or_path: &str) -> Result<PathBuf, String> {
+    pub fn find(&self, name_or_path: &str) -> Result<PathBuf> {
         if name_or_path.ends_with(".wasm") || name_or_path.contains('/') {
             let path = PathBuf::from(name_or_path);
             return if path.is_file() {
                 Ok(path)
             } else {
-                Err(format!("plugin file {name_or_path} does not exist"))
+                Err(Error::File {
+                    path,
+                    reason: "no such plugin file".into(),
+                })
             };
         }
         let file_names = [
@@ -70,17 +75,11 @@ impl Catalog {
             }
         }
         let known: Vec<String> = self.list().into_iter().map(|(name, _)| name).collect();
-        let hint = crate::description::closest(name_or_path, known.iter().map(String::as_str))
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
-        Err(format!(
-            "no plugin named `{name_or_path}`{hint}; searched {}",
-            self.dirs
-                .iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
+        Err(Error::NoSuchPlugin {
+            name: name_or_path.to_string(),
+            searched: self.dirs.clone(),
+            suggestion: crate::description::closest(name_or_path, known.iter().map(String::as_str)),
+        })
     }
 
     /// Every `NAME.wasm` in the catalog (the first one wins for a name).
@@ -126,6 +125,13 @@ mod tests {
             build.join("my_grade.wasm").canonicalize().unwrap()
         );
         let err = catalog.find("my-grad").unwrap_err();
-        assert!(err.contains("did you mean `my_grade`?"), "{err}");
+        assert!(
+            matches!(&err, Error::NoSuchPlugin { suggestion: Some(s), .. } if s == "my_grade"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("did you mean `my_grade`?"),
+            "{err}"
+        );
     }
 }

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::{Linker, Resource};
 use wasmtime::{StoreContextMut, Trap};
-use wasmtime_wasi::HostMonotonicClock;
 use wasmtime_wasi::p2::bindings::sync::io::poll::{Host as _, HostPollable as _};
 use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
 
@@ -21,21 +20,6 @@ use crate::sandbox::StoreState;
 /// guests built against any 0.2.x find them through semver matching.
 const MONOTONIC_CLOCK: &str = "wasi:clocks/monotonic-clock@0.2.12";
 const POLL: &str = "wasi:io/poll@0.2.12";
-
-/// The monotonic clock a guest reads: nanoseconds since its store began.
-#[derive(Clone, Copy)]
-pub(crate) struct GuestClock {
-    pub(crate) origin: Instant,
-}
-
-impl HostMonotonicClock for GuestClock {
-    fn resolution(&self) -> u64 {
-        1
-    }
-    fn now(&self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-}
 
 /// A wake-up at `at`, never later than the deadline of the call that
 /// asked for it.
@@ -61,7 +45,7 @@ fn wake_at(
     // A call with no deadline armed (none should exist) gets no waiting.
     let limit = state.call_deadline.unwrap_or_else(Instant::now);
     let at = wanted.map_or(limit, |w| w.min(limit));
-    let table = state.wasi_table();
+    let table = &mut state.table;
     let wake = table.push(Wake { at })?;
     Ok((subscribe(table, wake)?,))
 }
@@ -102,7 +86,7 @@ pub(crate) fn add_bounded_clock(linker: &mut Linker<StoreState>) -> wasmtime::Re
     poll.func_wrap(
         "poll",
         |mut store: StoreContextMut<'_, StoreState>, (list,): (Vec<Resource<DynPollable>>,)| {
-            let ready = store.data_mut().wasi_table().poll(list)?;
+            let ready = store.data_mut().table.poll(list)?;
             after_wait(&mut store)?;
             Ok((ready,))
         },
@@ -110,7 +94,7 @@ pub(crate) fn add_bounded_clock(linker: &mut Linker<StoreState>) -> wasmtime::Re
     poll.func_wrap(
         "[method]pollable.block",
         |mut store: StoreContextMut<'_, StoreState>, (pollable,): (Resource<DynPollable>,)| {
-            store.data_mut().wasi_table().block(pollable)?;
+            store.data_mut().table.block(pollable)?;
             after_wait(&mut store)
         },
     )?;

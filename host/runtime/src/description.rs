@@ -5,8 +5,6 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use crate::bindings::frames::PixelFormat;
-use crate::bindings::stage;
 use crate::text::{MAX_DOC, MAX_LINE, is_identifier, sanitize};
 
 pub use reel_kernels::Format;
@@ -97,7 +95,11 @@ impl ParamValue {
     /// TOML inline table (`{ strength = 0.5 }`) or its inside
     /// (`strength = 0.5, mode = "x"`). Parameters are matched by name, so
     /// the order they come back in carries no meaning.
-    pub fn parse_table(text: &str) -> Result<Vec<(String, ParamValue)>, String> {
+    pub fn parse_table(text: &str) -> crate::Result<Vec<(String, ParamValue)>> {
+        Self::parse_table_text(text).map_err(crate::Error::ParamSyntax)
+    }
+
+    fn parse_table_text(text: &str) -> Result<Vec<(String, ParamValue)>, String> {
         let text = text.trim();
         if text.is_empty() {
             return Ok(Vec::new());
@@ -174,8 +176,16 @@ pub struct ParamSpec {
 
 impl ParamSpec {
     /// `value` checked (and an integer widened for a number parameter), or
-    /// a sentence saying what is wrong with it.
-    pub fn check(&self, value: &ParamValue) -> Result<ParamValue, String> {
+    /// what is wrong with it.
+    pub fn check(&self, value: &ParamValue) -> Result<ParamValue, ParamError> {
+        self.check_value(value).map_err(|message| ParamError {
+            name: self.name.clone(),
+            message,
+            suggestion: None,
+        })
+    }
+
+    fn check_value(&self, value: &ParamValue) -> Result<ParamValue, String> {
         let value = match (self.kind, value) {
             (ValueType::Number, ParamValue::Integer(i)) => ParamValue::Number(*i as f64),
             (kind, v) if kind == v.value_type() => v.clone(),
@@ -291,11 +301,7 @@ impl Description {
                     suggestion: closest(name, self.params.iter().map(|p| p.name.as_str())),
                 });
             };
-            let value = spec.check(value).map_err(|message| ParamError {
-                name: name.clone(),
-                message,
-                suggestion: None,
-            })?;
+            let value = spec.check(value)?;
             chosen.insert(spec.name.as_str(), value);
         }
         Ok(self
@@ -310,12 +316,13 @@ impl Description {
             .collect())
     }
 
-    /// Converts the guest's record, refusing one that contradicts itself
-    /// (repeated or malformed names, defaults of the wrong type or out of
-    /// range) or is larger than any honest plugin needs: a plugin's schema
-    /// is checked like any other guest data, in time linear in its size.
-    /// Free text (summary, docs, version) is sanitised for terminals.
-    pub(crate) fn from_guest(d: stage::Description, contract: &str) -> Result<Description, String> {
+    /// The description as the guest gave it (converted by
+    /// `guest::convert`), refused if it contradicts itself (repeated or
+    /// malformed names, defaults of the wrong type or out of range) or is
+    /// larger than any honest plugin needs: a plugin's schema is checked
+    /// like any other guest data, in time linear in its size. Free text
+    /// (summary, docs, version, choices) is sanitised for terminals.
+    pub(crate) fn checked(mut self) -> Result<Description, String> {
         let name_ok = |what: &str, name: &str| {
             if is_identifier(name) {
                 Ok(())
@@ -326,7 +333,7 @@ impl Description {
                 ))
             }
         };
-        name_ok("the plugin name", &d.name)?;
+        name_ok("the plugin name", &self.name)?;
         let too_many = |what: &str, count: usize, max: usize| {
             if count > max {
                 Err(format!(
@@ -336,68 +343,43 @@ impl Description {
                 Ok(())
             }
         };
-        too_many("parameters", d.params.len(), MAX_PARAMS)?;
-        too_many("inputs", d.inputs.len(), MAX_INPUTS)?;
-        too_many("formats", d.formats.len(), MAX_FORMATS)?;
+        too_many("parameters", self.params.len(), MAX_PARAMS)?;
+        too_many("inputs", self.inputs.len(), MAX_INPUTS)?;
+        too_many("formats", self.formats.len(), MAX_FORMATS)?;
         let mut seen = HashSet::new();
-        for input in &d.inputs {
+        for input in &self.inputs {
             name_ok("input name", input)?;
             if !seen.insert(input.as_str()) {
                 return Err(format!("input name `{input}` is repeated"));
             }
         }
         let mut seen = HashSet::new();
-        let mut params: Vec<ParamSpec> = Vec::with_capacity(d.params.len());
-        for p in d.params {
-            name_ok("parameter name", &p.name)?;
-            if !seen.insert(p.name.clone()) {
-                return Err(format!("parameter name `{}` is repeated", p.name));
+        for spec in &mut self.params {
+            name_ok("parameter name", &spec.name)?;
+            if !seen.insert(spec.name.clone()) {
+                return Err(format!("parameter name `{}` is repeated", spec.name));
             }
             too_many(
-                &format!("choices for `{}`", p.name),
-                p.choices.len(),
+                &format!("choices for `{}`", spec.name),
+                spec.choices.len(),
                 MAX_CHOICES,
             )?;
-            let spec = ParamSpec {
-                kind: match p.kind {
-                    stage::ValueType::Boolean => ValueType::Boolean,
-                    stage::ValueType::Integer => ValueType::Integer,
-                    stage::ValueType::Number => ValueType::Number,
-                    stage::ValueType::Text => ValueType::Text,
-                },
-                default: match from_guest_value(p.default) {
-                    ParamValue::Text(t) => ParamValue::Text(sanitize(&t, MAX_LINE)),
-                    other => other,
-                },
-                name: p.name,
-                min: p.min,
-                max: p.max,
-                choices: p.choices.iter().map(|c| sanitize(c, MAX_CHOICE)).collect(),
-                doc: sanitize(&p.doc, MAX_DOC),
-            };
+            if let ParamValue::Text(t) = &spec.default {
+                spec.default = ParamValue::Text(sanitize(t, MAX_LINE));
+            }
+            for choice in &mut spec.choices {
+                *choice = sanitize(choice, MAX_CHOICE);
+            }
+            spec.doc = sanitize(&spec.doc, MAX_DOC);
             spec.check(&spec.default)
                 .map_err(|e| format!("the default of parameter `{}` is invalid: {e}", spec.name))?;
-            params.push(spec);
         }
-        let formats: Vec<Format> = d.formats.into_iter().map(format_from_guest).collect();
-        Ok(Description {
-            name: d.name,
-            version: sanitize(&d.version, 64),
-            kind: match d.kind {
-                stage::StageKind::Filter => StageKind::Filter,
-                stage::StageKind::Mixer => StageKind::Mixer,
-                stage::StageKind::Decoder => StageKind::Decoder,
-            },
-            summary: sanitize(&d.summary, MAX_DOC),
-            formats: if formats.is_empty() {
-                vec![Format::I420, Format::Nv12, Format::Rgba]
-            } else {
-                formats
-            },
-            inputs: d.inputs,
-            params,
-            contract: contract.to_string(),
-        })
+        self.version = sanitize(&self.version, 64);
+        self.summary = sanitize(&self.summary, MAX_DOC);
+        if self.formats.is_empty() {
+            self.formats = vec![Format::I420, Format::Nv12, Format::Rgba];
+        }
+        Ok(self)
     }
 }
 
@@ -407,40 +389,6 @@ const MAX_INPUTS: usize = 64;
 const MAX_FORMATS: usize = 16;
 const MAX_CHOICES: usize = 256;
 const MAX_CHOICE: usize = 64;
-
-pub(crate) fn to_guest_value(v: &ParamValue) -> stage::Value {
-    match v {
-        ParamValue::Boolean(b) => stage::Value::Boolean(*b),
-        ParamValue::Integer(i) => stage::Value::Integer(*i),
-        ParamValue::Number(n) => stage::Value::Number(*n),
-        ParamValue::Text(s) => stage::Value::Text(s.clone()),
-    }
-}
-
-fn from_guest_value(v: stage::Value) -> ParamValue {
-    match v {
-        stage::Value::Boolean(b) => ParamValue::Boolean(b),
-        stage::Value::Integer(i) => ParamValue::Integer(i),
-        stage::Value::Number(n) => ParamValue::Number(n),
-        stage::Value::Text(s) => ParamValue::Text(s),
-    }
-}
-
-pub(crate) fn format_from_guest(f: PixelFormat) -> Format {
-    match f {
-        PixelFormat::I420 => Format::I420,
-        PixelFormat::Nv12 => Format::Nv12,
-        PixelFormat::Rgba => Format::Rgba,
-    }
-}
-
-pub(crate) fn format_to_guest(f: Format) -> PixelFormat {
-    match f {
-        Format::I420 => PixelFormat::I420,
-        Format::Nv12 => PixelFormat::Nv12,
-        Format::Rgba => PixelFormat::Rgba,
-    }
-}
 
 /// The candidate nearest to `name` by edit distance, if it is close enough
 /// to be a likely typo.
@@ -476,9 +424,9 @@ mod tests {
             Ok(ParamValue::Number(1.0))
         );
         let err = spec().check(&ParamValue::Number(1.5)).unwrap_err();
-        assert!(err.contains("out of range 0..=1"), "{err}");
+        assert!(err.message.contains("out of range 0..=1"), "{err}");
         let err = spec().check(&ParamValue::Text("x".into())).unwrap_err();
-        assert!(err.contains("takes a number, not a text"), "{err}");
+        assert!(err.message.contains("takes a number, not a text"), "{err}");
     }
 
     #[test]

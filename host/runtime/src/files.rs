@@ -53,18 +53,24 @@ const MAX_ASSET_ENTRIES: usize = 100_000;
 /// Checks that everything under an asset directory is a regular file or a
 /// directory (links are followed): a plugin that opens a FIFO or a device
 /// there would block in the host, where no deadline reaches it.
-pub fn check_asset_dir(dir: &Path) -> Result<(), String> {
+pub fn check_asset_dir(dir: &Path) -> crate::Result<()> {
+    walk_asset_dir(dir).map_err(|reason| crate::Error::File {
+        path: dir.to_path_buf(),
+        reason,
+    })
+}
+
+fn walk_asset_dir(dir: &Path) -> Result<(), String> {
     let mut pending = vec![dir.to_path_buf()];
     let mut seen = 0usize;
     while let Some(current) = pending.pop() {
         let entries = std::fs::read_dir(&current)
-            .map_err(|e| format!("cannot read asset directory {}: {e}", current.display()))?;
+            .map_err(|e| format!("cannot read {}: {e}", current.display()))?;
         for entry in entries.flatten() {
             seen += 1;
             if seen > MAX_ASSET_ENTRIES {
                 return Err(format!(
-                    "asset directory {} holds more than {MAX_ASSET_ENTRIES} entries",
-                    dir.display()
+                    "the asset directory holds more than {MAX_ASSET_ENTRIES} entries"
                 ));
             }
             let path = entry.path();
@@ -144,14 +150,15 @@ mod asset_tests {
         std::fs::create_dir_all(dir.join("fonts/sub")).unwrap();
         std::fs::write(dir.join("fonts/sub/a.ttf"), b"x").unwrap();
         std::os::unix::fs::symlink(dir.join("fonts"), dir.join("loop")).unwrap();
-        assert_eq!(check_asset_dir(&dir), Ok(()));
+        assert!(check_asset_dir(&dir).is_ok());
         let fifo = dir.join("fonts/sub/pipe");
         let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         // SAFETY: a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         let err = check_asset_dir(&dir).unwrap_err();
         assert!(
-            err.contains("pipe in the asset directory is not a regular file"),
+            err.to_string()
+                .contains("pipe in the asset directory is not a regular file"),
             "{err}"
         );
         std::fs::remove_file(&fifo).unwrap();

@@ -8,8 +8,42 @@ use std::ops::Range;
 
 use reel_kernels::{Format, Image, ImageMut, Layout};
 
-use crate::bindings::frames::{FrameError, FrameInfo, Plane};
-use crate::description::format_to_guest;
+/// Why a frame access was refused: the host's twin of the contract's
+/// `frame-error` (converted at the boundary, in `guest::convert`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FrameError {
+    /// A plane index or row range outside the frame.
+    OutOfBounds(String),
+    /// Data whose length does not match the rows it claims to fill.
+    WrongSize(String),
+    /// The frame may be read but not written.
+    ReadOnly(String),
+    /// A format, size or combination the host does not support.
+    Unsupported(String),
+    /// The stage's memory allowance would be exceeded.
+    TooLarge(String),
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (what, message) = match self {
+            FrameError::OutOfBounds(m) => ("out of bounds", m),
+            FrameError::WrongSize(m) => ("wrong size", m),
+            FrameError::ReadOnly(m) => ("read-only", m),
+            FrameError::Unsupported(m) => ("unsupported", m),
+            FrameError::TooLarge(m) => ("too large", m),
+        };
+        write!(f, "{what}: {message}")
+    }
+}
+
+impl std::error::Error for FrameError {}
+
+impl From<reel_kernels::LayoutError> for FrameError {
+    fn from(e: reel_kernels::LayoutError) -> FrameError {
+        FrameError::Unsupported(e.0)
+    }
+}
 
 /// Marker type naming the `frame` resource in the generated bindings; the
 /// resource's `rep` is an index into [`FrameTable`].
@@ -304,27 +338,6 @@ impl HostFrame {
         })
     }
 
-    pub fn info(&self) -> FrameInfo {
-        let l = &self.layout;
-        FrameInfo {
-            format: format_to_guest(l.format),
-            width: l.width as u32,
-            height: l.height as u32,
-            planes: l
-                .planes()
-                .iter()
-                .map(|p| Plane {
-                    offset: p.offset as u32,
-                    stride: p.stride as u32,
-                    row_bytes: p.row_bytes as u32,
-                    rows: p.rows as u32,
-                })
-                .collect(),
-            pts_ns: self.pts,
-            duration_ns: self.duration,
-        }
-    }
-
     /// Bytes of `row_count` packed rows of `plane` from `first_row`, after
     /// checking the range.
     fn row_span(
@@ -444,7 +457,7 @@ fn bytes_of(pixels: &Pixels) -> Option<&[u8]> {
     }
 }
 
-fn revoked() -> FrameError {
+pub(crate) fn revoked() -> FrameError {
     FrameError::OutOfBounds("this frame is no longer available to the plugin".into())
 }
 

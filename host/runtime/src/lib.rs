@@ -2,15 +2,16 @@
 //! `reel:plugin` contract and runs them sandboxed, one supervised instance
 //! per stage.
 
-mod bindings;
 mod cache;
 mod catalog;
 mod clocks;
 mod compile;
 mod description;
+mod error;
 mod files;
 mod frame;
-mod host_kernels;
+mod guest;
+mod instance;
 mod limits;
 mod plugin;
 mod runtime;
@@ -26,11 +27,13 @@ pub use compile::{CompileLimits, compiler_main};
 pub use description::{
     Description, Format, ParamError, ParamSpec, ParamValue, StageKind, ValueType, closest,
 };
+pub use error::{Error, Result};
 pub use files::check_asset_dir;
-pub use frame::{HostFrame, Pixels};
+pub use frame::{FrameError, HostFrame, Pixels};
+pub use limits::MAX_INSTANCES;
 pub use plugin::{CONTRACT_VERSION, Plugin, compatible};
 pub use reel_kernels::{Image, ImageMut, Layout, PlaneLayout, convert};
-pub use runtime::{MAX_INSTANCES, Runtime};
+pub use runtime::Runtime;
 pub use sandbox::{
     DEFAULT_HANG_GUARD, DEFAULT_MEMORY_BYTES, MAX_DEADLINE, MAX_MEMORY_BYTES, SandboxConfig,
 };

@@ -1,7 +1,16 @@
 //! The memory cap of one instance, remembering when it said no so a trap
 //! that follows can be reported as what it was: a memory bomb.
 
+use std::time::Duration;
+
 use wasmtime::ResourceLimiter;
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Plugin instances one process can run at once: every plugin stage holds
+/// one, and `reel check` refuses a pipeline that needs more.
+pub const MAX_INSTANCES: usize = 128;
 
 /// One allowance covers everything an instance makes the process hold:
 /// every linear memory (a component may have one per core module), every

@@ -4,15 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Result, anyhow, bail};
-use wasmtime::component::Component;
+use wasmtime::component::{Component, Linker};
 
-use crate::bindings::PluginPre;
 use crate::cache::Origin;
-use crate::description::Description;
-use crate::runtime::Runtime;
+use crate::description::{Description, StageKind};
+use crate::error::{Error, Result};
+use crate::guest::PluginPre;
+use crate::instance::{Live, TimeLimit};
 use crate::sandbox::{GuestOutput, SandboxConfig, StoreState};
-use crate::stage::{Live, TimeLimit};
 
 /// The contract this host implements (the WIT package version).
 pub const CONTRACT_VERSION: &str = "0.1.1";
@@ -67,7 +66,7 @@ fn missing_imports(ours: &str, theirs: &str) -> String {
 }
 
 /// The version of `reel:plugin` a component exports its stage under.
-fn contract_version(engine: &wasmtime::Engine, component: &Component) -> Result<String> {
+fn contract_version(engine: &wasmtime::Engine, component: &Component) -> Result<String, String> {
     let ty = component.component_type();
     let exports: Vec<String> = ty
         .exports(engine)
@@ -77,7 +76,7 @@ fn contract_version(engine: &wasmtime::Engine, component: &Component) -> Result<
         .iter()
         .find_map(|name| name.strip_prefix(STAGE_INTERFACE).map(str::to_string))
         .ok_or_else(|| {
-            anyhow!(
+            format!(
                 "it is not a Reel plugin: it exports no `reel:plugin/stage` interface (it exports: {})",
                 if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
             )
@@ -85,48 +84,52 @@ fn contract_version(engine: &wasmtime::Engine, component: &Component) -> Result<
 }
 
 impl Plugin {
-    /// Ok when the plugin is a `kind` stage; else the sentence to show.
-    pub fn expect_kind(&self, kind: crate::StageKind) -> Result<(), String> {
+    /// Ok when the plugin is a `kind` stage.
+    pub fn expect_kind(&self, kind: StageKind) -> Result<()> {
         if self.description.kind == kind {
             Ok(())
         } else {
-            Err(format!(
-                "plugin `{}` is a {}, not a {kind}",
-                self.description.name, self.description.kind
-            ))
+            Err(Error::WrongKind {
+                plugin: self.description.name.clone(),
+                is: self.description.kind,
+                wanted: kind,
+            })
         }
     }
 
+    /// Checks the component's contract version, links it, and starts it
+    /// once to read its description. The error says why, for the user.
     pub(crate) fn new(
-        runtime: &Runtime,
+        linker: &Linker<StoreState>,
         path: &Path,
         component: Component,
         origin: Origin,
         load_time: Duration,
-    ) -> Result<Plugin> {
-        let contract = contract_version(&runtime.engine, &component)?;
+    ) -> Result<Plugin, String> {
+        let contract = contract_version(linker.engine(), &component)?;
         if !compatible(CONTRACT_VERSION, &contract) {
-            bail!(
+            return Err(format!(
                 "it was built against plugin contract reel:plugin@{contract}, but this host speaks reel:plugin@{CONTRACT_VERSION}; rebuild it with a matching SDK"
-            );
+            ));
         }
-        let pre = runtime
-            .linker
+        let pre = linker
             .instantiate_pre(&component)
-            .map_err(|e| anyhow!("{}: {e:#}", missing_imports(CONTRACT_VERSION, &contract)))?;
-        let pre = PluginPre::new(pre).map_err(|e| anyhow!("{e:#}"))?;
+            .map_err(|e| format!("{}: {e:#}", missing_imports(CONTRACT_VERSION, &contract)))?;
+        let pre = PluginPre::new(pre).map_err(|e| format!("{e:#}"))?;
         // `describe` runs in a sandbox like any other guest call, guarded
         // on its CPU time (a big plugin starting on a busy machine is not
         // hung), its waits on the same time in wall clock.
         let limit = TimeLimit::HangGuard(DESCRIBE_GUARD);
         let sandbox = SandboxConfig::default();
         let mut live = Live::instantiate(&pre, &sandbox, limit, &GuestOutput::default())
-            .map_err(|failure| anyhow!("starting it failed: {}", failure.reason))?;
-        let raw = live
-            .describe()
-            .map_err(|failure| anyhow!("`describe` failed: {}", failure.reason))?;
-        let description = Description::from_guest(raw, &contract)
-            .map_err(|e| anyhow!("its self-description is invalid: {e}"))?;
+            .map_err(|failure| format!("starting it failed: {}", failure.reason))?;
+        let description = live.describe(&contract).map_err(|failure| {
+            if failure.fatal {
+                format!("`describe` failed: {}", failure.reason)
+            } else {
+                failure.reason
+            }
+        })?;
         Ok(Plugin {
             path: path.to_path_buf(),
             description,

@@ -5,26 +5,24 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Context, Result};
 use wasmtime::component::Component;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::bindings::Plugin as PluginWorld;
 use crate::cache::{Cache, Origin};
+use crate::catalog::Catalog;
 use crate::compile::{self, CompileLimits};
-use crate::limits::{CORE_INSTANCES_PER_INSTANCE, MEMORIES_PER_INSTANCE, TABLES_PER_INSTANCE};
+use crate::description::StageKind;
+use crate::error::{Error, Result};
+use crate::guest::Plugin as PluginWorld;
+use crate::limits::{
+    CORE_INSTANCES_PER_INSTANCE, EPOCH_TICK, MAX_INSTANCES, MEMORIES_PER_INSTANCE,
+    TABLES_PER_INSTANCE,
+};
 use crate::plugin::Plugin;
 use crate::sandbox::{MAX_MEMORY_BYTES, StoreState};
-
-/// How often the epoch advances; deadlines are counted in these ticks.
-pub const EPOCH_TICK: Duration = Duration::from_millis(1);
-
-/// Plugin instances one process can run at once: every plugin stage holds
-/// one, and `reel check` refuses a pipeline that needs more.
-pub const MAX_INSTANCES: usize = 128;
 
 /// A loaded plugin and the file length and modification time it had.
 type Loaded = (u64, std::time::SystemTime, Arc<Plugin>);
@@ -44,15 +42,15 @@ pub struct Runtime {
 impl Runtime {
     /// The process-wide runtime, created on first use.
     pub fn global() -> Result<Arc<Runtime>> {
-        static GLOBAL: OnceLock<Result<Arc<Runtime>, String>> = OnceLock::new();
+        static GLOBAL: OnceLock<std::result::Result<Arc<Runtime>, String>> = OnceLock::new();
         GLOBAL
             .get_or_init(|| {
                 Runtime::new(Cache::default_dir().as_deref())
                     .map(Arc::new)
-                    .map_err(|e| format!("{e:#}"))
+                    .map_err(|e| e.to_string())
             })
             .clone()
-            .map_err(anyhow::Error::msg)
+            .map_err(Error::Setup)
     }
 
     /// A runtime caching compiled plugins in `cache_dir` (None: no cache),
@@ -63,7 +61,7 @@ impl Runtime {
 
     pub fn with_limits(cache_dir: Option<&Path>, limits: CompileLimits) -> Result<Runtime> {
         // A mistyped REEL_CPU_LEVEL must not quietly pick another path.
-        reel_kernels::CpuLevel::configured().map_err(anyhow::Error::msg)?;
+        reel_kernels::CpuLevel::configured().map_err(Error::Setup)?;
         // Every instance's share of memories, tables and core instances is
         // reserved in full, so a plugin with many memories cannot starve
         // the others; the address space reserved is virtual only.
@@ -80,15 +78,15 @@ impl Runtime {
             .max_memory_size(MAX_MEMORY_BYTES);
         let mut config = compile::engine_config();
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        let setup = |e: wasmtime::Error| Error::Setup(format!("the plugin engine: {e:#}"));
+        let engine = Engine::new(&config).map_err(setup)?;
 
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(setup)?;
         PluginWorld::add_to_linker::<StoreState, HasSelf<StoreState>>(&mut linker, |s| s)
-            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
-        crate::host_kernels::add_direct_write_rows(&mut linker)
-            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
-        crate::clocks::add_bounded_clock(&mut linker).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            .map_err(setup)?;
+        crate::guest::add_direct_write_rows(&mut linker).map_err(setup)?;
+        crate::clocks::add_bounded_clock(&mut linker).map_err(setup)?;
 
         start_epoch_ticker(&engine);
         raise_open_file_limit();
@@ -120,26 +118,29 @@ impl Runtime {
     /// and read its description.
     /// The plugin `name_or_path` names in `catalog`, loaded, as a `kind`
     /// stage: the one way the host's elements find, load and check a
-    /// plugin. The error is a sentence for the user.
+    /// plugin.
     pub fn load_named(
         &self,
-        catalog: &crate::Catalog,
+        catalog: &Catalog,
         name_or_path: &str,
-        kind: crate::StageKind,
-    ) -> std::result::Result<Arc<Plugin>, String> {
-        let plugin = self
-            .load(&catalog.find(name_or_path)?)
-            .map_err(|e| format!("{e:#}"))?;
+        kind: StageKind,
+    ) -> Result<Arc<Plugin>> {
+        let plugin = self.load(&catalog.find(name_or_path)?)?;
         plugin.expect_kind(kind)?;
         Ok(plugin)
     }
 
+    /// Loads the plugin at `path` (once per process while the file is
+    /// unchanged): compile or fetch from cache, check its contract version,
+    /// and read its description.
     pub fn load(&self, path: &Path) -> Result<Arc<Plugin>> {
-        let canonical = path
-            .canonicalize()
-            .with_context(|| format!("plugin file {}", path.display()))?;
-        let meta = std::fs::metadata(&canonical)?;
-        let stamp = (meta.len(), meta.modified()?);
+        let file_error = |e: std::io::Error| Error::File {
+            path: path.to_path_buf(),
+            reason: format!("cannot read plugin file: {e}"),
+        };
+        let canonical = path.canonicalize().map_err(file_error)?;
+        let meta = std::fs::metadata(&canonical).map_err(file_error)?;
+        let stamp = (meta.len(), meta.modified().map_err(file_error)?);
         let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((len, modified, plugin)) = loaded.get(&canonical)
             && (*len, *modified) == stamp
@@ -157,21 +158,29 @@ impl Runtime {
     }
 
     fn load_uncached(&self, path: &Path) -> Result<Plugin> {
-        let wasm = crate::files::read_regular(path, self.limits.max_file_bytes, false)
-            .map_err(|e| anyhow::anyhow!("plugin file {} {e}", path.display()))?;
+        let wasm =
+            crate::files::read_regular(path, self.limits.max_file_bytes, false).map_err(|e| {
+                Error::File {
+                    path: path.to_path_buf(),
+                    reason: format!("plugin file {e}"),
+                }
+            })?;
+        let plugin_error = |reason: String| Error::Plugin {
+            path: path.to_path_buf(),
+            reason,
+        };
         let started = Instant::now();
         let (component, origin) = self
             .component(&wasm)
-            .with_context(|| format!("{} cannot be used as a plugin", path.display()))?;
-        Plugin::new(self, path, component, origin, started.elapsed())
-            .with_context(|| format!("cannot use plugin {}", path.display()))
+            .map_err(|e| plugin_error(format!("{e:#}")))?;
+        Plugin::new(&self.linker, path, component, origin, started.elapsed()).map_err(plugin_error)
     }
 }
 
 impl Runtime {
     /// The compiled component, from the cache or compiled (within bounds)
     /// and cached.
-    fn component(&self, wasm: &[u8]) -> Result<(Component, Origin)> {
+    fn component(&self, wasm: &[u8]) -> anyhow::Result<(Component, Origin)> {
         if let Some(component) = self.cache.as_ref().and_then(|c| c.load(&self.engine, wasm)) {
             return Ok((component, Origin::FromCache));
         }

@@ -11,11 +11,12 @@ use bytes::Bytes;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
-use wasmtime_wasi::{FsPerms, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{
+    FsPerms, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
+};
 
-use crate::clocks::GuestClock;
 use crate::frame::FrameTable;
-use crate::host_kernels::LutTable;
+use crate::guest::LutUse;
 use crate::limits::MemoryCap;
 use crate::text::{MAX_LINE, sanitize};
 
@@ -65,10 +66,16 @@ impl Default for SandboxConfig {
 /// Everything a store holds for one instance.
 pub struct StoreState {
     wasi: WasiCtx,
-    table: ResourceTable,
+    /// WASI's resources and the guest's LUTs.
+    pub(crate) table: ResourceTable,
     pub(crate) memory: MemoryCap,
+    /// The guest's frames. They have their own table, not the
+    /// `ResourceTable`: a kernel reads one frame while writing another
+    /// (the table lends one entry at a time), the host lends frames for
+    /// one call and revokes them after it, and the guest's frames are
+    /// counted and summed for its memory cap.
     pub(crate) frames: FrameTable,
-    pub(crate) luts: LutTable,
+    pub(crate) luts: LutUse,
     /// When the call in progress must end: clock waits wake by then.
     pub(crate) call_deadline: Option<Instant>,
     /// The thread's CPU time when the call began (for hang guards).
@@ -116,7 +123,7 @@ impl StoreState {
             table,
             memory: MemoryCap::new(config.memory_bytes),
             frames: FrameTable::default(),
-            luts: LutTable::default(),
+            luts: LutUse::default(),
             call_deadline: None,
             call_cpu_start: Duration::ZERO,
             waited_out: false,
@@ -124,8 +131,24 @@ impl StoreState {
         })
     }
 
-    pub(crate) fn wasi_table(&mut self) -> &mut ResourceTable {
-        &mut self.table
+    /// Recounts what the host holds for the guest after a change.
+    pub(crate) fn update_host_bytes(&mut self) {
+        self.memory.host_bytes = self.frames.held_bytes() + self.luts.bytes;
+    }
+}
+
+/// The monotonic clock a guest reads: nanoseconds since its store began.
+#[derive(Clone, Copy)]
+pub(crate) struct GuestClock {
+    pub(crate) origin: Instant,
+}
+
+impl HostMonotonicClock for GuestClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+    fn now(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 }
 

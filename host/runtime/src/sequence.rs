@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::{Error, Result};
 use crate::frame::HostFrame;
 use crate::stage::Stage;
 
@@ -26,7 +27,11 @@ pub fn parse_size(text: &str, max: u32) -> Option<(u32, u32)> {
 /// The files of `pattern`, which holds one printf-style number (`%d` or
 /// `%0Nd`, as GStreamer's multifilesrc `location`), in order: from index
 /// 0 or 1, whichever exists, up to the first gap.
-pub fn numbered_files(pattern: &str) -> Result<Vec<PathBuf>, String> {
+pub fn numbered_files(pattern: &str) -> Result<Vec<PathBuf>> {
+    numbered_files_text(pattern).map_err(Error::Sequence)
+}
+
+fn numbered_files_text(pattern: &str) -> std::result::Result<Vec<PathBuf>, String> {
     let start = pattern
         .find('%')
         .ok_or_else(|| format!("`{pattern}` has no %d for the frame number"))?;
@@ -62,13 +67,14 @@ pub fn decode_sequence(
     stage: &mut Stage,
     pattern: &str,
     max_size: (u32, u32),
-) -> Result<Vec<HostFrame>, String> {
+) -> Result<Vec<HostFrame>> {
     let mut frames = Vec::new();
     for file in numbered_files(pattern)? {
         let bytes = read_input_file(&file)?;
-        let decoded = stage
-            .decode(&bytes, max_size)
-            .map_err(|e| format!("{}: {e}", file.display()))?;
+        let decoded = stage.decode(&bytes, max_size).map_err(|e| Error::File {
+            path: file.clone(),
+            reason: e.to_string(),
+        })?;
         frames.extend(decoded);
     }
     Ok(frames)
@@ -76,9 +82,11 @@ pub fn decode_sequence(
 
 /// Reads a file to hand to a decoder: a regular file (never a FIFO or a
 /// device, which could block or never end) of at most 64 MiB.
-pub fn read_input_file(path: &Path) -> Result<Vec<u8>, String> {
-    crate::files::read_regular(path, MAX_FILE_BYTES, false)
-        .map_err(|e| format!("{}: {e}", path.display()))
+pub fn read_input_file(path: &Path) -> Result<Vec<u8>> {
+    crate::files::read_regular(path, MAX_FILE_BYTES, false).map_err(|reason| Error::File {
+        path: path.to_path_buf(),
+        reason,
+    })
 }
 
 #[cfg(test)]

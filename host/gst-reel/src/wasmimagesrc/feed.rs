@@ -69,7 +69,7 @@ impl Feed {
             return Ok(buffer.clone());
         }
         let file = &self.files[index];
-        let bytes = reel_runtime::read_input_file(file)?;
+        let bytes = reel_runtime::read_input_file(file).map_err(|e| e.to_string())?;
         let frames = self
             .stage
             .decode(&bytes, self.max_size)

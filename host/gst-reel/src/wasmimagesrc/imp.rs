@@ -178,7 +178,7 @@ impl WasmImageSrc {
             .as_deref()
             .ok_or("wasmimagesrc needs the `location` property")?;
         let files = if location.contains('%') {
-            reel_runtime::numbered_files(location)?
+            reel_runtime::numbered_files(location).map_err(|e| e.to_string())?
         } else if Path::new(location).is_file() {
             vec![PathBuf::from(location)]
         } else {
@@ -190,8 +190,10 @@ impl WasmImageSrc {
                 s.max_size
             )
         })?;
-        let runtime = Runtime::global().map_err(|e| format!("{e:#}"))?;
-        let plugin = runtime.load_named(crate::catalog(), &s.decoder, StageKind::Decoder)?;
+        let runtime = Runtime::global().map_err(|e| e.to_string())?;
+        let plugin = runtime
+            .load_named(crate::catalog(), &s.decoder, StageKind::Decoder)
+            .map_err(|e| e.to_string())?;
         let mut stage = Stage::new(StageSpec {
             id: self.obj().name().to_string(),
             plugin,
@@ -201,8 +203,8 @@ impl WasmImageSrc {
             max_failures: reel_runtime::DEFAULT_MAX_FAILURES,
             live: false,
         })
-        .map_err(|e| format!("{e:#}"))?;
-        let bytes = reel_runtime::read_input_file(&files[0])?;
+        .map_err(|e| e.to_string())?;
+        let bytes = reel_runtime::read_input_file(&files[0]).map_err(|e| e.to_string())?;
         let pictures = stage
             .decode(&bytes, max_size)
             .map_err(|e| format!("{}: {e}", files[0].display()))?;

@@ -218,7 +218,7 @@ impl Checker<'_> {
         let path = self.relative(i.file.get_ref());
         let text = path.to_string_lossy().into_owned();
         let files = if text.contains('%') {
-            reel_runtime::numbered_files(&text)
+            reel_runtime::numbered_files(&text).map_err(|e| e.to_string())
         } else if path.is_file() {
             Ok(vec![path.clone()])
         } else {
@@ -273,14 +273,15 @@ impl Checker<'_> {
         };
         // Decode the first picture now: a broken file fails the check, and
         // its size and format fix the stream's caps.
-        let first = reel_runtime::read_input_file(&files[0]).and_then(|bytes| {
-            let mut stage = reel_runtime::Stage::new(spec.clone()).map_err(|e| format!("{e:#}"))?;
-            let frames = stage.decode(&bytes, max_size)?;
-            frames
-                .into_iter()
-                .next()
-                .ok_or_else(|| "the decoder returned no picture".to_string())
-        });
+        let first = reel_runtime::read_input_file(&files[0])
+            .and_then(|bytes| reel_runtime::Stage::new(spec.clone())?.decode(&bytes, max_size))
+            .map_err(|e| e.to_string())
+            .and_then(|frames| {
+                frames
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| "the decoder returned no picture".to_string())
+            });
         let first = match first {
             Ok(f) => f,
             Err(e) => {

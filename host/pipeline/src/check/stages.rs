@@ -82,14 +82,26 @@ impl Checker<'_> {
         } else {
             self.catalog.find(name)
         };
-        let loaded = path.and_then(|path| {
-            if !path.is_file() {
-                return Err(format!("plugin file {} does not exist", path.display()));
-            }
-            self.runtime.load(&path).map_err(|e| format!("{e:#}"))
-        });
+        let loaded = path.and_then(|path| self.runtime.load(&path));
         match loaded {
             Ok(p) => Some(p),
+            // The suggestion goes to the diagnostic's help, as for other
+            // unknown names.
+            Err(reel_runtime::Error::NoSuchPlugin {
+                name,
+                searched,
+                suggestion,
+            }) => {
+                let searched: Vec<String> =
+                    searched.iter().map(|d| d.display().to_string()).collect();
+                let message = format!(
+                    "`{id}`: no plugin named `{name}`; searched {}",
+                    searched.join(", ")
+                );
+                let e = self.error(plugin.span(), message).suggest(suggestion);
+                self.report(e);
+                None
+            }
             Err(e) => {
                 self.complain(plugin.span(), format!("`{id}`: {e}"));
                 None
@@ -275,7 +287,7 @@ impl Checker<'_> {
                 );
             } else if let Err(e) = reel_runtime::check_asset_dir(&path) {
                 ok = false;
-                self.complain(dir.span(), e);
+                self.complain(dir.span(), e.to_string());
             } else {
                 sandbox.assets = Some(path);
             }

@@ -1,0 +1,179 @@
+//! The host side of the `kernels` interface: native pixel kernels run on
+//! frames the guest names by handle. Frames are checked by `FrameTable`
+//! and `HostFrame`; LUTs live in the store's `ResourceTable`, whose typed
+//! handles refuse a rep of any other resource.
+
+use reel_kernels::Lut3d;
+use wasmtime::component::Resource;
+
+use super::convert::{frame_result, rect, rgba};
+use super::reel::plugin::frames;
+use super::reel::plugin::kernels::{self, Rgba};
+use crate::frame::{FrameError, FrameHandle};
+use crate::sandbox::StoreState;
+
+/// Most LUTs one guest may hold at once.
+const MAX_LUTS: usize = 64;
+
+/// What a guest's LUTs hold: counted for its memory cap and [`MAX_LUTS`].
+#[derive(Default)]
+pub(crate) struct LutUse {
+    pub(crate) count: usize,
+    pub(crate) bytes: usize,
+}
+
+type Res<T> = wasmtime::Result<Result<T, frames::FrameError>>;
+
+/// The picture rows of a frame `height` tall that something `rows` tall
+/// placed at row `y` covers (empty when it misses the frame): what a blend
+/// or a fill can change, and so all an undo must save.
+fn rows_covered(y: i64, rows: usize, height: usize) -> std::ops::Range<usize> {
+    let start = y.clamp(0, height as i64) as usize;
+    let end = y.saturating_add(rows as i64).clamp(0, height as i64) as usize;
+    start..end.max(start)
+}
+
+impl kernels::HostLut3d for StoreState {
+    fn from_table(&mut self, size: u32, table: Vec<f32>) -> Res<Resource<Lut3d>> {
+        let lut = match Lut3d::new(size as usize, &table) {
+            Ok(lut) => lut,
+            Err(e) => return Ok(frame_result(Err(e.into()))),
+        };
+        if self.luts.count >= MAX_LUTS {
+            return Ok(frame_result(Err(FrameError::TooLarge(format!(
+                "at most {MAX_LUTS} LUTs"
+            )))));
+        }
+        let bytes = lut.byte_size();
+        if !self.memory.host_fits(bytes) {
+            return Ok(frame_result(Err(FrameError::TooLarge(format!(
+                "a LUT of size {size} does not fit the plugin's memory allowance"
+            )))));
+        }
+        let handle = match self.table.push(lut) {
+            Ok(handle) => handle,
+            Err(e) => {
+                return Ok(frame_result(Err(FrameError::TooLarge(format!(
+                    "no room for another resource: {e}"
+                )))));
+            }
+        };
+        self.luts.count += 1;
+        self.luts.bytes += bytes;
+        self.update_host_bytes();
+        Ok(Ok(handle))
+    }
+
+    fn drop(&mut self, lut: Resource<Lut3d>) -> wasmtime::Result<()> {
+        if let Ok(lut) = self.table.delete(lut) {
+            self.luts.count -= 1;
+            self.luts.bytes -= lut.byte_size();
+        }
+        self.update_host_bytes();
+        Ok(())
+    }
+}
+
+impl kernels::Host for StoreState {
+    fn convert(&mut self, src: Resource<FrameHandle>, dst: Resource<FrameHandle>) -> Res<()> {
+        Ok(frame_result(
+            self.frames
+                .source_and_target(src.rep(), dst.rep())
+                .and_then(|(s, d)| Ok(reel_kernels::convert(s, &mut d.image_mut_overwrite()?)?)),
+        ))
+    }
+
+    fn scale(&mut self, src: Resource<FrameHandle>, dst: Resource<FrameHandle>) -> Res<()> {
+        Ok(frame_result(
+            self.frames
+                .source_and_target(src.rep(), dst.rep())
+                .and_then(|(s, d)| Ok(reel_kernels::scale(s, &mut d.image_mut_overwrite()?)?)),
+        ))
+    }
+
+    fn blend(
+        &mut self,
+        dst: Resource<FrameHandle>,
+        src: Resource<FrameHandle>,
+        x: i32,
+        y: i32,
+        opacity: f32,
+    ) -> Res<()> {
+        Ok(frame_result(
+            self.frames
+                .source_and_target(src.rep(), dst.rep())
+                .and_then(|(s, d)| {
+                    let band = rows_covered(y as i64, s.layout.height, d.layout.height);
+                    Ok(reel_kernels::blend(
+                        &mut d.image_mut_band(band)?,
+                        s,
+                        x,
+                        y,
+                        opacity,
+                    )?)
+                }),
+        ))
+    }
+
+    fn fill_rect(
+        &mut self,
+        dst: Resource<FrameHandle>,
+        area: kernels::Rect,
+        color: Rgba,
+    ) -> Res<()> {
+        Ok(frame_result(self.frames.get_mut(dst.rep()).and_then(|d| {
+            let area = rect(area);
+            let band = rows_covered(area.y, area.height, d.layout.height);
+            reel_kernels::fill_rect(&mut d.image_mut_band(band)?, area, rgba(color));
+            Ok(())
+        })))
+    }
+
+    fn chroma_key(
+        &mut self,
+        frame: Resource<FrameHandle>,
+        key: Rgba,
+        similarity: f32,
+        smoothness: f32,
+    ) -> Res<()> {
+        Ok(frame_result(self.frames.get_mut(frame.rep()).and_then(
+            |f| {
+                let [r, g, b, _] = rgba(key);
+                Ok(reel_kernels::chroma_key(
+                    &mut f.image_mut()?,
+                    [r, g, b],
+                    similarity,
+                    smoothness,
+                )?)
+            },
+        )))
+    }
+
+    fn premultiply(&mut self, frame: Resource<FrameHandle>) -> Res<()> {
+        Ok(frame_result(self.frames.get_mut(frame.rep()).and_then(
+            |f| Ok(reel_kernels::premultiply(&mut f.image_mut()?)?),
+        )))
+    }
+
+    fn apply_lut3d(
+        &mut self,
+        frame: Resource<FrameHandle>,
+        lut: Resource<Lut3d>,
+        strength: f32,
+    ) -> Res<()> {
+        let Ok(table) = self.table.get(&lut) else {
+            return Ok(frame_result(Err(FrameError::OutOfBounds(
+                "unknown LUT handle".into(),
+            ))));
+        };
+        Ok(frame_result(self.frames.get_mut(frame.rep()).and_then(
+            |f| {
+                Ok(reel_kernels::apply_lut3d(
+                    &mut f.image_mut()?,
+                    table,
+                    strength,
+                )?)
+            },
+        )))
+    }
+}

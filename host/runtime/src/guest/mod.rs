@@ -1,0 +1,24 @@
+//! The boundary with plugins: the host bindings generated from the WIT
+//! contract in `sdk/wit`, the conversions between their types and the
+//! host's (`convert`, the only place both meet), and the host side of the
+//! interfaces guests import (`frames`, `kernels`). Nothing outside this
+//! module and the instance that calls guests names a generated type.
+
+mod convert;
+mod frames;
+mod kernels;
+
+wasmtime::component::bindgen!({
+    path: "../../sdk/wit",
+    world: "plugin",
+    with: {
+        "reel:plugin/frames.frame": crate::frame::FrameHandle,
+        "reel:plugin/kernels.lut3d": reel_kernels::Lut3d,
+    },
+    imports: { default: trappable },
+});
+
+pub(crate) use convert::{description, guest_error, params};
+pub(crate) use exports::reel::plugin::stage;
+pub(crate) use frames::add_direct_write_rows;
+pub(crate) use kernels::LutUse;
