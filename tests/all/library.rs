@@ -4,8 +4,10 @@
 
 use std::path::Path;
 
+use gst::prelude::*;
+
 use reel_pipeline::session::{self, Control, Ending, Event};
-use reel_tests::{catalog, decode_frames, runtime, write_pipeline};
+use reel_tests::{catalog, decode_frames, decoded_span, runtime, test_plugin_path, write_pipeline};
 
 fn init() {
     reel_pipeline::init(&catalog()).expect("GStreamer and Reel's elements start");
@@ -123,4 +125,85 @@ fn a_session_that_never_ends_stops_when_told() {
     assert!(written >= 25, "{written}");
     let frames = decode_frames(&dir.path().join("out.mkv"), 64, 48).len() as u64;
     assert_eq!(frames, written);
+}
+
+/// A mixer stage builds into `wasmmixer` running the plugin, the filter
+/// into `wasmfilter`; the output is written under a temporary name until
+/// the session finishes it; the picture is composed and the first input's
+/// sound comes along.
+#[test]
+fn a_mixer_plan_builds_into_reels_elements_and_composes() {
+    init();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_pipeline(
+        dir.path(),
+        &format!(
+            r#"
+[[source]]
+id = "main"
+testsrc = {{ pattern = "white", size = "320x240", rate = 25, seconds = 1 }}
+
+[[source]]
+id = "logo"
+testsrc = {{ pattern = "red", size = "40x30", rate = 25, seconds = 1, audio = false }}
+
+[[stage]]
+id = "mix"
+plugin = "{}"
+inputs = ["main", "logo"]
+params = {{ x = 100, y = 60 }}
+
+[[stage]]
+id = "same"
+plugin = "passthrough"
+input = "mix"
+
+[[sink]]
+input = "same"
+file = "out.mp4"
+"#,
+            test_plugin_path("testmix").display()
+        ),
+    );
+    let plan = reel_pipeline::check(Path::new(&file), &runtime(), &catalog(), &[]).unwrap();
+    let built = reel_pipeline::build(&plan).unwrap();
+    let stages: Vec<(&str, &str, String, String)> = built
+        .stages
+        .iter()
+        .map(|s| {
+            let factory = s.element.factory().unwrap().name().to_string();
+            let plugin: Option<String> = s.element.property("plugin");
+            (s.id.as_str(), s.kind, factory, plugin.unwrap_or_default())
+        })
+        .collect();
+    assert_eq!(stages.len(), 2, "{stages:?}");
+    assert_eq!(
+        (stages[0].0, stages[0].1, stages[0].2.as_str()),
+        ("mix", "mixer", "wasmmixer")
+    );
+    assert!(stages[0].3.ends_with("testmix.wasm"), "{stages:?}");
+    assert_eq!((stages[1].0, stages[1].2.as_str()), ("same", "wasmfilter"));
+    let target = dir.path().join("out.mp4");
+    assert_eq!(built.outputs[0].target, target);
+    assert_ne!(built.outputs[0].partial, target);
+
+    let report = session::run(&plan, built, &Control::default(), false, |_| {}).unwrap();
+    assert_eq!(report.ending, Ending::Finished);
+    let frames = decode_frames(&target, 320, 240);
+    assert_eq!(frames.len(), 25);
+    let at = |f: &Vec<u8>, x: usize, y: usize| f[(y * 320 + x) * 4..][..3].to_vec();
+    let red = at(&frames[12], 120, 75);
+    assert!(
+        red[0] > 200 && red[1] < 60 && red[2] < 60,
+        "inside the logo: {red:?}"
+    );
+    let white = at(&frames[12], 20, 20);
+    assert!(
+        white.iter().all(|&c| c > 220),
+        "outside the logo: {white:?}"
+    );
+    assert!(
+        decoded_span(&target, "audio").is_some(),
+        "the first input's audio comes along"
+    );
 }

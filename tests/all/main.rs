@@ -2,6 +2,7 @@
 //! wasmtime does) so it links once.
 
 mod cache;
+mod checks;
 mod cli;
 mod cli_sandbox;
 mod contract;
