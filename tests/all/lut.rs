@@ -9,7 +9,9 @@ use std::path::Path;
 mod cube;
 
 use reel_runtime::{Format, OnError, ParamValue, SandboxConfig, Stage, StageSpec, Verdict};
-use reel_tests::{decode_frames, frame, plugin_path, reel_in, runtime, write_pipeline};
+use reel_tests::{
+    decode_frames, frame, plugin_path, pull_samples, reel_in, runtime, write_pipeline,
+};
 
 /// A 2-point LUT that swaps red and blue, as DaVinci Resolve writes them.
 fn swap_cube(dir: &Path) {
@@ -99,4 +101,59 @@ fn reel_checks_the_cube_and_runs_the_grade() {
     assert_eq!(frames.len(), 25);
     let px = &frames[10][4 * (20 * 64 + 30)..][..3];
     assert!(px[2] > 200 && px[0] < 40, "red graded to blue: {px:?}");
+}
+
+/// The looks shipped in `assets/looks` are found by name, by `reel` (its
+/// catalog, beside the binary) and by `wasmfilter` (the elements' catalog):
+/// `mono.cube` turns colour bars grey.
+#[test]
+fn shipped_looks_are_found_by_name() {
+    let grey = |px: &[u8]| {
+        let (lo, hi) = (px[..3].iter().min().unwrap(), px[..3].iter().max().unwrap());
+        hi - lo <= 6
+    };
+    let samples = pull_samples(
+        "videotestsrc pattern=smpte num-buffers=3 ! video/x-raw,format=RGBA,width=64,height=48 \
+         ! wasmfilter plugin=lut assets=looks params=\"file='mono.cube'\" ! appsink name=out",
+        3,
+    );
+    assert_eq!(samples.len(), 3);
+    let buffer = samples[1].buffer().unwrap().map_readable().unwrap();
+    // Bar by bar across row 10: every pixel is grey, and the bars differ.
+    let row: Vec<&[u8]> = (0..7)
+        .map(|bar| &buffer[4 * (10 * 64 + bar * 9 + 4)..][..4])
+        .collect();
+    assert!(row.iter().all(|px| grey(px)), "{row:?}");
+    assert!(row[0][0] > row[6][0] + 100, "{row:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_pipeline(
+        dir.path(),
+        "[[source]]\nid = \"main\"\ntestsrc = { pattern = \"smpte\", size = \"64x48\", rate = 25, seconds = 1 }\n\n\
+         [[stage]]\nid = \"grade\"\nplugin = \"lut\"\ninput = \"main\"\nassets = \"looks\"\nparams = { file = \"mono.cube\" }\n\n\
+         [[sink]]\ninput = \"grade\"\nfile = \"out.mkv\"\nvideo = { crf = 10 }\n",
+    );
+    let out = reel_in(dir.path(), &["run", &path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let frames = decode_frames(&dir.path().join("out.mkv"), 64, 48);
+    assert_eq!(frames.len(), 25);
+    let px = &frames[10][4 * (10 * 64 + 13)..][..4];
+    assert!(grey(px), "{px:?}");
+
+    // A misspelt bundle is a check error with the likely fix.
+    let path = write_pipeline(
+        dir.path(),
+        "[[source]]\nid = \"main\"\ntestsrc = {}\n[[stage]]\nid = \"grade\"\nplugin = \"lut\"\ninput = \"main\"\nassets = \"lokks\"\nparams = { file = \"mono.cube\" }\n[[sink]]\ninput = \"grade\"\nnull = true\n",
+    );
+    let out = reel_in(dir.path(), &["check", &path]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("pipeline.toml:8:10") && text.contains("did you mean `looks`?"),
+        "{text}"
+    );
 }

@@ -59,9 +59,11 @@ pub fn reel_in(dir: &Path, args: &[&str]) -> std::process::Output {
         .expect("reel runs")
 }
 
-/// The plugins this build made, found by name as `reel` finds them.
+/// The plugins this build made and the repository's asset bundles, found
+/// by name as `reel` finds them.
 pub fn catalog() -> reel_runtime::Catalog {
     reel_runtime::Catalog::new(vec![root().join("target/wasm32-wasip2/release")])
+        .with_asset_dirs(vec![root().join("assets")])
 }
 
 /// One runtime for the whole test binary, caching into a private folder.

@@ -2,6 +2,7 @@
 //! loading the plugin, building the stage, reading buffers as frames, and
 //! reporting the stage's events on the bus.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -71,6 +72,8 @@ pub struct StageCore {
 pub struct StageState {
     pub plugin: Arc<Plugin>,
     pub params: Vec<(String, ParamValue)>,
+    /// The asset directory the `assets` property names, found at start.
+    pub assets: Option<PathBuf>,
     pub stage: Option<Stage>,
     /// The negotiated input (filters).
     pub info: Option<gst_video::VideoInfo>,
@@ -127,11 +130,20 @@ impl StageCore {
                 .map_err(|e| format!("{element}: {e}")),
             None => lock(&self.settings).load(element, kind),
         };
-        let (plugin, params) =
-            loaded.map_err(|msg| gst::error_msg!(gst::LibraryError::Settings, ("{msg}")))?;
+        let settings_error = |msg: String| gst::error_msg!(gst::LibraryError::Settings, ("{msg}"));
+        let (plugin, params) = loaded.map_err(settings_error)?;
+        // A name of a bundle in the catalog, or a folder (relative to the
+        // working directory), as a pipeline file names one.
+        let assets = lock(&self.settings)
+            .assets
+            .as_deref()
+            .map(|name| crate::catalog().find_assets(name, Path::new(".")))
+            .transpose()
+            .map_err(|e| settings_error(format!("{element}: assets: {e}")))?;
         *lock(&self.state) = Some(StageState {
             plugin,
             params,
+            assets,
             stage: None,
             info: None,
         });
@@ -230,7 +242,7 @@ pub fn properties() -> Vec<glib::ParamSpec> {
             .build(),
         glib::ParamSpecString::builder("assets")
             .nick("Assets")
-            .blurb("A directory the plugin may read (read-only, at /assets)")
+            .blurb("The folder the plugin may read (read-only, at /assets): a path, or the name of an asset bundle in Reel's catalog")
             .build(),
         glib::ParamSpecUInt::builder("max-failures")
             .nick("Max failures")
@@ -325,24 +337,17 @@ impl Settings {
     }
 
     /// The stage for a stream of frame rate `fps`, `live` or not.
-    pub fn spec(
-        &self,
-        id: &str,
-        plugin: Arc<Plugin>,
-        params: Vec<(String, ParamValue)>,
-        fps: gst::Fraction,
-        live: bool,
-    ) -> StageSpec {
+    pub fn spec(&self, id: &str, state: &StageState, fps: gst::Fraction, live: bool) -> StageSpec {
         let deadline = self.deadline_for(fps);
         StageSpec {
             id: id.to_string(),
-            plugin,
-            params,
+            plugin: state.plugin.clone(),
+            params: state.params.clone(),
             sandbox: SandboxConfig {
                 memory_bytes: (self.memory_mb as usize) << 20,
                 deadline,
                 hang_guard: Duration::from_millis(self.hang_guard_ms as u64),
-                assets: self.assets.as_ref().map(Into::into),
+                assets: state.assets.clone(),
             },
             on_error: self.on_error.into(),
             max_failures: self.max_failures,

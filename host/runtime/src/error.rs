@@ -25,6 +25,15 @@ pub enum Error {
         /// A close name the catalog has.
         suggestion: Option<String>,
     },
+    /// No asset bundle has that name (and no folder of that name is
+    /// beside the file that names it).
+    NoSuchAssets {
+        name: String,
+        /// The folders searched, in order.
+        searched: Vec<PathBuf>,
+        /// A close name the catalog has.
+        suggestion: Option<String>,
+    },
     /// A file Reel was asked to read is missing, not a regular file, too
     /// large or unreadable.
     File { path: PathBuf, reason: String },
@@ -71,14 +80,18 @@ impl fmt::Display for Error {
                 name,
                 searched,
                 suggestion,
-            } => {
-                write!(f, "no plugin named `{name}`")?;
-                if let Some(s) = suggestion {
-                    write!(f, " (did you mean `{s}`?)")?;
-                }
-                let dirs: Vec<String> = searched.iter().map(|d| d.display().to_string()).collect();
-                write!(f, "; searched {}", dirs.join(", "))
-            }
+            } => not_found(f, "plugin named", name, searched, suggestion),
+            Error::NoSuchAssets {
+                name,
+                searched,
+                suggestion,
+            } => not_found(
+                f,
+                "asset directory or bundle named",
+                name,
+                searched,
+                suggestion,
+            ),
             Error::File { path, reason } => write!(f, "{}: {reason}", path.display()),
             Error::Plugin { path, reason } => {
                 write!(f, "cannot use plugin {}: {reason}", path.display())
@@ -109,6 +122,22 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// "no WHAT `name` (did you mean ..?); searched ..."
+fn not_found(
+    f: &mut fmt::Formatter<'_>,
+    what: &str,
+    name: &str,
+    searched: &[PathBuf],
+    suggestion: &Option<String>,
+) -> fmt::Result {
+    write!(f, "no {what} `{name}`")?;
+    if let Some(s) = suggestion {
+        write!(f, " (did you mean `{s}`?)")?;
+    }
+    let dirs: Vec<String> = searched.iter().map(|d| d.display().to_string()).collect();
+    write!(f, "; searched {}", dirs.join(", "))
+}
 
 impl From<ParamError> for Error {
     fn from(e: ParamError) -> Error {

@@ -141,8 +141,7 @@ impl BaseTransformImpl for WasmFilter {
             .ok_or_else(|| gst::loggable_error!(CAT, "caps before start"))?;
         let spec = settings.spec(
             &self.obj().name(),
-            state.plugin.clone(),
-            state.params.clone(),
+            &*state,
             info.fps(),
             crate::stage_element::is_live(self.obj().sink_pad()),
         );

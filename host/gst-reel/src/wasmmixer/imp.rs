@@ -186,8 +186,7 @@ impl VideoAggregatorImpl for WasmMixer {
         if state.stage.is_none() {
             let spec = settings.spec(
                 &obj.name(),
-                state.plugin.clone(),
-                state.params.clone(),
+                &*state,
                 out_info.fps(),
                 obj.sink_pads()
                     .first()

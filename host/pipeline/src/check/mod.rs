@@ -298,6 +298,43 @@ impl Checker<'_> {
         self.report(e);
     }
 
+    /// Reports a runtime error after `context`; a name the catalog lacks
+    /// gets its likely fix as help, as other unknown names do.
+    fn complain_about(&mut self, span: Range<usize>, context: &str, e: reel_runtime::Error) {
+        use reel_runtime::Error::{NoSuchAssets, NoSuchPlugin};
+        let (e, suggestion) = match e {
+            NoSuchPlugin {
+                name,
+                searched,
+                suggestion,
+            } => (
+                NoSuchPlugin {
+                    name,
+                    searched,
+                    suggestion: None,
+                },
+                suggestion,
+            ),
+            NoSuchAssets {
+                name,
+                searched,
+                suggestion,
+            } => (
+                NoSuchAssets {
+                    name,
+                    searched,
+                    suggestion: None,
+                },
+                suggestion,
+            ),
+            e => (e, None),
+        };
+        let e = self
+            .error(span, format!("{context}{e}"))
+            .suggest(suggestion);
+        self.report(e);
+    }
+
     /// `path` as written in the file, relative to the file's directory,
     /// written plainly (`pipelines/../out/x.mp4` is `out/x.mp4`).
     fn relative(&self, path: &str) -> PathBuf {

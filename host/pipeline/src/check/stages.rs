@@ -85,25 +85,8 @@ impl Checker<'_> {
         let loaded = path.and_then(|path| self.runtime.load(&path));
         match loaded {
             Ok(p) => Some(p),
-            // The suggestion goes to the diagnostic's help, as for other
-            // unknown names.
-            Err(reel_runtime::Error::NoSuchPlugin {
-                name,
-                searched,
-                suggestion,
-            }) => {
-                let searched: Vec<String> =
-                    searched.iter().map(|d| d.display().to_string()).collect();
-                let message = format!(
-                    "`{id}`: no plugin named `{name}`; searched {}",
-                    searched.join(", ")
-                );
-                let e = self.error(plugin.span(), message).suggest(suggestion);
-                self.report(e);
-                None
-            }
             Err(e) => {
-                self.complain(plugin.span(), format!("`{id}`: {e}"));
+                self.complain_about(plugin.span(), &format!("`{id}`: "), e);
                 None
             }
         }
@@ -278,18 +261,16 @@ impl Checker<'_> {
             }
         }
         if let Some(dir) = &s.assets {
-            let path = self.relative(dir.get_ref());
-            if !path.is_dir() {
-                ok = false;
-                self.complain(
-                    dir.span(),
-                    format!("assets directory {} does not exist", path.display()),
-                );
-            } else if let Err(e) = reel_runtime::check_asset_dir(&path) {
-                ok = false;
-                self.complain(dir.span(), e.to_string());
-            } else {
-                sandbox.assets = Some(path);
+            let found = self
+                .catalog
+                .find_assets(dir.get_ref(), &self.dir)
+                .and_then(|path| reel_runtime::check_asset_dir(&path).map(|()| path));
+            match found {
+                Ok(path) => sandbox.assets = Some(plain(&path)),
+                Err(e) => {
+                    ok = false;
+                    self.complain_about(dir.span(), "assets: ", e);
+                }
             }
         }
         if !ok {
