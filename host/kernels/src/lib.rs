@@ -1,9 +1,13 @@
 //! Native pixel kernels that Reel lends to WebAssembly plugins.
 //!
-//! Each kernel has a pixel-at-a-time `reference` module and a fast path
-//! written row by row, compiled for the baseline target, SSE4.1 and AVX2
-//! and picked at run time ([`CpuLevel::active`]). Nothing here knows about
-//! GStreamer or wasmtime: pictures are a [`Layout`] over a byte slice.
+//! Each kernel is a folder, `<op>/{mod,reference,sse41,avx2}.rs`: `mod.rs`
+//! has the API and the row plumbing, and picks the row functions for the
+//! [`CpuLevel`] once per call (the level is [`CpuLevel::active`] unless
+//! given); `reference.rs` the pixel-at-a-time reference and the scalar rows
+//! (the baseline path); `sse41.rs` and `avx2.rs` the x86 rows, hand-written
+//! or the scalar rows compiled for that instruction set (lane helpers in
+//! `simd/`). Nothing here knows about GStreamer or wasmtime: pictures are a
+//! [`Layout`] over a byte slice.
 
 mod cpu;
 
@@ -17,7 +21,7 @@ pub mod lut3d;
 pub mod premultiply;
 pub mod scale;
 #[cfg(target_arch = "x86_64")]
-mod x86;
+mod simd;
 
 pub use blend::blend;
 pub use chroma_key::chroma_key;

@@ -1,11 +1,23 @@
 //! Premultiplied-alpha "over": an RGBA picture onto an RGBA, I420 or NV12
 //! one at a position, scaled by a global opacity.
+//!
+//! This file holds the API, the row plumbing and the choice of row kernels
+//! ([`Rows`], once per call). `reference.rs` is the pixel-at-a-time
+//! reference and the plain scalar rows (the baseline level); `sse41.rs`
+//! and `avx2.rs` hold the hand-written RGBA and luma rows and the chroma
+//! rows compiled for their instruction set. Only AVX2 has the fused 2x2
+//! chroma-block kernel.
 
 use std::ops::Range;
 
-use crate::color::{clamp_u8, div255, premultiplied_yuv};
-use crate::cpu::{CpuLevel, Isa, multiversion};
+use crate::cpu::{CpuLevel, Isa};
 use crate::layout::{Format, Image, ImageMut, LayoutError};
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+pub mod reference;
+#[cfg(target_arch = "x86_64")]
+mod sse41;
 
 /// The part of `dst` that `src` placed at (x, y) covers, as ranges in dst
 /// coordinates; None when they do not meet.
@@ -51,6 +63,7 @@ pub fn blend_with(
             src.layout.format
         )));
     }
+    let rows = Rows::new(level);
     let op = opacity_255(opacity);
     let (dw, dh) = (dst.layout.width, dst.layout.height);
     let Some((xs, ys)) = overlap(
@@ -65,19 +78,86 @@ pub fn blend_with(
     for dy in ys.clone() {
         let srow = &src.row(0, (dy as i64 - y as i64) as usize)[4 * sx..4 * (sx + xs.len())];
         match dst.layout.format {
-            Format::Rgba => blend_rgba_row(
-                level,
-                srow,
-                &mut dst.row_mut(0, dy)[4 * xs.start..4 * xs.end],
-                op,
-            ),
-            _ => blend_luma_row(level, srow, &mut dst.row_mut(0, dy)[xs.clone()], op),
+            Format::Rgba => rows.rgba(srow, &mut dst.row_mut(0, dy)[4 * xs.start..4 * xs.end], op),
+            _ => rows.luma(srow, &mut dst.row_mut(0, dy)[xs.clone()], op),
         }
     }
     if dst.layout.format != Format::Rgba {
-        blend_chroma_rows(level, dst, src, (x as i64, y as i64), op, &xs, &ys);
+        blend_chroma_rows(&rows, dst, src, (x as i64, y as i64), op, &xs, &ys);
     }
     Ok(())
+}
+
+/// The fused chroma kernel: 2x2 blocks wholly under the source.
+type BlocksFn = unsafe fn(&[u8], &[u8], u32, &mut [u8], &mut [u8]);
+
+/// The row kernels of one instruction-set level, chosen once per call.
+///
+/// Only [`Rows::new`] makes one, from a [`CpuLevel`], which only run-time
+/// detection makes: so the instruction set each pointer was compiled for
+/// is present on this CPU. That is what makes calling them sound (a
+/// `#[target_feature]` function only coerces to an `unsafe fn` pointer).
+struct Rows {
+    rgba: unsafe fn(&[u8], &mut [u8], u32),
+    luma: unsafe fn(&[u8], &mut [u8], u32),
+    accumulate: unsafe fn(&[u8], u32, &mut [u32]),
+    chroma_over: unsafe fn(&[u32], u32, &mut [u8], &mut [u8]),
+    /// AVX2 only.
+    blocks: Option<BlocksFn>,
+}
+
+impl Rows {
+    fn new(level: CpuLevel) -> Rows {
+        match level.isa() {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => Rows {
+                rgba: avx2::blend_rgba_row,
+                luma: avx2::blend_luma_row,
+                accumulate: avx2::accumulate_premultiplied,
+                chroma_over: avx2::chroma_over_shift,
+                blocks: Some(avx2::chroma_blocks_row),
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41 => Rows {
+                rgba: sse41::blend_rgba_row,
+                luma: sse41::blend_luma_row,
+                accumulate: sse41::accumulate_premultiplied,
+                chroma_over: sse41::chroma_over_shift,
+                blocks: None,
+            },
+            _ => Rows {
+                rgba: reference::blend_rgba_row,
+                luma: reference::blend_luma_row,
+                accumulate: reference::accumulate_premultiplied,
+                chroma_over: reference::chroma_over_shift,
+                blocks: None,
+            },
+        }
+    }
+
+    /// Premultiplied RGBA over an RGBA row.
+    fn rgba(&self, src: &[u8], dst: &mut [u8], op: u32) {
+        // SAFETY: made by `Rows::new` from a detected level (see `Rows`).
+        unsafe { (self.rgba)(src, dst, op) }
+    }
+
+    /// Premultiplied RGBA over a luma row.
+    fn luma(&self, src: &[u8], dst: &mut [u8], op: u32) {
+        // SAFETY: made by `Rows::new` from a detected level (see `Rows`).
+        unsafe { (self.luma)(src, dst, op) }
+    }
+
+    /// `acc[i] += src[i] * op / 255` for every byte of a row of pixels.
+    fn accumulate(&self, src: &[u8], op: u32, acc: &mut [u32]) {
+        // SAFETY: made by `Rows::new` from a detected level (see `Rows`).
+        unsafe { (self.accumulate)(src, op, acc) }
+    }
+
+    /// Each chroma sample over its block's average (a sum shifted by `shift`).
+    fn chroma_over(&self, acc: &[u32], shift: u32, u: &mut [u8], v: &mut [u8]) {
+        // SAFETY: made by `Rows::new` from a detected level (see `Rows`).
+        unsafe { (self.chroma_over)(acc, shift, u, v) }
+    }
 }
 
 /// Chroma of a YUV destination, row by row. Where both luma rows under a
@@ -86,7 +166,7 @@ pub fn blend_with(
 /// levels, through the accumulator path. Both give exactly what the
 /// reference's `blend_chroma` gives.
 fn blend_chroma_rows(
-    level: CpuLevel,
+    rows: &Rows,
     dst: &mut ImageMut<'_>,
     src: Image<'_>,
     at: (i64, i64),
@@ -99,14 +179,15 @@ fn blend_chroma_rows(
     let inner = xs.start.div_ceil(2)..(xs.end / 2).max(xs.start.div_ceil(2));
     for cy in ys.start / 2..ys.end.div_ceil(2) {
         let both_rows = ys.contains(&(2 * cy)) && ys.contains(&(2 * cy + 1));
-        if both_rows && !inner.is_empty() && level.isa() == Isa::Avx2 {
-            let left = xs.start..2 * inner.start;
-            let right = 2 * inner.end..xs.end;
-            chroma_row(level, dst, &src, at, op, &left, ys, cy, &mut scratch);
-            chroma_blocks(dst, &src, at, op, &inner, cy, &mut scratch);
-            chroma_row(level, dst, &src, at, op, &right, ys, cy, &mut scratch);
-        } else {
-            chroma_row(level, dst, &src, at, op, xs, ys, cy, &mut scratch);
+        match rows.blocks {
+            Some(blocks) if both_rows && !inner.is_empty() => {
+                let left = xs.start..2 * inner.start;
+                let right = 2 * inner.end..xs.end;
+                chroma_row(rows, dst, &src, at, op, &left, ys, cy, &mut scratch);
+                chroma_blocks(blocks, dst, &src, at, op, &inner, cy, &mut scratch);
+                chroma_row(rows, dst, &src, at, op, &right, ys, cy, &mut scratch);
+            }
+            _ => chroma_row(rows, dst, &src, at, op, xs, ys, cy, &mut scratch),
         }
     }
 }
@@ -153,7 +234,7 @@ impl ChromaScratch {
 /// (vectorised), then each chroma sample takes its block's average.
 #[allow(clippy::too_many_arguments)]
 fn chroma_row(
-    level: CpuLevel,
+    rows: &Rows,
     dst: &mut ImageMut<'_>,
     src: &Image<'_>,
     (x, y): (i64, i64),
@@ -171,28 +252,30 @@ fn chroma_row(
     let first_px = 2 * cxs.start;
     scratch.acc.clear();
     scratch.acc.resize(4 * 2 * cxs.len(), 0);
-    let rows = [2 * cy, 2 * cy + 1].into_iter().filter(|r| *r < dh);
+    let luma_rows = [2 * cy, 2 * cy + 1].into_iter().filter(|r| *r < dh);
     let mut row_count = 0;
-    for py in rows {
+    for py in luma_rows {
         row_count += 1;
         if ys.contains(&py) {
             let sx = (xs.start as i64 - x) as usize;
             let srow = &src.row(0, (py as i64 - y) as usize)[4 * sx..4 * (sx + xs.len())];
             let from = 4 * (xs.start - first_px);
-            accumulate_premultiplied(level, srow, op, &mut scratch.acc[from..from + srow.len()]);
+            rows.accumulate(srow, op, &mut scratch.acc[from..from + srow.len()]);
         }
     }
     scratch.load_uv(dst, cy, &cxs);
     // Blocks at the right edge of an odd-width picture hold one column.
     let full_cols = (dw / 2).saturating_sub(cxs.start).min(cxs.len());
     let ChromaScratch { acc, u, v } = scratch;
-    chroma_over(level, acc, row_count, full_cols, u, v);
+    chroma_over(rows, acc, row_count, full_cols, u, v);
     scratch.store_uv(dst, cy, &cxs);
 }
 
 /// Chroma row `cy`, columns `cxs`, every block of which lies wholly under
 /// the source: its two luma rows and two columns averaged at once.
+#[allow(clippy::too_many_arguments)]
 fn chroma_blocks(
+    blocks: BlocksFn,
     dst: &mut ImageMut<'_>,
     src: &Image<'_>,
     (x, y): (i64, i64),
@@ -206,210 +289,27 @@ fn chroma_blocks(
     let top = &src.row(0, (2 * cy as i64 - y) as usize)[pixels.clone()];
     let bottom = &src.row(0, (2 * cy as i64 + 1 - y) as usize)[pixels];
     scratch.load_uv(dst, cy, cxs);
-    let (u, v) = (&mut scratch.u, &mut scratch.v);
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: only called at the AVX2 level, which run-time detection found.
-    let done = unsafe { crate::x86::avx2::chroma_blocks(top, bottom, op, u, v) };
-    #[cfg(not(target_arch = "x86_64"))]
-    let done = 0;
-    for i in done..u.len() {
-        let sum = |c: usize| {
-            [&top[8 * i..8 * i + 8], &bottom[8 * i..8 * i + 8]]
-                .iter()
-                .map(|row| div255(row[c] as u32 * op) + div255(row[4 + c] as u32 * op))
-                .sum::<u32>()
-        };
-        let [r, g, b, a] = [0, 1, 2, 3].map(|c| ((sum(c) + 2) >> 2) as i32);
-        let (_, uc, vc) = premultiplied_yuv(r, g, b, a);
-        let keep = 255 - a as u32;
-        u[i] = clamp_u8(uc + div255(u[i] as u32 * keep) as i32);
-        v[i] = clamp_u8(vc + div255(v[i] as u32 * keep) as i32);
-    }
+    // SAFETY: `blocks` comes from a `Rows`, made by `Rows::new` from a
+    // detected level: its instruction set (AVX2) is present.
+    unsafe { blocks(top, bottom, op, &mut scratch.u, &mut scratch.v) };
     scratch.store_uv(dst, cy, cxs);
 }
 
-multiversion! {
-    /// `acc[i] += src[i] * op / 255` for every byte of a row of pixels
-    /// (at full opacity, the common case, a plain sum).
-    fn accumulate_premultiplied(src: &[u8], op: u32, acc: &mut [u32]) {
-        if op == 255 {
-            for (a, &s) in acc.iter_mut().zip(src) {
-                *a += s as u32;
-            }
-        } else {
-            for (a, &s) in acc.iter_mut().zip(src) {
-                *a += div255(s as u32 * op);
-            }
-        }
-    }
-}
-
 /// Each chroma sample over its block's average premultiplied colour:
-/// `acc` holds per-pixel sums (4 channels) of `rows` luma rows; the first
+/// `acc` holds per-pixel sums (4 channels) of `row_count` luma rows; the first
 /// `full_cols` blocks have two columns, the rest (at the right edge of an
 /// odd-width picture) one. Split so that each loop divides by one constant
 /// shift (n = rows x columns is 1, 2 or 4), which the compiler vectorises.
 fn chroma_over(
-    level: CpuLevel,
+    rows: &Rows,
     acc: &[u32],
-    rows: u32,
+    row_count: u32,
     full_cols: usize,
     u: &mut [u8],
     v: &mut [u8],
 ) {
     let (u_full, u_edge) = u.split_at_mut(full_cols);
     let (v_full, v_edge) = v.split_at_mut(full_cols);
-    chroma_over_shift(level, &acc[..8 * full_cols], rows, u_full, v_full);
-    chroma_over_shift(level, &acc[8 * full_cols..], rows - 1, u_edge, v_edge);
-}
-
-multiversion! {
-    fn chroma_over_shift(acc: &[u32], shift: u32, u: &mut [u8], v: &mut [u8]) {
-        let round = (1u32 << shift) >> 1;
-        for ((pair, cu), cv) in acc.chunks_exact(8).zip(u.iter_mut()).zip(v.iter_mut()) {
-            let avg = |c: usize| ((pair[c] + pair[4 + c] + round) >> shift) as i32;
-            let (r, g, b, a) = (avg(0), avg(1), avg(2), avg(3));
-            let (_, uc, vc) = premultiplied_yuv(r, g, b, a);
-            let keep = 255 - a as u32;
-            *cu = clamp_u8(uc + div255(*cu as u32 * keep) as i32);
-            *cv = clamp_u8(vc + div255(*cv as u32 * keep) as i32);
-        }
-    }
-}
-
-/// Premultiplied RGBA over RGBA, one row: SIMD bulk, plain-Rust tail.
-fn blend_rgba_row(level: CpuLevel, src: &[u8], dst: &mut [u8], op: u32) {
-    let done = match level.isa() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a `CpuLevel` comes only from run-time detection, so AVX2 is there.
-        Isa::Avx2 => unsafe { crate::x86::avx2::blend_rgba(src, dst, op) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as above, SSE4.1 was detected.
-        Isa::Sse41 => unsafe { crate::x86::sse41::blend_rgba(src, dst, op) },
-        _ => 0,
-    };
-    {
-        let (src, dst) = (&src[4 * done..], &mut dst[4 * done..]);
-        for (s, d) in src.chunks_exact(4).zip(dst.chunks_exact_mut(4)) {
-            let a = div255(s[3] as u32 * op);
-            for c in 0..4 {
-                let v = div255(s[c] as u32 * op) + div255(d[c] as u32 * (255 - a));
-                d[c] = v.min(255) as u8;
-            }
-        }
-    }
-}
-
-/// Premultiplied RGBA over a luma row: SIMD bulk, plain-Rust tail.
-fn blend_luma_row(level: CpuLevel, src: &[u8], dst: &mut [u8], op: u32) {
-    let done = match level.isa() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a `CpuLevel` comes only from run-time detection, so AVX2 is there.
-        Isa::Avx2 => unsafe { crate::x86::avx2::blend_luma_madd(src, dst, op) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as above, SSE4.1 was detected.
-        Isa::Sse41 => unsafe { crate::x86::sse41::blend_luma(src, dst, op) },
-        _ => 0,
-    };
-    for (s, d) in src[4 * done..].chunks_exact(4).zip(dst[done..].iter_mut()) {
-        let [r, g, b, a] = [s[0], s[1], s[2], s[3]].map(|c| div255(c as u32 * op) as i32);
-        let (yc, _, _) = premultiplied_yuv(r, g, b, a);
-        *d = clamp_u8(yc + div255(*d as u32 * (255 - a as u32)) as i32);
-    }
-}
-
-/// Chroma of a YUV destination, sample by sample (the reference): each
-/// sample takes the average premultiplied colour and coverage of the pixels
-/// of its 2x2 block that lie in the picture (pixels the source does not
-/// cover add nothing).
-fn blend_chroma(
-    dst: &mut ImageMut<'_>,
-    src: Image<'_>,
-    x: i64,
-    y: i64,
-    op: u32,
-    xs: &std::ops::Range<usize>,
-    ys: &std::ops::Range<usize>,
-) {
-    let (dw, dh) = (dst.layout.width, dst.layout.height);
-    let nv12 = dst.layout.format == Format::Nv12;
-    for cy in ys.start / 2..ys.end.div_ceil(2) {
-        for cx in xs.start / 2..xs.end.div_ceil(2) {
-            let (mut sum, mut n) = ([0u32; 4], 0u32);
-            for py in [2 * cy, 2 * cy + 1] {
-                for px in [2 * cx, 2 * cx + 1] {
-                    if px >= dw || py >= dh {
-                        continue;
-                    }
-                    n += 1;
-                    if xs.contains(&px) && ys.contains(&py) {
-                        let srow = src.row(0, (py as i64 - y) as usize);
-                        let sx = (px as i64 - x) as usize;
-                        for c in 0..4 {
-                            sum[c] += div255(srow[4 * sx + c] as u32 * op);
-                        }
-                    }
-                }
-            }
-            let [r, g, b, a] = sum.map(|s| ((s + n / 2) / n) as i32);
-            let (_, uc, vc) = premultiplied_yuv(r, g, b, a);
-            let keep = 255 - a as u32;
-            let (ui, vi) = if nv12 { (2 * cx, 2 * cx + 1) } else { (cx, cx) };
-            let (uplane, vplane) = if nv12 { (1, 1) } else { (1, 2) };
-            let u = dst.row(uplane, cy)[ui];
-            dst.row_mut(uplane, cy)[ui] = clamp_u8(uc + div255(u as u32 * keep) as i32);
-            let v = dst.row(vplane, cy)[vi];
-            dst.row_mut(vplane, cy)[vi] = clamp_u8(vc + div255(v as u32 * keep) as i32);
-        }
-    }
-}
-
-/// Pixel-at-a-time blend: the reference for the fast paths.
-pub mod reference {
-    use super::*;
-
-    pub fn blend(
-        dst: &mut ImageMut<'_>,
-        src: Image<'_>,
-        x: i32,
-        y: i32,
-        opacity: f32,
-    ) -> Result<(), LayoutError> {
-        if src.layout.format != Format::Rgba {
-            return Err(LayoutError("blend source must be RGBA".into()));
-        }
-        let op = opacity_255(opacity);
-        let (dw, dh) = (dst.layout.width, dst.layout.height);
-        let Some((xs, ys)) = overlap(
-            (dw, dh),
-            (src.layout.width, src.layout.height),
-            x as i64,
-            y as i64,
-        ) else {
-            return Ok(());
-        };
-        for dy in ys.clone() {
-            for dx in xs.clone() {
-                let s = &src.row(0, (dy as i64 - y as i64) as usize)
-                    [4 * (dx as i64 - x as i64) as usize..][..4];
-                let premul = [s[0], s[1], s[2], s[3]].map(|c| div255(c as u32 * op));
-                let a = premul[3];
-                if dst.layout.format == Format::Rgba {
-                    let d = &mut dst.row_mut(0, dy)[4 * dx..4 * dx + 4];
-                    for c in 0..4 {
-                        d[c] = (premul[c] + div255(d[c] as u32 * (255 - a))).min(255) as u8;
-                    }
-                } else {
-                    let [r, g, b, a] = premul.map(|c| c as i32);
-                    let (yc, _, _) = premultiplied_yuv(r, g, b, a);
-                    let d = &mut dst.row_mut(0, dy)[dx];
-                    *d = clamp_u8(yc + div255(*d as u32 * (255 - a as u32)) as i32);
-                }
-            }
-        }
-        if dst.layout.format != Format::Rgba {
-            blend_chroma(dst, src, x as i64, y as i64, op, &xs, &ys);
-        }
-        Ok(())
-    }
+    rows.chroma_over(&acc[..8 * full_cols], row_count, u_full, v_full);
+    rows.chroma_over(&acc[8 * full_cols..], row_count - 1, u_edge, v_edge);
 }

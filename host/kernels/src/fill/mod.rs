@@ -1,9 +1,19 @@
 //! Filling a rectangle with one colour.
+//!
+//! No hand-written intrinsics: `sse41.rs` and `avx2.rs` compile the scalar
+//! rows of `reference.rs` again with their instruction set enabled, so the
+//! compiler vectorises each for it; [`Rows`] picks them once per call.
 
 use crate::blend::overlap;
-use crate::color::{clamp_u8, div255, premultiplied_yuv};
-use crate::cpu::{CpuLevel, multiversion};
+use crate::color::{div255, premultiplied_yuv};
+use crate::cpu::{CpuLevel, Isa};
 use crate::layout::{Format, ImageMut};
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+pub mod reference;
+#[cfg(target_arch = "x86_64")]
+mod sse41;
 
 /// A rectangle in pixels; it may reach outside the picture (it is clipped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,29 +36,26 @@ pub fn fill_rect_with(level: CpuLevel, dst: &mut ImageMut<'_>, rect: Rect, rgba:
     let Some((xs, ys)) = overlap((w, h), (rect.width, rect.height), rect.x, rect.y) else {
         return;
     };
+    let rows = Rows::new(level);
     let (yc, uc, vc, keep) = yuv_over(rgba);
     match dst.layout.format {
         Format::Rgba => {
             for y in ys {
-                fill_pattern_row(
-                    level,
-                    &mut dst.row_mut(0, y)[4 * xs.start..4 * xs.end],
-                    &rgba,
-                );
+                rows.pattern(&mut dst.row_mut(0, y)[4 * xs.start..4 * xs.end], &rgba);
             }
         }
         format => {
             for y in ys.clone() {
-                over_row(level, &mut dst.row_mut(0, y)[xs.clone()], &[yc], keep);
+                rows.over(&mut dst.row_mut(0, y)[xs.clone()], &[yc], keep);
             }
             let cxs = xs.start / 2..xs.end.div_ceil(2);
             for cy in ys.start / 2..ys.end.div_ceil(2) {
                 if format == Format::I420 {
-                    over_row(level, &mut dst.row_mut(1, cy)[cxs.clone()], &[uc], keep);
-                    over_row(level, &mut dst.row_mut(2, cy)[cxs.clone()], &[vc], keep);
+                    rows.over(&mut dst.row_mut(1, cy)[cxs.clone()], &[uc], keep);
+                    rows.over(&mut dst.row_mut(2, cy)[cxs.clone()], &[vc], keep);
                 } else {
                     let span = 2 * cxs.start..2 * cxs.end;
-                    over_row(level, &mut dst.row_mut(1, cy)[span], &[uc, vc], keep);
+                    rows.over(&mut dst.row_mut(1, cy)[span], &[uc, vc], keep);
                 }
             }
         }
@@ -64,69 +71,46 @@ fn yuv_over(rgba: [u8; 4]) -> (i32, i32, i32, u32) {
     (yc, uc, vc, 255 - a)
 }
 
-multiversion! {
-    fn fill_pattern_row(row: &mut [u8], pattern: &[u8]) {
-        for chunk in row.chunks_exact_mut(pattern.len()) {
-            chunk.copy_from_slice(pattern);
-        }
-    }
+/// The row kernels of one instruction-set level, chosen once per call.
+///
+/// Only [`Rows::new`] makes one, from a [`CpuLevel`], which only run-time
+/// detection makes: so the instruction set each pointer was compiled for
+/// is present on this CPU. That is what makes calling them sound (a
+/// `#[target_feature]` function only coerces to an `unsafe fn` pointer).
+struct Rows {
+    pattern: unsafe fn(&mut [u8], &[u8]),
+    over: unsafe fn(&mut [u8], &[i32], u32),
 }
 
-multiversion! {
-    /// `sample = add + sample * keep / 255`, `add` cycling per sample (one
-    /// value for a plane, two for interleaved UV). The lengths are spelled
-    /// out so each loop has a fixed shape the compiler can vectorise.
-    fn over_row(row: &mut [u8], add: &[i32], keep: u32) {
-        let over = |s: &mut u8, c: i32| *s = clamp_u8(c + div255(*s as u32 * keep) as i32);
-        match *add {
-            [c] => row.iter_mut().for_each(|s| over(s, c)),
-            [a, b] => row.chunks_exact_mut(2).for_each(|p| {
-                over(&mut p[0], a);
-                over(&mut p[1], b);
-            }),
-            _ => unreachable!("one or two samples per step"),
+impl Rows {
+    fn new(level: CpuLevel) -> Rows {
+        match level.isa() {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => Rows {
+                pattern: avx2::fill_pattern_row,
+                over: avx2::over_row,
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41 => Rows {
+                pattern: sse41::fill_pattern_row,
+                over: sse41::over_row,
+            },
+            _ => Rows {
+                pattern: reference::fill_pattern_row,
+                over: reference::over_row,
+            },
         }
     }
-}
 
-/// Sample-at-a-time fill: the reference for the fast path.
-pub mod reference {
-    use super::*;
+    /// `row` filled with copies of `pattern`.
+    fn pattern(&self, row: &mut [u8], pattern: &[u8]) {
+        // SAFETY: made by `Rows::new` from a detected level (see `Rows`).
+        unsafe { (self.pattern)(row, pattern) }
+    }
 
-    pub fn fill_rect(dst: &mut ImageMut<'_>, rect: Rect, rgba: [u8; 4]) {
-        let (w, h) = (dst.layout.width, dst.layout.height);
-        let Some((xs, ys)) = overlap((w, h), (rect.width, rect.height), rect.x, rect.y) else {
-            return;
-        };
-        let (yc, uc, vc, keep) = yuv_over(rgba);
-        let over = |s: u8, c: i32| clamp_u8(c + div255(s as u32 * keep) as i32);
-        let format = dst.layout.format;
-        for y in ys.clone() {
-            for x in xs.clone() {
-                match format {
-                    Format::Rgba => dst.row_mut(0, y)[4 * x..4 * x + 4].copy_from_slice(&rgba),
-                    _ => {
-                        let s = dst.row(0, y)[x];
-                        dst.row_mut(0, y)[x] = over(s, yc);
-                    }
-                }
-            }
-        }
-        if format == Format::Rgba {
-            return;
-        }
-        for cy in ys.start / 2..ys.end.div_ceil(2) {
-            for cx in xs.start / 2..xs.end.div_ceil(2) {
-                let (ui, vi, up, vp) = if format == Format::I420 {
-                    (cx, cx, 1, 2)
-                } else {
-                    (2 * cx, 2 * cx + 1, 1, 1)
-                };
-                let u = dst.row(up, cy)[ui];
-                dst.row_mut(up, cy)[ui] = over(u, uc);
-                let v = dst.row(vp, cy)[vi];
-                dst.row_mut(vp, cy)[vi] = over(v, vc);
-            }
-        }
+    /// `sample = add + sample * keep / 255`, `add` cycling per sample.
+    fn over(&self, row: &mut [u8], add: &[i32], keep: u32) {
+        // SAFETY: made by `Rows::new` from a detected level (see `Rows`).
+        unsafe { (self.over)(row, add, keep) }
     }
 }

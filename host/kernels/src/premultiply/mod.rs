@@ -2,10 +2,19 @@
 //! straight alpha (colour independent of coverage), while `blend` takes
 //! premultiplied colour: blending a straight-alpha picture as if it were
 //! premultiplied brightens every soft edge.
+//!
+//! No hand-written intrinsics: `sse41.rs` and `avx2.rs` compile the scalar
+//! row of `reference.rs` again with their instruction set enabled, so the
+//! compiler vectorises it for each; [`row_kernel`] picks one per call.
 
-use crate::color::div255;
-use crate::cpu::{CpuLevel, multiversion};
+use crate::cpu::{CpuLevel, Isa};
 use crate::layout::{Format, ImageMut, LayoutError};
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+pub mod reference;
+#[cfg(target_arch = "x86_64")]
+mod sse41;
 
 /// Multiplies each RGBA pixel's colour by its alpha, in place (rounded:
 /// `c * a / 255`). Only RGBA pictures have alpha.
@@ -17,11 +26,27 @@ pub fn premultiply_with(level: CpuLevel, img: &mut ImageMut<'_>) -> Result<(), L
     if img.layout.format != Format::Rgba {
         return Err(not_rgba(img));
     }
+    let premultiply_row = row_kernel(level);
     let width = img.layout.width;
     for y in 0..img.layout.height {
-        premultiply_row(level, &mut img.row_mut(0, y)[..4 * width]);
+        // SAFETY: `premultiply_row` was chosen for `level`, and a
+        // `CpuLevel` is only made by run-time detection: its instruction
+        // set is present.
+        unsafe { premultiply_row(&mut img.row_mut(0, y)[..4 * width]) };
     }
     Ok(())
+}
+
+/// The row kernel for `level`. Calling it is sound only on a CPU that has
+/// `level` (`#[target_feature]` functions only coerce to `unsafe fn`).
+fn row_kernel(level: CpuLevel) -> unsafe fn(&mut [u8]) {
+    match level.isa() {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => avx2::premultiply_row,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Sse41 => sse41::premultiply_row,
+        _ => reference::premultiply_row,
+    }
 }
 
 fn not_rgba(img: &ImageMut<'_>) -> LayoutError {
@@ -29,36 +54,4 @@ fn not_rgba(img: &ImageMut<'_>) -> LayoutError {
         "premultiply takes RGBA, not {:?}: only RGBA has alpha",
         img.layout.format
     ))
-}
-
-multiversion! {
-    fn premultiply_row(row: &mut [u8]) {
-        for px in row.chunks_exact_mut(4) {
-            let a = px[3] as u32;
-            px[0] = div255(px[0] as u32 * a) as u8;
-            px[1] = div255(px[1] as u32 * a) as u8;
-            px[2] = div255(px[2] as u32 * a) as u8;
-        }
-    }
-}
-
-/// Pixel-at-a-time premultiply: the reference for the fast path.
-pub mod reference {
-    use super::*;
-
-    pub fn premultiply(img: &mut ImageMut<'_>) -> Result<(), LayoutError> {
-        if img.layout.format != Format::Rgba {
-            return Err(not_rgba(img));
-        }
-        for y in 0..img.layout.height {
-            for x in 0..img.layout.width {
-                let px = &mut img.row_mut(0, y)[4 * x..4 * x + 4];
-                let a = px[3] as f64;
-                for c in &mut px[..3] {
-                    *c = (*c as f64 * a / 255.0).round() as u8;
-                }
-            }
-        }
-        Ok(())
-    }
 }

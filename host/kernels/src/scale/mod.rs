@@ -1,7 +1,17 @@
 //! Bilinear resizing, plane by plane.
+//!
+//! No hand-written intrinsics: `sse41.rs` and `avx2.rs` compile the scalar
+//! rows of `reference.rs` again with their instruction set enabled, so the
+//! compiler vectorises each for it; [`Rows`] picks them once per call.
 
-use crate::cpu::{CpuLevel, multiversion};
+use crate::cpu::{CpuLevel, Isa};
 use crate::layout::{Format, Image, ImageMut, LayoutError};
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+pub mod reference;
+#[cfg(target_arch = "x86_64")]
+mod sse41;
 
 /// Resizes `src` into `dst`; both must have the same format.
 pub fn scale(src: Image<'_>, dst: &mut ImageMut<'_>) -> Result<(), LayoutError> {
@@ -47,6 +57,7 @@ pub fn scale_with(
             dst.layout.format
         )));
     }
+    let rows = Rows::new(level);
     for plane in 0..format.plane_count() {
         let ch = channels(format, plane);
         let (sp, dp) = (src.layout.plane(plane), *dst.layout.plane(plane));
@@ -63,76 +74,56 @@ pub fn scale_with(
         for (y, &(sy, wy)) in ytaps.iter().enumerate() {
             let top = src.row(plane, sy);
             let bottom = src.row(plane, (sy + 1).min(sp.rows - 1));
-            vertical(level, top, bottom, wy, &mut blended);
-            horizontal(level, &blended, &xtaps, ch, dst.row_mut(plane, y));
+            rows.vertical(top, bottom, wy, &mut blended);
+            rows.horizontal(&blended, &xtaps, ch, dst.row_mut(plane, y));
         }
     }
     Ok(())
 }
 
-#[inline(always)]
-fn lerp(a: u8, b: u8, w: u32) -> u32 {
-    a as u32 * (256 - w) + b as u32 * w
+/// A vertically blended row, its column taps and channel count, to a row.
+type HorizontalFn = unsafe fn(&[u32], &[(usize, u32)], usize, &mut [u8]);
+
+/// The row kernels of one instruction-set level, chosen once per call.
+///
+/// Only [`Rows::new`] makes one, from a [`CpuLevel`], which only run-time
+/// detection makes: so the instruction set each pointer was compiled for
+/// is present on this CPU. That is what makes calling them sound (a
+/// `#[target_feature]` function only coerces to an `unsafe fn` pointer).
+struct Rows {
+    vertical: unsafe fn(&[u8], &[u8], u32, &mut [u32]),
+    horizontal: HorizontalFn,
 }
 
-#[inline(always)]
-fn sample(top: &[u8], bottom: &[u8], wy: u32, x: usize, wx: u32, ch: usize, c: usize) -> u8 {
-    let x1 = if wx > 0 { x + 1 } else { x };
-    let t = lerp(top[x * ch + c], top[x1 * ch + c], wx);
-    let b = lerp(bottom[x * ch + c], bottom[x1 * ch + c], wx);
-    ((t * (256 - wy) + b * wy + (1 << 15)) >> 16) as u8
-}
+impl Rows {
+    fn new(level: CpuLevel) -> Rows {
+        match level.isa() {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => Rows {
+                vertical: avx2::vertical,
+                horizontal: avx2::horizontal,
+            },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse41 => Rows {
+                vertical: sse41::vertical,
+                horizontal: sse41::horizontal,
+            },
+            _ => Rows {
+                vertical: reference::vertical,
+                horizontal: reference::horizontal,
+            },
+        }
+    }
 
-multiversion! {
     /// `out = top * (256 - wy) + bottom * wy`, sample by sample.
-    fn vertical(top: &[u8], bottom: &[u8], wy: u32, out: &mut [u32]) {
-        for ((o, &t), &b) in out.iter_mut().zip(top).zip(bottom) {
-            *o = t as u32 * (256 - wy) + b as u32 * wy;
-        }
+    fn vertical(&self, top: &[u8], bottom: &[u8], wy: u32, out: &mut [u32]) {
+        // SAFETY: made by `Rows::new` from a detected level (see `Rows`).
+        unsafe { (self.vertical)(top, bottom, wy, out) }
     }
-}
 
-multiversion! {
-    /// Each output sample from two neighbouring columns of a vertically
-    /// blended row, rounded back to 8 bits.
-    fn horizontal(row: &[u32], xtaps: &[(usize, u32)], ch: usize, out: &mut [u8]) {
-        fn pick<const CH: usize>(row: &[u32], xtaps: &[(usize, u32)], out: &mut [u8]) {
-            for (px, &(x, wx)) in out.chunks_exact_mut(CH).zip(xtaps) {
-                let x1 = if wx > 0 { x + 1 } else { x };
-                let (a, b) = (&row[x * CH..x * CH + CH], &row[x1 * CH..x1 * CH + CH]);
-                for c in 0..CH {
-                    px[c] = ((a[c] * (256 - wx) + b[c] * wx + (1 << 15)) >> 16) as u8;
-                }
-            }
-        }
-        match ch {
-            1 => pick::<1>(row, xtaps, out),
-            2 => pick::<2>(row, xtaps, out),
-            _ => pick::<4>(row, xtaps, out),
-        }
-    }
-}
-
-/// Sample-at-a-time reference for the fast path.
-pub mod reference {
-    use super::*;
-
-    pub fn scale(src: Image<'_>, dst: &mut ImageMut<'_>) {
-        let format = src.layout.format;
-        for plane in 0..format.plane_count() {
-            let ch = channels(format, plane);
-            let (sp, dp) = (src.layout.plane(plane), *dst.layout.plane(plane));
-            let xtaps = taps(sp.row_bytes / ch, dp.row_bytes / ch);
-            let ytaps = taps(sp.rows, dp.rows);
-            for (y, &(sy, wy)) in ytaps.iter().enumerate() {
-                for (x, &(sx, wx)) in xtaps.iter().enumerate() {
-                    for c in 0..ch {
-                        let top = src.row(plane, sy);
-                        let bottom = src.row(plane, (sy + 1).min(sp.rows - 1));
-                        dst.row_mut(plane, y)[x * ch + c] = sample(top, bottom, wy, sx, wx, ch, c);
-                    }
-                }
-            }
-        }
+    /// Each output sample from two columns of a vertically blended row.
+    fn horizontal(&self, row: &[u32], xtaps: &[(usize, u32)], ch: usize, out: &mut [u8]) {
+        // SAFETY: made by `Rows::new` from a detected level (see `Rows`).
+        unsafe { (self.horizontal)(row, xtaps, ch, out) }
     }
 }
