@@ -38,6 +38,7 @@ pub fn fill_rect_with(level: CpuLevel, dst: &mut ImageMut<'_>, rect: Rect, rgba:
     };
     let rows = Rows::new(level);
     let (yc, uc, vc, keep) = yuv_over(rgba);
+    let keep = keep as u8; // 255 - alpha
     match dst.layout.format {
         Format::Rgba => {
             for y in ys {
@@ -78,8 +79,8 @@ fn yuv_over(rgba: [u8; 4]) -> (i32, i32, i32, u32) {
 /// is present on this CPU. That is what makes calling them sound (a
 /// `#[target_feature]` function only coerces to an `unsafe fn` pointer).
 struct Rows {
-    pattern: unsafe fn(&mut [u8], &[u8]),
-    over: unsafe fn(&mut [u8], &[i32], u32),
+    pattern: unsafe fn(&mut [u8], &[u8; 4]),
+    over: unsafe fn(&mut [u8], &[i32], u8),
 }
 
 impl Rows {
@@ -103,13 +104,13 @@ impl Rows {
     }
 
     /// `row` filled with copies of `pattern`.
-    fn pattern(&self, row: &mut [u8], pattern: &[u8]) {
+    fn pattern(&self, row: &mut [u8], pattern: &[u8; 4]) {
         // SAFETY: made by `Rows::new` from a detected level (see `Rows`).
         unsafe { (self.pattern)(row, pattern) }
     }
 
     /// `sample = add + sample * keep / 255`, `add` cycling per sample.
-    fn over(&self, row: &mut [u8], add: &[i32], keep: u32) {
+    fn over(&self, row: &mut [u8], add: &[i32], keep: u8) {
         // SAFETY: made by `Rows::new` from a detected level (see `Rows`).
         unsafe { (self.over)(row, add, keep) }
     }

@@ -45,8 +45,10 @@ pub fn fill_rect(dst: &mut ImageMut<'_>, rect: Rect, rgba: [u8; 4]) {
     }
 }
 
+/// `row` filled with copies of one RGBA pixel (a fixed-size pattern, so
+/// the copies become wide stores even behind a function pointer).
 #[inline(always)]
-pub(super) fn fill_pattern_row(row: &mut [u8], pattern: &[u8]) {
+pub(super) fn fill_pattern_row(row: &mut [u8], pattern: &[u8; 4]) {
     for chunk in row.chunks_exact_mut(pattern.len()) {
         chunk.copy_from_slice(pattern);
     }
@@ -54,9 +56,12 @@ pub(super) fn fill_pattern_row(row: &mut [u8], pattern: &[u8]) {
 
 /// `sample = add + sample * keep / 255`, `add` cycling per sample (one
 /// value for a plane, two for interleaved UV). The lengths are spelled
-/// out so each loop has a fixed shape the compiler can vectorise.
+/// out so each loop has a fixed shape the compiler can vectorise; `keep`
+/// is a byte so it knows the products fit 16 bits (SSE2 has no 32-bit
+/// multiply).
 #[inline(always)]
-pub(super) fn over_row(row: &mut [u8], add: &[i32], keep: u32) {
+pub(super) fn over_row(row: &mut [u8], add: &[i32], keep: u8) {
+    let keep = keep as u32;
     let over = |s: &mut u8, c: i32| *s = clamp_u8(c + div255(*s as u32 * keep) as i32);
     match *add {
         [c] => row.iter_mut().for_each(|s| over(s, c)),
