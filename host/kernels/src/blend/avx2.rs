@@ -44,6 +44,8 @@ pub(super) fn chroma_over_shift(acc: &[u32], shift: u32, u: &mut [u8], v: &mut [
     reference::chroma_over_shift(acc, shift, u, v)
 }
 
+/// Premultiplied RGBA `src` over RGBA `dst`, 16-bit lanes, 4 pixels a
+/// step; returns the pixels done.
 #[target_feature(enable = "avx2")]
 fn blend_rgba(src: &[u8], dst: &mut [u8], op: u32) -> usize {
     let n = (src.len().min(dst.len()) / 4) & !3;

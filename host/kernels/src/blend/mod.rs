@@ -2,7 +2,7 @@
 //! one at a position, scaled by a global opacity.
 //!
 //! This file holds the API, the row plumbing and the choice of row kernels
-//! ([`Rows`], once per call). `reference.rs` is the pixel-at-a-time
+//! (`Rows`, once per call). `reference.rs` is the pixel-at-a-time
 //! reference and the plain scalar rows (the baseline level); `sse41.rs`
 //! and `avx2.rs` hold the hand-written RGBA and luma rows and the chroma
 //! rows compiled for their instruction set. Only AVX2 has the fused 2x2
@@ -10,7 +10,9 @@
 
 use std::ops::Range;
 
-use crate::cpu::{CpuLevel, Isa};
+use crate::cpu::CpuLevel;
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::Isa;
 use crate::layout::{Format, Image, ImageMut, LayoutError};
 
 #[cfg(target_arch = "x86_64")]
@@ -93,7 +95,7 @@ type BlocksFn = unsafe fn(&[u8], &[u8], u32, &mut [u8], &mut [u8]);
 
 /// The row kernels of one instruction-set level, chosen once per call.
 ///
-/// Only [`Rows::new`] makes one, from a [`CpuLevel`], which only run-time
+/// Only `Rows::new` makes one, from a [`CpuLevel`], which only run-time
 /// detection makes: so the instruction set each pointer was compiled for
 /// is present on this CPU. That is what makes calling them sound (a
 /// `#[target_feature]` function only coerces to an `unsafe fn` pointer).

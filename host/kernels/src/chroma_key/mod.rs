@@ -2,10 +2,12 @@
 //!
 //! `reference.rs` holds the pixel-at-a-time reference and the scalar row
 //! (the baseline level); `sse41.rs` and `avx2.rs` the hand-written rows.
-//! The row kernel is chosen once per call ([`row_kernel`]).
+//! The row kernel is chosen once per call (`row_kernel`).
 
 use crate::color::{rgb_to_u, rgb_to_v};
-use crate::cpu::{CpuLevel, Isa};
+use crate::cpu::CpuLevel;
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::Isa;
 use crate::layout::{Format, ImageMut, LayoutError};
 
 #[cfg(target_arch = "x86_64")]

@@ -4,13 +4,15 @@
 //! (edges replicated on odd sizes) when downsampling.
 //!
 //! This file holds the API, the row plumbing and the choice of row kernels
-//! ([`Rows`], once per call). `reference.rs` is the pixel-at-a-time
+//! (`Rows`, once per call). `reference.rs` is the pixel-at-a-time
 //! reference and the plain scalar rows (the baseline level); `sse41.rs`
 //! and `avx2.rs` hold the hand-written rows and the NV12 (de)interleaving
 //! rows compiled for their instruction set. AVX2 has no RGBA-to-chroma
 //! kernel of its own: its level uses the SSE4.1 one.
 
-use crate::cpu::{CpuLevel, Isa};
+use crate::cpu::CpuLevel;
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::Isa;
 use crate::layout::{Format, Image, ImageMut, LayoutError};
 
 #[cfg(target_arch = "x86_64")]
@@ -117,7 +119,7 @@ type RgbaToUvFn = unsafe fn(&[u8], &[u8], &mut [u8], &mut [u8]);
 
 /// The row kernels of one instruction-set level, chosen once per call.
 ///
-/// Only [`Rows::new`] makes one, from a [`CpuLevel`], which only run-time
+/// Only `Rows::new` makes one, from a [`CpuLevel`], which only run-time
 /// detection makes: so the instruction set each pointer was compiled for
 /// is present on this CPU. That is what makes calling them sound (a
 /// `#[target_feature]` function only coerces to an `unsafe fn` pointer).

@@ -2,11 +2,13 @@
 //!
 //! No hand-written intrinsics: `sse41.rs` and `avx2.rs` compile the scalar
 //! rows of `reference.rs` again with their instruction set enabled, so the
-//! compiler vectorises each for it; [`Rows`] picks them once per call.
+//! compiler vectorises each for it; `Rows` picks them once per call.
 
 use crate::blend::overlap;
 use crate::color::{div255, premultiplied_yuv};
-use crate::cpu::{CpuLevel, Isa};
+use crate::cpu::CpuLevel;
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::Isa;
 use crate::layout::{Format, ImageMut};
 
 #[cfg(target_arch = "x86_64")]
@@ -74,7 +76,7 @@ fn yuv_over(rgba: [u8; 4]) -> (i32, i32, i32, u32) {
 
 /// The row kernels of one instruction-set level, chosen once per call.
 ///
-/// Only [`Rows::new`] makes one, from a [`CpuLevel`], which only run-time
+/// Only `Rows::new` makes one, from a [`CpuLevel`], which only run-time
 /// detection makes: so the instruction set each pointer was compiled for
 /// is present on this CPU. That is what makes calling them sound (a
 /// `#[target_feature]` function only coerces to an `unsafe fn` pointer).

@@ -3,10 +3,12 @@
 //! `reference.rs` holds the pixel-at-a-time reference and the scalar row
 //! (the baseline and SSE4.1 levels); `avx2.rs` the hand-written row, with
 //! gathers. There is no `sse41.rs`: SSE4.1 has no gathers and no kernel
-//! here, so its level runs the scalar row. [`row_kernel`] picks the row
+//! here, so its level runs the scalar row. `row_kernel` picks the row
 //! once per call.
 
-use crate::cpu::{CpuLevel, Isa};
+use crate::cpu::CpuLevel;
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::Isa;
 use crate::layout::{Format, ImageMut, LayoutError};
 
 #[cfg(target_arch = "x86_64")]

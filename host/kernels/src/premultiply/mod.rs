@@ -5,9 +5,11 @@
 //!
 //! No hand-written intrinsics: `sse41.rs` and `avx2.rs` compile the scalar
 //! row of `reference.rs` again with their instruction set enabled, so the
-//! compiler vectorises it for each; [`row_kernel`] picks one per call.
+//! compiler vectorises it for each; `row_kernel` picks one per call.
 
-use crate::cpu::{CpuLevel, Isa};
+use crate::cpu::CpuLevel;
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::Isa;
 use crate::layout::{Format, ImageMut, LayoutError};
 
 #[cfg(target_arch = "x86_64")]
