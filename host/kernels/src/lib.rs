@@ -1,13 +1,10 @@
 //! Native pixel kernels that Reel lends to WebAssembly plugins.
 //!
-//! Each kernel is a folder, `<op>/{mod,reference,sse41,avx2}.rs`: `mod.rs`
-//! has the API and the row plumbing, and picks the row functions for the
-//! [`CpuLevel`] once per call (the level is [`CpuLevel::active`] unless
-//! given); `reference.rs` the pixel-at-a-time reference and the scalar rows
-//! (the baseline path); `sse41.rs` and `avx2.rs` the x86 rows, hand-written
-//! or the scalar rows compiled for that instruction set (lane helpers in
-//! `simd/`). Nothing here knows about GStreamer or wasmtime: pictures are a
-//! [`Layout`] over a byte slice.
+//! One folder per kernel, `<op>/{mod,reference,sse41,avx2}.rs`: the API and
+//! the row functions picked once per call for a [`CpuLevel`] (by default
+//! [`CpuLevel::active`]); the pixel-at-a-time reference and scalar rows; the
+//! x86 rows (lane helpers in `simd/`). Nothing here knows about GStreamer
+//! or wasmtime: pictures are a [`Layout`] over a byte slice.
 
 mod cpu;
 
