@@ -89,38 +89,3 @@ impl CpuLevel {
         *ACTIVE.get_or_init(|| CpuLevel::configured().unwrap_or(CpuLevel::BASELINE))
     }
 }
-
-/// Defines a row kernel once and compiles it three times: for the baseline
-/// target, with SSE4.1 and with AVX2 enabled, so the compiler vectorises
-/// each body for that instruction set. The generated function takes the
-/// [`CpuLevel`] to run first.
-macro_rules! multiversion {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $body:block) => {
-        $(#[$meta])*
-        $vis fn $name(level: $crate::cpu::CpuLevel, $($arg: $ty),*) {
-            #[inline(always)]
-            fn body($($arg: $ty),*) $body
-
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx2")]
-            fn avx2($($arg: $ty),*) { body($($arg),*) }
-
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "sse4.1")]
-            fn sse41($($arg: $ty),*) { body($($arg),*) }
-
-            match level.isa() {
-                #[cfg(target_arch = "x86_64")]
-                // SAFETY: a `CpuLevel` is only ever made by run-time
-                // detection (its level is private), so AVX2 is there.
-                $crate::cpu::Isa::Avx2 => unsafe { avx2($($arg),*) },
-                #[cfg(target_arch = "x86_64")]
-                // SAFETY: as above, SSE4.1 was detected.
-                $crate::cpu::Isa::Sse41 => unsafe { sse41($($arg),*) },
-                _ => body($($arg),*),
-            }
-        }
-    };
-}
-
-pub(crate) use multiversion;

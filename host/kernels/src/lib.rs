@@ -1,9 +1,10 @@
 //! Native pixel kernels that Reel lends to WebAssembly plugins.
 //!
-//! Each kernel has a pixel-at-a-time `reference` module and a fast path
-//! written row by row, compiled for the baseline target, SSE4.1 and AVX2
-//! and picked at run time ([`CpuLevel::active`]). Nothing here knows about
-//! GStreamer or wasmtime: pictures are a [`Layout`] over a byte slice.
+//! One folder per kernel, `<op>/{mod,reference,sse41,avx2}.rs`: the API and
+//! the row functions picked once per call for a [`CpuLevel`] (by default
+//! [`CpuLevel::active`]); the pixel-at-a-time reference and scalar rows; the
+//! x86 rows (lane helpers in `simd/`). Nothing here knows about GStreamer
+//! or wasmtime: pictures are a [`Layout`] over a byte slice.
 
 mod cpu;
 
@@ -17,7 +18,7 @@ pub mod lut3d;
 pub mod premultiply;
 pub mod scale;
 #[cfg(target_arch = "x86_64")]
-mod x86;
+mod simd;
 
 pub use blend::blend;
 pub use chroma_key::chroma_key;

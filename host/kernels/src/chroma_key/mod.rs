@@ -1,8 +1,20 @@
 //! Chroma key: alpha from the distance to a key colour in the CbCr plane.
+//!
+//! `reference.rs` holds the pixel-at-a-time reference and the scalar row
+//! (the baseline level); `sse41.rs` and `avx2.rs` the hand-written rows.
+//! The row kernel is chosen once per call (`row_kernel`).
 
-use crate::color::{div255, rgb_to_u, rgb_to_v};
-use crate::cpu::{CpuLevel, Isa};
+use crate::color::{rgb_to_u, rgb_to_v};
+use crate::cpu::CpuLevel;
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::Isa;
 use crate::layout::{Format, ImageMut, LayoutError};
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+pub mod reference;
+#[cfg(target_arch = "x86_64")]
+mod sse41;
 
 /// Keys an RGBA picture in place: pixels whose chroma lies within
 /// `similarity` of `key` become transparent, those beyond
@@ -32,10 +44,25 @@ pub fn chroma_key_with(
         )));
     }
     let params = KeyParams::new(key, similarity, smoothness);
+    let key_row = row_kernel(level);
     for y in 0..img.layout.height {
-        key_row(level, img.row_mut(0, y), &params);
+        // SAFETY: `key_row` was chosen for `level`, and a `CpuLevel` is
+        // only made by run-time detection: its instruction set is present.
+        unsafe { key_row(img.row_mut(0, y), &params) };
     }
     Ok(())
+}
+
+/// The row kernel for `level`. Calling it is sound only on a CPU that has
+/// `level` (`#[target_feature]` functions only coerce to `unsafe fn`).
+fn row_kernel(level: CpuLevel) -> unsafe fn(&mut [u8], &KeyParams) {
+    match level.isa() {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => avx2::key_row,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Sse41 => sse41::key_row,
+        _ => reference::key_row,
+    }
 }
 
 pub(crate) struct KeyParams {
@@ -65,58 +92,5 @@ impl KeyParams {
         let distance = (du * du + dv * dv).sqrt() * (1.0 / 255.0);
         let t = ((distance - self.similarity) * self.inv_smooth).clamp(0.0, 1.0);
         (t * a as f32 + 0.5) as u32
-    }
-}
-
-/// One row: SIMD bulk, plain-Rust tail.
-fn key_row(level: CpuLevel, row: &mut [u8], params: &KeyParams) {
-    let p = params;
-    let done = match level.isa() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a `CpuLevel` comes only from run-time detection, so AVX2 is there.
-        Isa::Avx2 => unsafe {
-            crate::x86::avx2::chroma_key(row, p.ku, p.kv, p.similarity, p.inv_smooth)
-        },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as above, SSE4.1 was detected.
-        Isa::Sse41 => unsafe {
-            crate::x86::sse41::chroma_key(row, p.ku, p.kv, p.similarity, p.inv_smooth)
-        },
-        _ => 0,
-    };
-    {
-        for px in row[4 * done..].chunks_exact_mut(4) {
-            let a = params.alpha(px[0], px[1], px[2], px[3]);
-            for c in px.iter_mut().take(3) {
-                *c = div255(*c as u32 * a) as u8;
-            }
-            px[3] = a as u8;
-        }
-    }
-}
-
-/// Pixel-at-a-time key: the reference for the fast paths.
-pub mod reference {
-    use super::*;
-
-    pub fn chroma_key(
-        img: &mut ImageMut<'_>,
-        key: [u8; 3],
-        similarity: f32,
-        smoothness: f32,
-    ) -> Result<(), LayoutError> {
-        assert_eq!(img.layout.format, Format::Rgba);
-        let params = KeyParams::new(key, similarity, smoothness);
-        for y in 0..img.layout.height {
-            for x in 0..img.layout.width {
-                let px = &mut img.row_mut(0, y)[4 * x..4 * x + 4];
-                let a = params.alpha(px[0], px[1], px[2], px[3]);
-                for c in px.iter_mut().take(3) {
-                    *c = div255(*c as u32 * a) as u8;
-                }
-                px[3] = a as u8;
-            }
-        }
-        Ok(())
     }
 }

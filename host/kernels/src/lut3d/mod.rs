@@ -1,7 +1,19 @@
 //! 3D colour lookup tables with tetrahedral interpolation.
+//!
+//! `reference.rs` holds the pixel-at-a-time reference and the scalar row
+//! (the baseline and SSE4.1 levels); `avx2.rs` the hand-written row, with
+//! gathers. There is no `sse41.rs`: SSE4.1 has no gathers and no kernel
+//! here, so its level runs the scalar row. `row_kernel` picks the row
+//! once per call.
 
-use crate::cpu::{CpuLevel, Isa};
+use crate::cpu::CpuLevel;
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::Isa;
 use crate::layout::{Format, ImageMut, LayoutError};
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+pub mod reference;
 
 /// A cubic RGB table of `size`^3 entries, red varying fastest (.cube order).
 #[derive(Clone, Debug)]
@@ -63,6 +75,7 @@ impl Lut3d {
     }
 
     /// The table as one run of floats (R, G, B per entry).
+    #[cfg(target_arch = "x86_64")]
     fn table_flat(&self) -> &[f32] {
         self.table.as_flattened()
     }
@@ -125,7 +138,10 @@ impl Lut3d {
             )
         };
         let [a, b, c] = w;
-        [0, 1, 2].map(|i| (1.0 - a) * c000[i] + (a - b) * c1[i] + (b - c) * c2[i] + c * c111[i])
+        // Spelled out rather than `[0, 1, 2].map(..)`: that call stayed
+        // out of line in the scalar row (a third slower).
+        let mix = |i: usize| (1.0 - a) * c000[i] + (a - b) * c1[i] + (b - c) * c2[i] + c * c111[i];
+        [mix(0), mix(1), mix(2)]
     }
 }
 
@@ -148,51 +164,22 @@ pub fn apply_lut3d_with(
         )));
     }
     let strength = strength.clamp(0.0, 1.0);
+    let lut_row = row_kernel(level);
     for y in 0..img.layout.height {
-        lut_row(level, img.row_mut(0, y), lut, strength);
+        // SAFETY: `lut_row` was chosen for `level`, and a `CpuLevel` is
+        // only made by run-time detection: its instruction set is present.
+        unsafe { lut_row(img.row_mut(0, y), lut, strength) };
     }
     Ok(())
 }
 
-#[inline(always)]
-fn mix(original: u8, mapped: f32, strength: f32) -> u8 {
-    let o = original as f32;
-    (o + (mapped * 255.0 - o) * strength + 0.5) as u8
-}
-
-/// One row: AVX2 (with gathers) for the bulk where available, the
-/// per-pixel lookup for the rest and on other levels.
-fn lut_row(level: CpuLevel, row: &mut [u8], lut: &Lut3d, strength: f32) {
-    let done = match level.isa() {
+/// The row kernel for `level`. Calling it is sound only on a CPU that has
+/// `level` (`#[target_feature]` functions only coerce to `unsafe fn`).
+fn row_kernel(level: CpuLevel) -> unsafe fn(&mut [u8], &Lut3d, f32) {
+    match level.isa() {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: a `CpuLevel` comes only from run-time detection, so AVX2 is there.
-        Isa::Avx2 => unsafe { crate::x86::avx2::lut3d(row, lut.table_flat(), lut.size, strength) },
-        _ => 0,
-    };
-    for px in row[4 * done..].chunks_exact_mut(4) {
-        let out = lut.lookup([px[0], px[1], px[2]]);
-        for c in 0..3 {
-            px[c] = mix(px[c], out[c], strength);
-        }
-    }
-}
-
-/// Trilinear-free reference: the same tetrahedral formula, one pixel at a
-/// time through the public lookup.
-pub mod reference {
-    use super::*;
-
-    pub fn apply_lut3d(img: &mut ImageMut<'_>, lut: &Lut3d, strength: f32) {
-        let strength = strength.clamp(0.0, 1.0);
-        for y in 0..img.layout.height {
-            for x in 0..img.layout.width {
-                let px = &mut img.row_mut(0, y)[4 * x..4 * x + 4];
-                let out = lut.lookup([px[0], px[1], px[2]]);
-                for c in 0..3 {
-                    px[c] = mix(px[c], out[c], strength);
-                }
-            }
-        }
+        Isa::Avx2 => avx2::lut_row,
+        _ => reference::lut_row,
     }
 }
 
