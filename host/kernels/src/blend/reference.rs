@@ -101,6 +101,7 @@ fn blend_chroma(
 }
 
 /// Premultiplied RGBA over RGBA, one row.
+#[inline]
 pub(super) fn blend_rgba_row(src: &[u8], dst: &mut [u8], op: u32) {
     for (s, d) in src.chunks_exact(4).zip(dst.chunks_exact_mut(4)) {
         let a = div255(s[3] as u32 * op);
@@ -112,6 +113,7 @@ pub(super) fn blend_rgba_row(src: &[u8], dst: &mut [u8], op: u32) {
 }
 
 /// Premultiplied RGBA over a luma row.
+#[inline]
 pub(super) fn blend_luma_row(src: &[u8], dst: &mut [u8], op: u32) {
     for (s, d) in src.chunks_exact(4).zip(dst.iter_mut()) {
         let [r, g, b, a] = [s[0], s[1], s[2], s[3]].map(|c| div255(c as u32 * op) as i32);
@@ -124,6 +126,7 @@ pub(super) fn blend_luma_row(src: &[u8], dst: &mut [u8], op: u32) {
 /// the tail of `avx2::chroma_blocks`. `top` and `bottom` hold the blocks'
 /// two rows of pixels, `u` and `v` their samples, blended in place.
 #[cfg(target_arch = "x86_64")]
+#[inline]
 pub(super) fn chroma_blocks_from(
     top: &[u8],
     bottom: &[u8],

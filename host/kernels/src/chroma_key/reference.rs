@@ -27,6 +27,7 @@ pub fn chroma_key(
 }
 
 /// One row of RGBA, keyed in place.
+#[inline]
 pub(super) fn key_row(row: &mut [u8], params: &KeyParams) {
     for px in row.chunks_exact_mut(4) {
         let a = params.alpha(px[0], px[1], px[2], px[3]);

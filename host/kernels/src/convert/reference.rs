@@ -8,6 +8,7 @@ use crate::color::{rgb_to_u, rgb_to_v, rgb_to_y, yuv_to_rgb};
 use crate::layout::{Format, Image, ImageMut, LayoutError};
 
 /// The (Y, U, V) or (R, G, B, A) of the pixel at (x, y).
+#[inline]
 pub fn yuv_at(img: &Image<'_>, x: usize, y: usize) -> (u8, u8, u8) {
     let (cx, cy) = (x / 2, y / 2);
     match img.layout.format {
@@ -21,6 +22,7 @@ pub fn yuv_at(img: &Image<'_>, x: usize, y: usize) -> (u8, u8, u8) {
     }
 }
 
+#[inline]
 pub fn rgba_at(img: &Image<'_>, x: usize, y: usize) -> [u8; 4] {
     match img.layout.format {
         Format::Rgba => img.row(0, y)[4 * x..4 * x + 4].try_into().unwrap(),
@@ -89,6 +91,7 @@ pub fn convert(src: Image<'_>, dst: &mut ImageMut<'_>) -> Result<(), LayoutError
 }
 
 /// One row of planar YUV (chroma at half width) to RGBA.
+#[inline]
 pub(super) fn yuv_to_rgba_row(y: &[u8], u: &[u8], v: &[u8], out: &mut [u8]) {
     for (x, (px, &luma)) in out.chunks_exact_mut(4).zip(y).enumerate() {
         let [r, g, b] = yuv_to_rgb(luma, u[x / 2], v[x / 2]);
@@ -97,6 +100,7 @@ pub(super) fn yuv_to_rgba_row(y: &[u8], u: &[u8], v: &[u8], out: &mut [u8]) {
 }
 
 /// One row of RGBA to luma.
+#[inline]
 pub(super) fn rgba_to_y_row(rgba: &[u8], y: &mut [u8]) {
     for (px, luma) in rgba.chunks_exact(4).zip(y.iter_mut()) {
         *luma = rgb_to_y(px[0] as i32, px[1] as i32, px[2] as i32);
@@ -105,12 +109,14 @@ pub(super) fn rgba_to_y_row(rgba: &[u8], y: &mut [u8]) {
 
 /// Two RGBA rows to a row of U and V (2x2 averages, the last column
 /// replicated on odd widths).
+#[inline]
 pub(super) fn rgba_to_uv_row(top: &[u8], bottom: &[u8], u: &mut [u8], v: &mut [u8]) {
     rgba_to_uv_from(top, bottom, u, v, 0);
 }
 
 /// [`rgba_to_uv_row`] from chroma sample `from` on (the tail of a SIMD
 /// row: the edge depends on the whole row's width).
+#[inline]
 pub(super) fn rgba_to_uv_from(top: &[u8], bottom: &[u8], u: &mut [u8], v: &mut [u8], from: usize) {
     let width = top.len() / 4;
     for (cx, (cu, cv)) in u.iter_mut().zip(v.iter_mut()).enumerate().skip(from) {

@@ -25,6 +25,7 @@ fn mix(original: u8, mapped: f32, strength: f32) -> u8 {
 }
 
 /// One row of RGBA, the per-pixel lookup mixed in by `strength`.
+#[inline]
 pub(super) fn lut_row(row: &mut [u8], lut: &Lut3d, strength: f32) {
     for px in row.chunks_exact_mut(4) {
         let out = lut.lookup([px[0], px[1], px[2]]);
