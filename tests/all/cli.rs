@@ -287,6 +287,7 @@ fn mistakes_print_their_place_and_exit_2() {
             assert!(!text.contains("panicked"), "{class}: {text}");
         }
     }
+    // Several problems at once, none of them leaking internals.
     let (dir, path) = pipeline(
         "[pipeline]\nnmae = \"x\"\n[[source]]\nid = \"main\"\ntestsrc = { rat = 25 }\n[[sink]]\ninput = \"main\"\nnull = true\n",
     );
@@ -294,6 +295,10 @@ fn mistakes_print_their_place_and_exit_2() {
     let text = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("has 2 problems"), "{text}");
+    assert!(
+        !text.contains("GstPipeline") && !text.contains(".rs:"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -72,7 +72,7 @@ fn broken_images_give_errors_and_the_decoder_keeps_working() {
     let png = encoded("green", 9, 9, "pngenc");
     let err = stage.decode(&png[..png.len() / 2], MAX).unwrap_err();
     assert!(
-        matches!(&err, reel_runtime::Error::Decode { stage, item: 0, reason }
+        matches!(&err, reel_runtime::Error::Decode { stage, item: 0, file: None, reason }
             if stage == "logo" && reason.contains("decode")),
         "{err}"
     );
@@ -101,10 +101,12 @@ fn numbered_image_sequences_decode_in_order() {
 
     // A broken file in the middle is named in the error.
     std::fs::write(dir.path().join("sprite_02.png"), b"broken").unwrap();
-    let err = reel_runtime::decode_sequence(&mut decoder(), &pattern, MAX)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("sprite_02.png"), "{err}");
+    let err = reel_runtime::decode_sequence(&mut decoder(), &pattern, MAX).unwrap_err();
+    assert!(
+        matches!(&err, reel_runtime::Error::Decode { file: Some(f), .. } if f.ends_with("sprite_02.png")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("sprite_02.png"), "{err}");
 }
 
 /// A decoder's picture becomes a pipeline's resolution: one larger than

@@ -157,3 +157,29 @@ fn shipped_looks_are_found_by_name() {
         "{text}"
     );
 }
+
+/// `wasmfilter assets=` also takes a path (with a `/`); a folder that does
+/// not exist stops the element from starting rather than running ungraded.
+#[test]
+fn the_element_takes_an_asset_path_and_refuses_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    swap_cube(dir.path());
+    let launch = |assets: &str| {
+        pull_samples(
+            &format!(
+                "videotestsrc pattern=red num-buffers=2 ! video/x-raw,format=RGBA,width=16,height=8 \
+                 ! wasmfilter plugin=lut assets={assets} params=\"file='swap.cube'\" ! appsink name=out"
+            ),
+            2,
+        )
+    };
+    let samples = launch(&dir.path().display().to_string());
+    assert_eq!(samples.len(), 2);
+    let buffer = samples[0].buffer().unwrap().map_readable().unwrap();
+    assert!(
+        buffer[2] > 200 && buffer[0] < 40,
+        "red graded to blue: {:?}",
+        &buffer[..4]
+    );
+    assert!(launch(&dir.path().join("nowhere").display().to_string()).is_empty());
+}

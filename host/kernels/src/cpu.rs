@@ -44,7 +44,11 @@ impl CpuLevel {
     pub fn supported() -> CpuLevel {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2") {
+            // The AVX2 level also runs SSE4.1 rows (its chroma conversion):
+            // both must be there.
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("sse4.1")
+            {
                 return CpuLevel(Isa::Avx2);
             }
             if std::arch::is_x86_feature_detected!("sse4.1") {

@@ -34,9 +34,11 @@ impl Catalog {
     /// then the plugin folders beside `program` (the running binary, or the
     /// loaded `libgstreel.so`): `../wasm32-wasip2/release` from its folder
     /// in a cargo build tree, `../share/reel/plugins` in an installation.
-    /// Asset bundles: each directory of `REEL_ASSET_PATH`, then the
-    /// repository's `assets` (`../../assets` from a build tree) and
-    /// `../share/reel/assets`.
+    /// Asset bundles: each directory of `REEL_ASSET_PATH`, then
+    /// `../share/reel/assets`, then, only when the program sits in a cargo
+    /// build tree (`<repo>/target/<profile>/`, with the repository's
+    /// `Cargo.toml`), the repository's `assets`. An installed program
+    /// never reaches for a folder two levels above it.
     pub fn from_env(program: Option<&Path>) -> Catalog {
         let mut dirs = path_list("REEL_PLUGIN_PATH");
         let mut asset_dirs = path_list("REEL_ASSET_PATH");
@@ -44,8 +46,11 @@ impl Catalog {
             let up = folder.join("..");
             dirs.push(up.join("wasm32-wasip2/release"));
             dirs.push(up.join("share/reel/plugins"));
-            asset_dirs.push(up.join("../assets"));
             asset_dirs.push(up.join("share/reel/assets"));
+            let repo = up.join("..");
+            if up.join("CACHEDIR.TAG").is_file() && repo.join("Cargo.toml").is_file() {
+                asset_dirs.push(repo.join("assets"));
+            }
         }
         Catalog { dirs, asset_dirs }
     }
@@ -229,6 +234,16 @@ mod tests {
         std::fs::create_dir_all(shipped.join("fonts")).unwrap();
         let program = root.path().join("target/release/reel");
         std::fs::create_dir_all(program.parent().unwrap()).unwrap();
+        // Not yet a build tree: the repository's assets are not searched.
+        let installed = Catalog::from_env(Some(&program));
+        assert!(
+            !installed
+                .asset_dirs()
+                .iter()
+                .any(|d| d.ends_with("../assets"))
+        );
+        std::fs::write(root.path().join("Cargo.toml"), "").unwrap();
+        std::fs::write(root.path().join("target/CACHEDIR.TAG"), "").unwrap();
         let catalog = Catalog::from_env(Some(&program));
         let base = root.path().join("job");
         std::fs::create_dir_all(base.join("fonts")).unwrap();
@@ -256,6 +271,10 @@ mod tests {
             .into_iter()
             .map(|(n, _)| n)
             .collect();
-        assert_eq!(names, ["fonts", "looks"]);
+        // (REEL_ASSET_PATH, when set, may add more.)
+        assert!(
+            names.contains(&"fonts".to_string()) && names.contains(&"looks".to_string()),
+            "{names:?}"
+        );
     }
 }

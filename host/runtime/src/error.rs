@@ -46,8 +46,8 @@ pub enum Error {
         is: StageKind,
         wanted: StageKind,
     },
-    /// Parameters the plugin's schema refuses.
-    Param(ParamError),
+    /// Parameters a stage's plugin refuses (by its schema).
+    Param { stage: String, error: ParamError },
     /// Text that is not a parameter list (`name=value,...`).
     ParamSyntax(String),
     /// A stage's set-up is refused (its parameters, its asset directory).
@@ -61,10 +61,12 @@ pub enum Error {
     },
     /// A numbered file pattern that is malformed or matches nothing.
     Sequence(String),
-    /// A decoder stage failed on one item.
+    /// A decoder stage failed on one item (the `item`-th it was given,
+    /// read from `file` when there is one).
     Decode {
         stage: String,
         item: u64,
+        file: Option<PathBuf>,
         reason: String,
     },
     /// A frame access was refused (a size, plane or row range that does
@@ -99,7 +101,7 @@ impl fmt::Display for Error {
             Error::WrongKind { plugin, is, wanted } => {
                 write!(f, "plugin `{plugin}` is a {is}, not a {wanted}")
             }
-            Error::Param(e) => e.fmt(f),
+            Error::Param { stage, error } => write!(f, "stage `{stage}`: {error}"),
             Error::ParamSyntax(reason) => f.write_str(reason),
             Error::Stage { stage, reason } => write!(f, "stage `{stage}`: {reason}"),
             Error::StageStart {
@@ -114,8 +116,14 @@ impl fmt::Display for Error {
             Error::Decode {
                 stage,
                 item,
+                file,
                 reason,
-            } => write!(f, "stage `{stage}`, item {item}: {reason}"),
+            } => {
+                if let Some(file) = file {
+                    write!(f, "{}: ", file.display())?;
+                }
+                write!(f, "stage `{stage}`, item {item}: {reason}")
+            }
             Error::Frame(e) => e.fmt(f),
         }
     }
@@ -137,12 +145,6 @@ fn not_found(
     }
     let dirs: Vec<String> = searched.iter().map(|d| d.display().to_string()).collect();
     write!(f, "; searched {}", dirs.join(", "))
-}
-
-impl From<ParamError> for Error {
-    fn from(e: ParamError) -> Error {
-        Error::Param(e)
-    }
 }
 
 impl From<FrameError> for Error {

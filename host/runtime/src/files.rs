@@ -64,8 +64,10 @@ fn walk_asset_dir(dir: &Path) -> Result<(), String> {
     let mut pending = vec![dir.to_path_buf()];
     let mut seen = 0usize;
     while let Some(current) = pending.pop() {
-        let entries = std::fs::read_dir(&current)
-            .map_err(|e| format!("cannot read {}: {e}", current.display()))?;
+        let entries = std::fs::read_dir(&current).map_err(|e| match current == dir {
+            true => format!("cannot be read: {e}"),
+            false => format!("cannot read {}: {e}", current.display()),
+        })?;
         for entry in entries.flatten() {
             seen += 1;
             if seen > MAX_ASSET_ENTRIES {

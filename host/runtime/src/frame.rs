@@ -111,7 +111,11 @@ impl std::fmt::Debug for HostFrame {
 }
 
 impl HostFrame {
-    pub fn new(layout: Layout, pixels: Pixels) -> Result<HostFrame, FrameError> {
+    pub fn new(layout: Layout, pixels: Pixels) -> crate::Result<HostFrame> {
+        Self::checked(layout, pixels).map_err(crate::Error::Frame)
+    }
+
+    fn checked(layout: Layout, pixels: Pixels) -> Result<HostFrame, FrameError> {
         let frame = HostFrame {
             layout,
             pixels,
@@ -141,7 +145,7 @@ impl HostFrame {
     /// A frame over `data` whose old contents do not count: it reads as
     /// zeros, as [`Self::blank`] does, but nothing is zeroed unless read
     /// or partly written before [`Self::fill_unwritten`].
-    pub fn unwritten(layout: Layout, data: Vec<u8>) -> Result<HostFrame, FrameError> {
+    pub fn unwritten(layout: Layout, data: Vec<u8>) -> crate::Result<HostFrame> {
         let mut frame = HostFrame::new(layout, Pixels::Owned(data))?;
         frame.unwritten = Some(
             frame
@@ -156,7 +160,7 @@ impl HostFrame {
 
     /// Zeroes the rows nothing wrote: the frame is then what a zeroed frame
     /// with the same writes would be.
-    pub fn fill_unwritten(&mut self) {
+    pub(crate) fn fill_unwritten(&mut self) {
         if self.unwritten.is_none() {
             return;
         }
@@ -202,7 +206,7 @@ impl HostFrame {
     /// From now until [`Self::commit`] or [`Self::restore`], save what is
     /// about to change, so a restore can undo a failed call. The metadata
     /// is saved at once (it is small, usually empty).
-    pub fn keep_undo(&mut self, enable: bool) {
+    pub(crate) fn keep_undo(&mut self, enable: bool) {
         self.undo = enable.then(|| Undo {
             saved: Vec::new(),
             rows: Vec::new(),
@@ -254,7 +258,7 @@ impl HostFrame {
 
     /// Puts back the pixels and metadata as they were before the guest
     /// changed them.
-    pub fn restore(&mut self) {
+    pub(crate) fn restore(&mut self) {
         let Some(undo) = self.undo.take() else {
             return;
         };
@@ -270,7 +274,7 @@ impl HostFrame {
     }
 
     /// Forgets what was saved (the call succeeded).
-    pub fn commit(&mut self) {
+    pub(crate) fn commit(&mut self) {
         self.undo = None;
     }
 
@@ -291,7 +295,7 @@ impl HostFrame {
     }
 
     /// The picture, for a kernel that reads and may change all of it.
-    pub fn image_mut(&mut self) -> Result<ImageMut<'_>, FrameError> {
+    pub(crate) fn image_mut(&mut self) -> Result<ImageMut<'_>, FrameError> {
         self.bytes_mut_untracked()?;
         self.settle_all(false);
         self.save_all();
@@ -299,7 +303,7 @@ impl HostFrame {
     }
 
     /// The picture, for a kernel that overwrites all of it unread.
-    pub fn image_mut_overwrite(&mut self) -> Result<ImageMut<'_>, FrameError> {
+    pub(crate) fn image_mut_overwrite(&mut self) -> Result<ImageMut<'_>, FrameError> {
         self.bytes_mut_untracked()?;
         self.settle_all(true);
         self.save_all();
@@ -308,16 +312,19 @@ impl HostFrame {
 
     /// The picture, for a kernel that reads and changes picture rows
     /// `rows` only.
-    pub fn image_mut_band(&mut self, rows: Range<usize>) -> Result<ImageMut<'_>, FrameError> {
+    pub(crate) fn image_mut_band(
+        &mut self,
+        rows: Range<usize>,
+    ) -> Result<ImageMut<'_>, FrameError> {
         self.bytes_mut_untracked()?;
         self.save_band(rows);
         self.image_mut_untracked()
     }
 
     /// The picture, for reading it all (a kernel's source).
-    pub fn image_for_reading(&mut self) -> Result<Image<'_>, FrameError> {
+    pub(crate) fn image_for_reading(&mut self) -> Result<Image<'_>, FrameError> {
         self.settle_all(false);
-        self.image()
+        self.image_checked()
     }
 
     fn image_mut_untracked(&mut self) -> Result<ImageMut<'_>, FrameError> {
@@ -330,7 +337,12 @@ impl HostFrame {
         Ok(ImageMut { layout, data })
     }
 
-    pub fn image(&self) -> Result<Image<'_>, FrameError> {
+    /// The picture, to read.
+    pub fn image(&self) -> crate::Result<Image<'_>> {
+        self.image_checked().map_err(crate::Error::Frame)
+    }
+
+    fn image_checked(&self) -> Result<Image<'_>, FrameError> {
         let data = self.bytes().ok_or_else(revoked)?;
         Ok(Image {
             layout: &self.layout,
@@ -361,7 +373,7 @@ impl HostFrame {
         Ok((plane as usize, first, count))
     }
 
-    pub fn read_rows(
+    pub(crate) fn read_rows(
         &mut self,
         plane: u32,
         first_row: u32,
@@ -369,7 +381,7 @@ impl HostFrame {
     ) -> Result<Vec<u8>, FrameError> {
         let (plane, first, count) = self.row_span(plane, first_row, row_count)?;
         self.settle_rows(plane, first..first + count, false);
-        let image = self.image()?;
+        let image = self.image_checked()?;
         let p = self.layout.plane(plane);
         if p.stride == p.row_bytes {
             // Contiguous rows: one copy.
@@ -383,7 +395,7 @@ impl HostFrame {
         Ok(out)
     }
 
-    pub fn write_rows(
+    pub(crate) fn write_rows(
         &mut self,
         plane: u32,
         first_row: u32,
@@ -423,7 +435,7 @@ impl HostFrame {
     /// Bytes this frame holds for the guest, counted against its memory
     /// cap: pixels the host allocated for it and metadata. The frame a call
     /// is about is the host's own and costs the guest nothing.
-    pub fn held_bytes(&self) -> usize {
+    pub(crate) fn held_bytes(&self) -> usize {
         if self.pinned {
             return 0;
         }
@@ -435,7 +447,7 @@ impl HostFrame {
     }
 
     /// What the metadata costs: its text and a fixed cost per entry.
-    pub fn meta_bytes(&self) -> usize {
+    pub(crate) fn meta_bytes(&self) -> usize {
         self.meta
             .iter()
             .map(|(k, v)| k.len() + v.len() + META_ENTRY_BYTES)
@@ -579,7 +591,7 @@ impl FrameTable {
     }
 
     /// Bytes held for the guest by all its frames.
-    pub fn held_bytes(&self) -> usize {
+    pub(crate) fn held_bytes(&self) -> usize {
         self.slots.iter().flatten().map(HostFrame::held_bytes).sum()
     }
 }

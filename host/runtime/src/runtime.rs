@@ -113,9 +113,6 @@ impl Runtime {
         })
     }
 
-    /// Loads the plugin at `path` (once per process while the file is
-    /// unchanged): compile or fetch from cache, check its contract version,
-    /// and read its description.
     /// The plugin `name_or_path` names in `catalog`, loaded, as a `kind`
     /// stage: the one way the host's elements find, load and check a
     /// plugin.

@@ -16,7 +16,7 @@ use wasmtime_wasi::{
 };
 
 use crate::frame::FrameTable;
-use crate::guest::LutUse;
+use crate::guest::{LutUse, MAX_LUTS};
 use crate::limits::MemoryCap;
 use crate::text::{MAX_LINE, sanitize};
 
@@ -117,7 +117,8 @@ impl StoreState {
                 })?;
         }
         let mut table = ResourceTable::new();
-        table.set_max_capacity(MAX_WASI_RESOURCES);
+        // The table holds the guest's LUTs too (at most MAX_LUTS).
+        table.set_max_capacity(MAX_WASI_RESOURCES + MAX_LUTS);
         Ok(StoreState {
             wasi: wasi.build(),
             table,

@@ -71,9 +71,19 @@ pub fn decode_sequence(
     let mut frames = Vec::new();
     for file in numbered_files(pattern)? {
         let bytes = read_input_file(&file)?;
-        let decoded = stage.decode(&bytes, max_size).map_err(|e| Error::File {
-            path: file.clone(),
-            reason: e.to_string(),
+        let decoded = stage.decode(&bytes, max_size).map_err(|e| match e {
+            Error::Decode {
+                stage,
+                item,
+                reason,
+                ..
+            } => Error::Decode {
+                stage,
+                item,
+                file: Some(file.clone()),
+                reason,
+            },
+            e => e,
         })?;
         frames.extend(decoded);
     }

@@ -127,9 +127,9 @@ impl Stage {
             .plugin
             .description
             .resolve_params(&spec.params)
-            .map_err(|e| Error::Stage {
+            .map_err(|error| Error::Param {
                 stage: spec.id.clone(),
-                reason: e.to_string(),
+                error,
             })?;
         if let Some(dir) = &spec.sandbox.assets {
             crate::files::check_asset_dir(dir).map_err(|e| Error::Stage {
@@ -291,6 +291,7 @@ impl Stage {
                 Err(Error::Decode {
                     stage: self.spec.id.clone(),
                     item: index,
+                    file: None,
                     reason: failure.reason,
                 })
             }

@@ -20,8 +20,9 @@ pub(super) fn lut_row(row: &mut [u8], lut: &Lut3d, strength: f32) {
 /// done. `table` holds size^3 RGB float triples, red fastest.
 #[target_feature(enable = "avx2")]
 fn lut3d(row: &mut [u8], table: &[f32], size: usize, strength: f32) -> usize {
-    // Gather offsets are i32: refuse tables they cannot address.
-    if table.len() > i32::MAX as usize || size < 2 {
+    // Gather offsets are i32: refuse tables they cannot address. The
+    // gathers' safety rests on the table holding every lattice corner.
+    if table.len() > i32::MAX as usize || size < 2 || table.len() != size * size * size * 3 {
         return 0;
     }
     let n = row.len() / 4 / 8 * 8;

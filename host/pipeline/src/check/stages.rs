@@ -261,12 +261,20 @@ impl Checker<'_> {
             }
         }
         if let Some(dir) = &s.assets {
+            // The folder checked is the folder granted: resolved once,
+            // links and `..` included.
             let found = self
                 .catalog
                 .find_assets(dir.get_ref(), &self.dir)
-                .and_then(|path| reel_runtime::check_asset_dir(&path).map(|()| path));
+                .and_then(|path| {
+                    let path = path.canonicalize().map_err(|e| reel_runtime::Error::File {
+                        path,
+                        reason: format!("cannot be resolved: {e}"),
+                    })?;
+                    reel_runtime::check_asset_dir(&path).map(|()| path)
+                });
             match found {
-                Ok(path) => sandbox.assets = Some(plain(&path)),
+                Ok(path) => sandbox.assets = Some(path),
                 Err(e) => {
                     ok = false;
                     self.complain_about(dir.span(), "assets: ", e);

@@ -1,7 +1,8 @@
 //! The host side of the `kernels` interface: native pixel kernels run on
 //! frames the guest names by handle. Frames are checked by `FrameTable`
-//! and `HostFrame`; LUTs live in the store's `ResourceTable`, whose typed
-//! handles refuse a rep of any other resource.
+//! and `HostFrame`; LUTs live in the store's `ResourceTable` (the component
+//! model hands the host only handles of the right type, once each; the
+//! host checks the entry's type again before it deletes one).
 
 use reel_kernels::Lut3d;
 use wasmtime::component::Resource;
@@ -13,7 +14,7 @@ use crate::frame::{FrameError, FrameHandle};
 use crate::sandbox::StoreState;
 
 /// Most LUTs one guest may hold at once.
-const MAX_LUTS: usize = 64;
+pub(crate) const MAX_LUTS: usize = 64;
 
 /// What a guest's LUTs hold: counted for its memory cap and [`MAX_LUTS`].
 #[derive(Default)]
@@ -65,10 +66,11 @@ impl kernels::HostLut3d for StoreState {
     }
 
     fn drop(&mut self, lut: Resource<Lut3d>) -> wasmtime::Result<()> {
-        if let Ok(lut) = self.table.delete(lut) {
-            self.luts.count -= 1;
-            self.luts.bytes -= lut.byte_size();
-        }
+        // `delete` removes an entry before it checks its type: look first.
+        self.table.get(&lut)?;
+        let lut = self.table.delete(lut)?;
+        self.luts.count = self.luts.count.saturating_sub(1);
+        self.luts.bytes = self.luts.bytes.saturating_sub(lut.byte_size());
         self.update_host_bytes();
         Ok(())
     }

@@ -1,8 +1,10 @@
 //! The boundary with plugins: the host bindings generated from the WIT
 //! contract in `sdk/wit`, the conversions between their types and the
 //! host's (`convert`, the only place both meet), and the host side of the
-//! interfaces guests import (`frames`, `kernels`). Nothing outside this
-//! module and the instance that calls guests names a generated type.
+//! interfaces guests import (`frames`, `kernels`). Outside this module
+//! only the engine's set-up (`runtime.rs`), a loaded plugin (`plugin.rs`)
+//! and the instance that calls guests (`instance.rs`) name generated
+//! types, and none of them in a public signature.
 
 mod convert;
 mod frames;
@@ -21,4 +23,4 @@ wasmtime::component::bindgen!({
 pub(crate) use convert::{description, guest_error, params};
 pub(crate) use exports::reel::plugin::stage;
 pub(crate) use frames::add_direct_write_rows;
-pub(crate) use kernels::LutUse;
+pub(crate) use kernels::{LutUse, MAX_LUTS};
