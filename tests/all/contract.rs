@@ -84,19 +84,30 @@ fn assert_inverts(plugin: &Path) {
     }
 }
 
-/// Binaries built against the first shipped contract, kept in the repo
-/// as they were built: the contract only grows, and these must keep
+/// Binaries built against each earlier shipped contract, kept in the
+/// repo as they were built: the contract only grows, and these must keep
 /// loading and running on every later host.
-fn fixture(name: &str) -> PathBuf {
-    root().join("tests/fixtures/contract-0.1.0").join(name)
+const SHIPPED: [&str; 2] = ["0.1.0", "0.1.1"];
+
+fn fixture(version: &str, name: &str) -> PathBuf {
+    root()
+        .join(format!("tests/fixtures/contract-{version}"))
+        .join(name)
 }
 
 #[test]
-fn a_filter_built_against_0_1_0_keeps_loading_and_running() {
-    let plugin = runtime().load(&fixture("invert.wasm")).unwrap();
-    assert_eq!(plugin.description.contract, "0.1.0");
-    assert_ne!(reel_runtime::CONTRACT_VERSION, "0.1.0");
-    assert_inverts(&fixture("invert.wasm"));
+fn filters_built_against_every_earlier_contract_keep_running() {
+    for version in SHIPPED {
+        let plugin = runtime().load(&fixture(version, "invert.wasm")).unwrap();
+        assert_eq!(plugin.description.contract, version);
+        assert_ne!(reel_runtime::CONTRACT_VERSION, version);
+        assert_inverts(&fixture(version, "invert.wasm"));
+    }
+}
+
+#[test]
+fn a_filter_built_against_0_1_0_runs_through_reel() {
+    let fixture = |name: &str| fixture("0.1.0", name);
     // Through the whole product too: `reel plugin inspect` names the
     // contract it was built against, and `reel run` uses it.
     let dir = tempfile::tempdir().unwrap();
@@ -158,26 +169,36 @@ fn assert_mixes(plugin: &Path) {
 }
 
 #[test]
-fn a_mixer_built_against_0_1_0_keeps_loading_and_running() {
-    let plugin = runtime().load(&fixture("testmix.wasm")).unwrap();
-    assert_eq!(plugin.description.contract, "0.1.0");
-    assert_eq!(plugin.description.kind, StageKind::Mixer);
-    assert_mixes(&fixture("testmix.wasm"));
+fn mixers_built_against_every_earlier_contract_keep_running() {
+    for version in SHIPPED {
+        let plugin = runtime().load(&fixture(version, "testmix.wasm")).unwrap();
+        assert_eq!(plugin.description.contract, version);
+        assert_eq!(plugin.description.kind, StageKind::Mixer);
+        assert_mixes(&fixture(version, "testmix.wasm"));
+    }
     assert_mixes(&test_plugin_path("testmix"));
 }
 
 /// `premultiply`, added in 0.1.1: a straight-alpha overlay (half-covered
 /// white) over black comes out mid-grey; blended as if premultiplied it
-/// would come out white.
+/// would come out white. Both from today's build and from the binary
+/// built against 0.1.1, the contract that added it.
 #[test]
 fn premultiply_from_contract_0_1_1_makes_straight_alpha_blend_right() {
     let plugin = runtime().load(&test_plugin_path("testmix")).unwrap();
     assert_eq!(plugin.description.contract, reel_runtime::CONTRACT_VERSION);
-    for (straight, want) in [(true, 128), (false, 255)] {
+    let builds = [
+        test_plugin_path("testmix"),
+        fixture("0.1.1", "testmix.wasm"),
+    ];
+    for ((straight, want), build) in [(true, 128), (false, 255)]
+        .into_iter()
+        .flat_map(|case| builds.iter().map(move |b| (case, b)))
+    {
         let mut stage = Stage::new(StageSpec {
             on_error: OnError::Fail,
             ..spec_at(
-                &test_plugin_path("testmix"),
+                build,
                 vec![("straight".into(), ParamValue::Boolean(straight))],
             )
         })
@@ -198,7 +219,53 @@ fn premultiply_from_contract_0_1_1_makes_straight_alpha_blend_right() {
         let px = &out.image().unwrap().row(0, 3)[4 * 5..4 * 5 + 4].to_vec();
         assert!(
             px[..3].iter().all(|c| c.abs_diff(want) <= 1),
-            "straight {straight}: {px:?}"
+            "{} straight {straight}: {px:?}",
+            build.display()
+        );
+    }
+}
+
+/// `blend-layer`, added in 0.1.2, through a plugin: an opaque red layer
+/// multiplied onto mid grey gives dark red, screened gives light red,
+/// added gives red with grey added; a straight-alpha white at half alpha
+/// over grey lands halfway to white.
+#[test]
+fn blend_layer_from_contract_0_1_2_mixes_in_each_mode() {
+    let grey = 126; // BT.709 limited-range luma of RGB 128
+    for (mode, straight, overlay, want) in [
+        ("multiply", false, [255, 0, 0, 255], [128, 0, 0]),
+        ("screen", false, [255, 0, 0, 255], [255, 128, 128]),
+        ("add", false, [255, 0, 0, 255], [255, 128, 128]),
+        ("over", true, [255, 255, 255, 128], [192, 192, 192]),
+    ] {
+        let mut stage = Stage::new(StageSpec {
+            on_error: OnError::Fail,
+            ..spec_at(
+                &test_plugin_path("testmix"),
+                vec![
+                    ("mode".into(), ParamValue::Text(mode.into())),
+                    ("straight".into(), ParamValue::Boolean(straight)),
+                ],
+            )
+        })
+        .unwrap();
+        let luma = 16 * 8;
+        let inputs = vec![
+            (
+                "base".to_string(),
+                frame(Format::I420, 16, 8, |i| if i < luma { grey } else { 128 }),
+            ),
+            (
+                "overlay".to_string(),
+                frame(Format::Rgba, 16, 8, |i| overlay[i % 4]),
+            ),
+        ];
+        let (out, verdict) = stage.mix(inputs, HostFrame::blank(Format::Rgba, 16, 8));
+        assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+        let px = out.image().unwrap().row(0, 3)[4 * 5..4 * 5 + 4].to_vec();
+        assert!(
+            px[..3].iter().zip(want).all(|(c, w)| c.abs_diff(w) <= 2),
+            "{mode} (straight {straight}): {px:?}, want {want:?}"
         );
     }
 }

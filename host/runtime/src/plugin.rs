@@ -14,7 +14,7 @@ use crate::instance::{Live, TimeLimit};
 use crate::sandbox::{GuestOutput, SandboxConfig, StoreState};
 
 /// The contract this host implements (the WIT package version).
-pub const CONTRACT_VERSION: &str = "0.1.1";
+pub const CONTRACT_VERSION: &str = "0.1.2";
 const STAGE_INTERFACE: &str = "reel:plugin/stage@";
 /// CPU time starting a plugin and its `describe` may take.
 const DESCRIBE_GUARD: Duration = Duration::from_secs(5);
@@ -168,12 +168,12 @@ mod tests {
 
     #[test]
     fn a_newer_plugin_is_told_apart() {
-        let newer = super::missing_imports("0.1.1", "0.1.12");
+        let newer = super::missing_imports("0.1.2", "0.1.12");
         assert!(
-            newer.contains("newer than this host's reel:plugin@0.1.1"),
+            newer.contains("newer than this host's reel:plugin@0.1.2"),
             "{newer}"
         );
-        let older = super::missing_imports("0.1.1", "0.1.0");
+        let older = super::missing_imports("0.1.2", "0.1.0");
         assert_eq!(older, "it needs imports this host does not provide");
     }
 

@@ -2,7 +2,7 @@
 //! Guest text that may reach a terminal is sanitised here or by the host
 //! type's own checks (`Description::checked`).
 
-use reel_kernels::{Format, Rect};
+use reel_kernels::{Alpha, BlendMode, Format, Rect};
 
 use super::exports::reel::plugin::stage;
 use super::reel::plugin::{frames, kernels};
@@ -82,6 +82,22 @@ pub(crate) fn rect(r: kernels::Rect) -> Rect {
         y: r.y as i64,
         width: r.width as usize,
         height: r.height as usize,
+    }
+}
+
+pub(crate) fn blend_mode(m: kernels::BlendMode) -> BlendMode {
+    match m {
+        kernels::BlendMode::Over => BlendMode::Over,
+        kernels::BlendMode::Add => BlendMode::Add,
+        kernels::BlendMode::Multiply => BlendMode::Multiply,
+        kernels::BlendMode::Screen => BlendMode::Screen,
+    }
+}
+
+pub(crate) fn alpha(a: kernels::AlphaKind) -> Alpha {
+    match a {
+        kernels::AlphaKind::Premultiplied => Alpha::Premultiplied,
+        kernels::AlphaKind::Straight => Alpha::Straight,
     }
 }
 

@@ -7,7 +7,7 @@
 use reel_kernels::Lut3d;
 use wasmtime::component::Resource;
 
-use super::convert::{frame_result, rect, rgba};
+use super::convert::{alpha, blend_mode, frame_result, rect, rgba};
 use super::reel::plugin::frames;
 use super::reel::plugin::kernels::{self, Rgba};
 use crate::frame::{FrameError, FrameHandle};
@@ -112,6 +112,33 @@ impl kernels::Host for StoreState {
                         x,
                         y,
                         opacity,
+                    )?)
+                }),
+        ))
+    }
+
+    fn blend_layer(
+        &mut self,
+        dst: Resource<FrameHandle>,
+        src: Resource<FrameHandle>,
+        x: i32,
+        y: i32,
+        opacity: f32,
+        mode: kernels::BlendMode,
+        kind: kernels::AlphaKind,
+    ) -> Res<()> {
+        Ok(frame_result(
+            self.frames
+                .source_and_target(src.rep(), dst.rep())
+                .and_then(|(s, d)| {
+                    let band = rows_covered(y as i64, s.layout.height, d.layout.height);
+                    Ok(reel_kernels::blend_layer(
+                        &mut d.image_mut_band(band)?,
+                        s,
+                        (x, y),
+                        opacity,
+                        blend_mode(mode),
+                        alpha(kind),
                     )?)
                 }),
         ))

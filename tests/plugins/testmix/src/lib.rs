@@ -13,6 +13,8 @@ struct TestMix {
     keep: bool,
     /// The overlay has straight alpha: premultiply it (contract 0.1.1).
     straight: bool,
+    /// `blend` (the 0.1.0 kernel), or a mode of `blend-layer` (0.1.2).
+    mode: String,
     kept: Option<Frame>,
     /// Keep every input handle, call after call (`hoard`).
     hoard: Option<Vec<Frame>>,
@@ -39,6 +41,14 @@ impl Plugin for TestMix {
             false,
             "The overlay has straight alpha (premultiplied before blending)",
         ))
+        .param(
+            ParamBuilder::text(
+                "mode",
+                "blend",
+                "`blend` (the 0.1.0 kernel) or a `blend-layer` mode (0.1.2)",
+            )
+            .choices(&["blend", "over", "add", "multiply", "screen"]),
+        )
         .param(ParamBuilder::boolean(
             "hoard",
             false,
@@ -54,6 +64,7 @@ impl Plugin for TestMix {
             opacity: params.number("opacity") as f32,
             keep: params.boolean("keep"),
             straight: params.boolean("straight"),
+            mode: params.text("mode").to_string(),
             kept: None,
             hoard: params.boolean("hoard").then(Vec::new),
         })
@@ -81,6 +92,21 @@ impl Plugin for TestMix {
                 }
                 _ => overlay = Some(input.frame),
             }
+        }
+        if let Some(overlay) = overlay.as_ref().filter(|_| self.mode != "blend") {
+            // 0.1.2: the mode and the kind of alpha go to the kernel.
+            let mode = match self.mode.as_str() {
+                "add" => kernels::BlendMode::Add,
+                "multiply" => kernels::BlendMode::Multiply,
+                "screen" => kernels::BlendMode::Screen,
+                _ => kernels::BlendMode::Over,
+            };
+            let alpha = match self.straight {
+                true => kernels::AlphaKind::Straight,
+                false => kernels::AlphaKind::Premultiplied,
+            };
+            kernels::blend_layer(output, overlay, self.x, self.y, self.opacity, mode, alpha)?;
+            return Ok(());
         }
         if let Some(mut overlay) = overlay {
             // Inputs come in their own formats; blending takes RGBA.
