@@ -101,22 +101,19 @@ impl kernels::Host for StoreState {
         y: i32,
         opacity: f32,
     ) -> Res<()> {
-        Ok(frame_result(
-            self.frames
-                .source_and_target(src.rep(), dst.rep())
-                .and_then(|(s, d)| {
-                    let band = rows_covered(y as i64, s.layout.height, d.layout.height);
-                    Ok(reel_kernels::blend(
-                        &mut d.image_mut_band(band)?,
-                        s,
-                        x,
-                        y,
-                        opacity,
-                    )?)
-                }),
-        ))
+        self.blend_layer(
+            dst,
+            src,
+            x,
+            y,
+            opacity,
+            kernels::BlendMode::Over,
+            kernels::AlphaKind::Premultiplied,
+        )
     }
 
+    /// `blend` is this in `over` with a premultiplied source (the kernel
+    /// runs the same rows).
     fn blend_layer(
         &mut self,
         dst: Resource<FrameHandle>,
