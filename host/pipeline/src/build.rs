@@ -18,7 +18,8 @@ use crate::encode::{
     video_encoder,
 };
 use crate::ending::Ending;
-use crate::plan::{Container, Plan, SinkKind, SourceKind, StageWork};
+use crate::plan::{Container, Plan, SinkKind, SourceKind, StagePlan, StageWork};
+use reel_runtime::StageKind;
 
 /// An output file being written under a temporary name.
 pub struct Output {
@@ -175,7 +176,7 @@ pub fn build(plan: &Plan) -> Result<Built> {
         let (element, kind) = match &stage.work {
             StageWork::Plugin(spec) => {
                 let factory = match spec.plugin.description.kind {
-                    reel_runtime::StageKind::Mixer => "wasmmixer",
+                    StageKind::Mixer => "wasmmixer",
                     _ => "wasmfilter",
                 };
                 let element = make(factory, Some(&stage.id))?;
@@ -229,6 +230,9 @@ pub fn build(plan: &Plan) -> Result<Built> {
                 let pad = element
                     .request_pad_simple("sink_%u")
                     .ok_or_else(|| anyhow!("{}: no input pad {index}", stage.id))?;
+                if let Some(name) = mixer_input_name(stage, index) {
+                    pad.set_property("input", name);
+                }
                 queue
                     .static_pad("src")
                     .expect("queues have src")
@@ -523,4 +527,21 @@ fn time_stage(element: &gst::Element, times: &Arc<StageTimes>) {
         }
         gst::PadProbeReturn::Ok
     });
+}
+
+/// The name a mixer plugin knows its `index`-th input by: its own input
+/// names in order, or the upstream id for a plugin taking any inputs.
+fn mixer_input_name(stage: &StagePlan, index: usize) -> Option<String> {
+    let StageWork::Plugin(spec) = &stage.work else {
+        return None;
+    };
+    let description = &spec.plugin.description;
+    if description.kind != StageKind::Mixer {
+        return None;
+    }
+    if description.takes_any_inputs() {
+        stage.inputs.get(index).cloned()
+    } else {
+        description.inputs.get(index).cloned()
+    }
 }

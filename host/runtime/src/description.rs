@@ -281,6 +281,12 @@ impl fmt::Display for ParamError {
 impl std::error::Error for ParamError {}
 
 impl Description {
+    /// A mixer whose inputs are `["*"]` takes any number of them, each
+    /// named by the pipeline (the id of the source or stage it comes from).
+    pub fn takes_any_inputs(&self) -> bool {
+        self.inputs.len() == 1 && self.inputs[0] == ANY_INPUTS
+    }
+
     pub fn param(&self, name: &str) -> Option<&ParamSpec> {
         self.params.iter().find(|p| p.name == name)
     }
@@ -346,8 +352,11 @@ impl Description {
         too_many("parameters", self.params.len(), MAX_PARAMS)?;
         too_many("inputs", self.inputs.len(), MAX_INPUTS)?;
         too_many("formats", self.formats.len(), MAX_FORMATS)?;
+        if self.takes_any_inputs() && self.kind != StageKind::Mixer {
+            return Err("only a mixer can take any inputs (`*`)".into());
+        }
         let mut seen = HashSet::new();
-        for input in &self.inputs {
+        for input in self.inputs.iter().filter(|_| !self.takes_any_inputs()) {
             name_ok("input name", input)?;
             if !seen.insert(input.as_str()) {
                 return Err(format!("input name `{input}` is repeated"));
@@ -382,6 +391,9 @@ impl Description {
         Ok(self)
     }
 }
+
+/// The one input name of a mixer that takes any number of inputs.
+pub const ANY_INPUTS: &str = "*";
 
 /// Bounds on a description: far above any real plugin's needs.
 const MAX_PARAMS: usize = 256;

@@ -99,7 +99,7 @@ impl ElementImpl for WasmMixer {
                     gst::PadDirection::Sink,
                     gst::PadPresence::Request,
                     &caps,
-                    gst_video::VideoAggregatorPad::static_type(),
+                    super::WasmMixerPad::static_type(),
                 )
                 .expect("valid template"),
             ]
@@ -198,20 +198,25 @@ impl VideoAggregatorImpl for WasmMixer {
             })?;
             state.stage = Some(stage);
         }
-        let names = state.plugin.description.inputs.clone();
+        let description = &state.plugin.description;
 
         // Inputs, by pad order; the first one is kept to pass through.
         let mut inputs = Vec::new();
         let mut first: Option<(gst::Buffer, gst_video::VideoInfo)> = None;
         for (index, pad) in obj.sink_pads().iter().enumerate() {
-            let Some(pad) = pad.downcast_ref::<gst_video::VideoAggregatorPad>() else {
+            let Some(pad) = pad.downcast_ref::<super::WasmMixerPad>() else {
                 continue;
             };
-            let (Some(name), Some(buffer), Some(info)) = (
-                names.get(index),
-                pad.current_buffer(token),
-                pad.video_info(),
-            ) else {
+            let name = match input_name(description, pad, index) {
+                Ok(Some(name)) => name,
+                // More pads than the plugin has inputs: not read.
+                Ok(None) => continue,
+                Err(message) => {
+                    gst::element_imp_error!(self, gst::CoreError::Negotiation, ("{message}"));
+                    return Err(gst::FlowError::Error);
+                }
+            };
+            let (Some(buffer), Some(info)) = (pad.current_buffer(token), pad.video_info()) else {
                 continue;
             };
             if first.is_none() {
@@ -280,5 +285,33 @@ impl VideoAggregatorImpl for WasmMixer {
         }
         outbuf.append_memory(self.outputs.memory(data));
         Ok(gst::FlowSuccess::Ok)
+    }
+}
+
+/// The name the plugin knows `pad` (the `index`-th) by: its `input`
+/// property, which must be one of the plugin's input names unless the
+/// plugin takes any; else the plugin's `index`-th name. None for a pad
+/// beyond the plugin's inputs.
+fn input_name(
+    description: &reel_runtime::Description,
+    pad: &super::WasmMixerPad,
+    index: usize,
+) -> Result<Option<String>, String> {
+    match pad.input() {
+        Some(name) if description.takes_any_inputs() || description.inputs.contains(&name) => {
+            Ok(Some(name))
+        }
+        Some(name) => Err(format!(
+            "pad {}: plugin `{}` has no input `{name}` (it has {})",
+            pad.name(),
+            description.name,
+            description.inputs.join(", ")
+        )),
+        None if description.takes_any_inputs() => Err(format!(
+            "pad {}: plugin `{}` takes any inputs, so each pad needs its `input` property (the name the plugin knows it by)",
+            pad.name(),
+            description.name
+        )),
+        None => Ok(description.inputs.get(index).cloned()),
     }
 }

@@ -4,6 +4,9 @@ use gst::subclass::prelude::*;
 
 mod imp;
 mod output_pool;
+mod pad;
+
+pub use pad::WasmMixerPad;
 
 glib::wrapper! {
     pub struct WasmMixer(ObjectSubclass<imp::WasmMixer>)

@@ -10,7 +10,8 @@ use gst::prelude::*;
 use std::sync::Arc;
 
 use reel_runtime::{
-    Catalog, OnError, ParamValue, Plugin, Runtime, SandboxConfig, StageKind, StageSpec, closest,
+    Catalog, OnError, ParamSpec, ParamValue, Plugin, Runtime, SandboxConfig, StageKind, StageSpec,
+    ValueType, closest,
 };
 use toml::Spanned;
 

@@ -135,6 +135,7 @@ impl Checker<'_> {
         let description = &plugin_arc.description;
         let accepted = match description.kind {
             StageKind::Filter => 1,
+            StageKind::Mixer if description.takes_any_inputs() => usize::MAX,
             StageKind::Mixer => description.inputs.len(),
             StageKind::Decoder => {
                 self.complain(
@@ -167,11 +168,11 @@ impl Checker<'_> {
         let mut ok = true;
         let empty = SpannedTable::new();
         for (key, value) in s.params.as_ref().map_or(&empty, |p| p.get_ref()) {
-            let Some(v) = ParamValue::from_toml(value.get_ref()) else {
+            let Some(v) = param_value(value.get_ref(), description.param(key.get_ref())) else {
                 self.complain(
                     value.span(),
                     format!(
-                        "parameter `{}` must be a boolean, number or string",
+                        "parameter `{}` must be a boolean, number or string (a table or array only for a text parameter)",
                         key.get_ref()
                     ),
                 );
@@ -519,4 +520,19 @@ fn toml_text(value: &toml::Value) -> String {
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// A parameter's value from the pipeline file. A table or an array given
+/// to a text parameter arrives as JSON text: structured settings (a
+/// compositor's layers) are written in TOML and read by the plugin with
+/// any JSON parser, with no change to the contract's value types.
+fn param_value(value: &toml::Value, spec: Option<&ParamSpec>) -> Option<ParamValue> {
+    if let Some(v) = ParamValue::from_toml(value) {
+        return Some(v);
+    }
+    let structured = matches!(value, toml::Value::Table(_) | toml::Value::Array(_));
+    if structured && spec.is_some_and(|s| s.kind == ValueType::Text) {
+        return serde_json::to_string(value).ok().map(ParamValue::Text);
+    }
+    None
 }
