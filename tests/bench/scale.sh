@@ -19,8 +19,10 @@
 # - Reel: `host/kernels/examples/scale_bench.rs` (depends on reel-kernels
 #   only), the best of 5 batches of FRAMES frames, in process, from and to
 #   memory: no file, no subtraction needed.
-# Each ffmpeg and GStreamer command is run 3 times and the fastest kept
-# (the baselines too), as Reel keeps its fastest batch.
+# Per case, 3 rounds of all five measurements back to back (the two
+# baselines, the two tools, Reel), keeping the fastest of each: on a
+# shared machine (this one's two cores may share a physical core with
+# other work) the speed changes over minutes, and rounds see it alike.
 #
 # Limits of the subtraction: the baseline does not do everything the
 # scaled run does besides scaling: the scaled run also allocates and
@@ -58,15 +60,9 @@ raw() { # pix_fmt WxH -> path
     echo "$f"
 }
 
-# Fastest of 3 of a command's output (seconds), as printed by $1.
-best() {
-    local best=""
-    for _ in 1 2 3; do
-        local t
-        t=$("$@")
-        if [[ -z $best ]] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
-    done
-    echo "$best"
+# The smaller of two numbers (the best run so far).
+min() {
+    if [[ -z $1 ]] || awk "BEGIN{exit !($2 < $1)}"; then echo "$2"; else echo "$1"; fi
 }
 
 ffmpeg_rtime() { # pix_fmt WxH file [vf]
@@ -100,7 +96,6 @@ echo
 echo "| format | case | filter | swscale | videoscale | Reel | Reel / swscale |"
 echo "|---|---|---|---:|---:|---:|---:|"
 
-declare -A ff_base gst_base
 # filter name, swscale flags, videoscale method, Reel filter
 FILTERS=(
     "bilinear (Reel \`scale\`, 2 taps)|bilinear|bilinear|scale"
@@ -110,27 +105,28 @@ FILTERS=(
 )
 for fmt in i420 rgba; do
     pix=$([[ $fmt == i420 ]] && echo yuv420p || echo rgba)
-    gfmt=$([[ $fmt == i420 ]] && echo i420 || echo rgba)
     for case in "1280x720 1920x1080" "1920x1080 480x270" "1920x1080 1280x720"; do
         read -r from to <<<"$case"
         file=$(raw "$pix" "$from")
         sw=${from%x*} sh=${from#*x} dw=${to%x*} dh=${to#*x}
-        key="$fmt-$from"
-        if [[ -z ${ff_base[$key]:-} ]]; then
-            ff_base[$key]=$(best ffmpeg_rtime "$pix" "$from" "$file")
-            gst_base[$key]=$(best gst_wall "$gfmt" "$sw" "$sh" "$file")
-        fi
         for f in "${FILTERS[@]}"; do
             IFS='|' read -r name flags method reel <<<"$f"
-            ff=$(best ffmpeg_rtime "$pix" "$from" "$file" "scale=$dw:$dh:flags=$flags")
-            gs=$(best gst_wall "$gfmt" "$sw" "$sh" "$file" \
-                "videoscale method=$method n-threads=1 ! video/x-raw,width=$dw,height=$dh !")
-            ff_ms=$(per_frame "$ff" "${ff_base[$key]}")
-            gs_ms=$(per_frame "$gs" "${gst_base[$key]}")
-            reel_ms=$("$bench" "$fmt" "$from" "$to" "$reel" "$FRAMES")
-            ratio=$(awk "BEGIN{ if ($ff_ms > 0) printf \"%.2f\", $reel_ms / $ff_ms; else print \"n/a\" }")
+            # Rounds of every measurement back to back, so that all see
+            # the machine alike; the best of each is kept.
+            ffb="" ffs="" gsb="" gss="" rl=""
+            for _ in 1 2 3; do
+                ffb=$(min "$ffb" "$(ffmpeg_rtime "$pix" "$from" "$file")")
+                ffs=$(min "$ffs" "$(ffmpeg_rtime "$pix" "$from" "$file" "scale=$dw:$dh:flags=$flags")")
+                gsb=$(min "$gsb" "$(gst_wall "$fmt" "$sw" "$sh" "$file")")
+                gss=$(min "$gss" "$(gst_wall "$fmt" "$sw" "$sh" "$file" \
+                    "videoscale method=$method n-threads=1 ! video/x-raw,width=$dw,height=$dh !")")
+                rl=$(min "$rl" "$("$bench" "$fmt" "$from" "$to" "$reel" "$FRAMES")")
+            done
+            ff_ms=$(per_frame "$ffs" "$ffb")
+            gs_ms=$(per_frame "$gss" "$gsb")
+            ratio=$(awk "BEGIN{ if ($ff_ms > 0) printf \"%.2f\", $rl / $ff_ms; else print \"n/a\" }")
             printf '| %s | %s → %s | %s | %s | %s | %.2f | %s |\n' \
-                "${fmt^^}" "$from" "$to" "$name" "$ff_ms" "$gs_ms" "$reel_ms" "$ratio"
+                "${fmt^^}" "$from" "$to" "$name" "$ff_ms" "$gs_ms" "$rl" "$ratio"
         done
     done
 done

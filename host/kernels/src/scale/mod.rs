@@ -368,13 +368,32 @@ pub(crate) struct HorizontalPlan {
     pub(crate) pairs: usize,
     /// Bytes of the source row the plan was made for.
     pub(crate) src_row: usize,
+    /// The last blocks, whose loads would pass the end of the row: the
+    /// AVX2 row runs them on a copy of the row's end, padded.
+    pub(crate) tail: Option<Tail>,
+}
+
+/// Blocks at the end of a row, done on `row[from..]` copied into a
+/// buffer of [`Tail::BUFFER`] bytes; `base` is relative to `from`.
+pub(crate) struct Tail {
+    pub(crate) blocks: std::ops::Range<usize>,
+    pub(crate) from: usize,
+    pub(crate) base: Vec<[u32; 2]>,
+}
+
+impl Tail {
+    pub(crate) const BUFFER: usize = 256;
 }
 
 impl HorizontalPlan {
     pub(crate) fn new(taps: &Taps, ch: usize, src_row: usize) -> HorizontalPlan {
         let samples = taps.start.len() * ch;
         let blocks = samples / 8;
-        let pairs = if taps.n.is_multiple_of(2) { taps.n / 2 } else { 0 };
+        let pairs = if taps.n.is_multiple_of(2) {
+            taps.n / 2
+        } else {
+            0
+        };
         let mut plan = HorizontalPlan {
             base: Vec::with_capacity(blocks),
             mask: Vec::with_capacity(blocks),
@@ -382,17 +401,21 @@ impl HorizontalPlan {
             runs: Vec::new(),
             pairs,
             src_row,
+            tail: None,
         };
+        let reach = 2 * pairs.saturating_sub(1) * ch + 16;
+        let mut fits = Vec::with_capacity(blocks);
         for b in 0..blocks {
             let mut base = [0u32; 2];
             let mut mask = [0x80u8; 32];
             let mut ok = pairs > 0;
+            let mut inside = true;
             for lane in 0..2 {
                 let j0 = b * 8 + lane * 4;
                 let lane_base = taps.start[j0 / ch] * ch;
                 base[lane] = lane_base as u32;
                 // Every pair's load must stay inside the source row.
-                ok &= lane_base + 2 * pairs.saturating_sub(1) * ch + 16 <= src_row;
+                inside &= lane_base + reach <= src_row;
                 for s in 0..4 {
                     let j = j0 + s;
                     let (x, c) = (j / ch, j % ch);
@@ -418,11 +441,34 @@ impl HorizontalPlan {
             }
             plan.base.push(base);
             plan.mask.push(mask);
-            if ok {
+            fits.push(ok);
+            if ok && inside {
                 match plan.runs.last_mut() {
                     Some(run) if run.end == b => run.end = b + 1,
                     _ => plan.runs.push(b..b + 1),
                 }
+            }
+        }
+        // The blocks after the last run, if their lanes fit and the end of
+        // the row with the loads' reach fits the buffer.
+        let first = plan.runs.last().map_or(0, |r| r.end);
+        if first < blocks && fits[first..].iter().all(|&f| f) {
+            let from = plan.base[first..]
+                .iter()
+                .flatten()
+                .min()
+                .copied()
+                .unwrap_or(0) as usize;
+            if src_row - from + reach <= Tail::BUFFER {
+                let base = plan.base[first..]
+                    .iter()
+                    .map(|b| b.map(|x| x - from as u32))
+                    .collect();
+                plan.tail = Some(Tail {
+                    blocks: first..blocks,
+                    from,
+                    base,
+                });
             }
         }
         plan

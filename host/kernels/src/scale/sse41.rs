@@ -67,18 +67,29 @@ pub(super) fn horizontal(
 pub(super) fn vertical(ring: &[i16], width: usize, slots: &[usize], taps: &[i16], out: &mut [u8]) {
     assert!(out.len() <= width && taps.len() >= slots.len());
     assert!(slots.iter().all(|&s| (s + 1) * width <= ring.len()));
-    let pairs: Vec<(*const i16, *const i16, __m128i)> = (0..slots.len())
-        .step_by(2)
-        .map(|k| {
-            let a = ring[slots[k] * width..].as_ptr();
-            let (b, tb) = match slots.get(k + 1) {
-                Some(&s) => (ring[s * width..].as_ptr(), taps[k + 1]),
-                None => (a, 0),
-            };
-            let both = (taps[k] as u16 as u32 | (tb as u16 as u32) << 16) as i32;
-            (a, b, _mm_set1_epi32(both))
-        })
-        .collect();
+    // Kept on the stack for the usual tap counts: one output row is too
+    // little work to pay for an allocation.
+    let pair = |k: usize| {
+        let a = ring[slots[k] * width..].as_ptr();
+        let (b, tb) = match slots.get(k + 1) {
+            Some(&s) => (ring[s * width..].as_ptr(), taps[k + 1]),
+            None => (a, 0),
+        };
+        let both = (taps[k] as u16 as u32 | (tb as u16 as u32) << 16) as i32;
+        (a, b, _mm_set1_epi32(both))
+    };
+    let count = slots.len().div_ceil(2);
+    let mut stack = [(std::ptr::null(), std::ptr::null(), _mm_setzero_si128()); 8];
+    let heap: Vec<(*const i16, *const i16, __m128i)>;
+    let pairs = if count <= stack.len() {
+        for (k, p) in stack.iter_mut().take(count).enumerate() {
+            *p = pair(2 * k);
+        }
+        &stack[..count]
+    } else {
+        heap = (0..count).map(|k| pair(2 * k)).collect();
+        &heap[..]
+    };
     let done = out.len() / 16 * 16;
     let mut i = 0;
     while i < done {
@@ -86,7 +97,7 @@ pub(super) fn vertical(ring: &[i16], width: usize, slots: &[usize], taps: &[i16]
         // starts a row of `width` samples inside `ring` (checked above).
         unsafe {
             let mut acc = [_mm_set1_epi32(1 << (V_SHIFT - 1)); 4];
-            for &(a, b, c) in &pairs {
+            for &(a, b, c) in pairs {
                 for half in 0..2 {
                     let ra = _mm_loadu_si128(a.add(i + 8 * half) as *const __m128i);
                     let rb = _mm_loadu_si128(b.add(i + 8 * half) as *const __m128i);
