@@ -234,20 +234,100 @@ fn lut_matches_reference() {
     assert_eq!(px, vec![0, 0, 204, 77]);
 }
 
+/// Sizes to scale each of `SIZES` to: enlarged, shrunk, the same, and
+/// each axis alone both ways (one axis left as it is).
+fn scale_targets(w: usize, h: usize) -> [(usize, usize); 7] {
+    [
+        (w * 2 + 1, h + 3),
+        ((w / 2).max(1), (h / 2).max(1)),
+        (w, h),
+        (w * 3, h),
+        ((w / 3).max(1), h),
+        (w, h * 2 + 1),
+        (w, (h / 3).max(1)),
+    ]
+}
+
+/// `scale` and every filter of `scale_filtered`, at every level: exactly
+/// the reference, so the levels are bit-identical to each other too.
 #[test]
 fn scale_matches_reference() {
-    for level in CpuLevel::all_supported() {
-        for (w, h) in SIZES {
-            for f in FORMATS {
-                for (dw, dh) in [(w * 2 + 1, h + 3), ((w / 2).max(1), (h / 2).max(1)), (w, h)] {
+    use scale::Filter;
+    for (w, h) in SIZES {
+        for f in FORMATS {
+            for (dw, dh) in scale_targets(w, h) {
+                for filter in [
+                    None,
+                    Some(Filter::Bilinear),
+                    Some(Filter::Bicubic),
+                    Some(Filter::Lanczos3),
+                ] {
                     let (sl, sd) = padded(f, w, h, 8);
                     let (dl, dd) = padded(f, dw, dh, 9);
                     let src = Image::new(&sl, &sd).unwrap();
-                    let (mut fast, mut slow) = (dd.clone(), dd.clone());
-                    scale::scale_with(level, src, &mut ImageMut::new(&dl, &mut fast).unwrap())
-                        .unwrap();
-                    scale::reference::scale(src, &mut ImageMut::new(&dl, &mut slow).unwrap());
-                    assert!(fast == slow, "{level:?} {f} {w}x{h} -> {dw}x{dh}");
+                    let mut slow = dd.clone();
+                    let mut slow_img = ImageMut::new(&dl, &mut slow).unwrap();
+                    match filter {
+                        None => scale::reference::scale(src, &mut slow_img),
+                        Some(filter) => {
+                            scale::reference::scale_filtered(src, &mut slow_img, filter)
+                        }
+                    }
+                    for level in CpuLevel::all_supported() {
+                        let mut fast = dd.clone();
+                        let mut fast_img = ImageMut::new(&dl, &mut fast).unwrap();
+                        match filter {
+                            None => scale::scale_with(level, src, &mut fast_img).unwrap(),
+                            Some(filter) => {
+                                scale::scale_filtered_with(level, src, &mut fast_img, filter)
+                                    .unwrap()
+                            }
+                        }
+                        assert!(
+                            fast == slow,
+                            "{level:?} {filter:?} {f} {w}x{h} -> {dw}x{dh}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The vector kernels at the sizes of the benchmark (long rows, every
+/// block kind: enlarging, shrinking by 1.5 and by 4 with wide filters).
+#[test]
+fn scale_matches_reference_at_video_sizes() {
+    use scale::Filter;
+    for f in FORMATS {
+        for ((w, h), (dw, dh)) in [
+            ((1280, 8), (1920, 12)),
+            ((1920, 16), (480, 4)),
+            ((1920, 12), (1280, 8)),
+        ] {
+            for filter in [Filter::Bilinear, Filter::Bicubic, Filter::Lanczos3] {
+                let (sl, sd) = padded(f, w, h, 12);
+                let (dl, dd) = padded(f, dw, dh, 13);
+                let src = Image::new(&sl, &sd).unwrap();
+                let mut slow = dd.clone();
+                scale::reference::scale_filtered(
+                    src,
+                    &mut ImageMut::new(&dl, &mut slow).unwrap(),
+                    filter,
+                );
+                for level in CpuLevel::all_supported() {
+                    let mut fast = dd.clone();
+                    scale::scale_filtered_with(
+                        level,
+                        src,
+                        &mut ImageMut::new(&dl, &mut fast).unwrap(),
+                        filter,
+                    )
+                    .unwrap();
+                    assert!(
+                        fast == slow,
+                        "{level:?} {filter:?} {f} {w}x{h} -> {dw}x{dh}"
+                    );
                 }
             }
         }
