@@ -26,6 +26,13 @@ impl DescriptionBuilder {
         Self::new(StageKind::Filter, name, summary)
     }
 
+    /// A mixer taking any number of inputs (at least one), each named by
+    /// the pipeline: the id of the source or stage it comes from, or the
+    /// `input` property of a `wasmmixer` pad (contract 0.1.2).
+    pub fn mixer_of_any(name: &str, summary: &str) -> Self {
+        Self::mixer(name, summary, &["*"])
+    }
+
     /// A mixer with its input names, in order.
     pub fn mixer(name: &str, summary: &str, inputs: &[&str]) -> Self {
         let mut builder = Self::new(StageKind::Mixer, name, summary);

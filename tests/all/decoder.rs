@@ -2,8 +2,8 @@
 //! JPEG encoders come back as the right RGBA pixels; broken files give a
 //! clear error, never a crash.
 
-use reel_runtime::{Format, OnError, SandboxConfig, Stage, StageSpec};
-use reel_tests::{plugin_path, pull_samples, runtime};
+use reel_runtime::{Format, Stage};
+use reel_tests::{plugin_path, pull_samples};
 
 const MAX: (u32, u32) = reel_runtime::DEFAULT_MAX_PICTURE;
 
@@ -24,15 +24,11 @@ fn encoded(pattern: &str, w: i32, h: i32, encoder: &str) -> Vec<u8> {
 }
 
 fn decoder() -> Stage {
-    Stage::new(StageSpec {
-        id: "logo".into(),
-        plugin: runtime().load(&plugin_path("imagedec")).unwrap(),
-        params: vec![],
-        sandbox: SandboxConfig::default(),
-        on_error: OnError::Fail,
-        max_failures: 5,
-        live: false,
-    })
+    Stage::new(reel_tests::file_job_spec(
+        "logo",
+        &plugin_path("imagedec"),
+        vec![],
+    ))
     .unwrap()
 }
 

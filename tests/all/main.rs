@@ -5,6 +5,7 @@ mod cache;
 mod checks;
 mod cli;
 mod cli_sandbox;
+mod composite;
 mod contract;
 mod decoder;
 mod element;

@@ -76,6 +76,24 @@ pub fn runtime() -> Arc<Runtime> {
     .clone()
 }
 
+/// A file-job stage `id` running the plugin at `path` with `params`: a
+/// failure fails the frame (`on_error = "fail"`), default limits.
+pub fn file_job_spec(
+    id: &str,
+    path: &Path,
+    params: Vec<(String, reel_runtime::ParamValue)>,
+) -> reel_runtime::StageSpec {
+    reel_runtime::StageSpec {
+        id: id.into(),
+        plugin: runtime().load(path).expect("the plugin loads"),
+        params,
+        sandbox: reel_runtime::SandboxConfig::default(),
+        on_error: reel_runtime::OnError::Fail,
+        max_failures: 5,
+        live: false,
+    }
+}
+
 /// A packed frame whose bytes are `fill(byte_index)`.
 pub fn frame(format: Format, width: usize, height: usize, fill: impl Fn(usize) -> u8) -> HostFrame {
     let layout = Layout::packed(format, width, height);

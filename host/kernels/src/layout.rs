@@ -188,6 +188,59 @@ impl Layout {
         Ok(())
     }
 
+    /// The layout of the `width` x `height` part of this picture whose top
+    /// left pixel is (x, y), over the same bytes (a crop, no copy). On YUV
+    /// layouts the corner is moved up and left to even coordinates, the
+    /// size growing to keep the far edges, so chroma samples stay whole.
+    pub fn cropped(
+        &self,
+        x: usize,
+        y: usize,
+        width: usize,
+        height: usize,
+    ) -> Result<Layout, LayoutError> {
+        let even = self.format != Format::Rgba;
+        let (x0, y0) = if even { (x & !1, y & !1) } else { (x, y) };
+        let (width, height) = (width + (x - x0), height + (y - y0));
+        if width == 0
+            || height == 0
+            || x0.checked_add(width).is_none_or(|e| e > self.width)
+            || y0.checked_add(height).is_none_or(|e| e > self.height)
+        {
+            return Err(LayoutError(format!(
+                "a {width}x{height} area at ({x0}, {y0}) is not inside a {}x{} picture",
+                self.width, self.height
+            )));
+        }
+        let mut planes = self.planes;
+        for (index, plane) in planes
+            .iter_mut()
+            .enumerate()
+            .take(self.format.plane_count())
+        {
+            let (row_bytes, rows) = self.format.plane_size(index, width, height);
+            // Bytes before the area in a row, and rows above it, in this plane.
+            let (skip_bytes, skip_rows) = match (self.format, index) {
+                (Format::Rgba, _) => (4 * x0, y0),
+                (_, 0) => (x0, y0),
+                (Format::I420, _) => (x0 / 2, y0 / 2),
+                (Format::Nv12, _) => (x0, y0 / 2),
+            };
+            *plane = PlaneLayout {
+                offset: plane.offset + skip_rows * plane.stride + skip_bytes,
+                stride: plane.stride,
+                row_bytes,
+                rows,
+            };
+        }
+        Ok(Layout {
+            format: self.format,
+            width,
+            height,
+            planes,
+        })
+    }
+
     pub fn planes(&self) -> &[PlaneLayout] {
         &self.planes[..self.format.plane_count()]
     }

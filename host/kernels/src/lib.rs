@@ -30,4 +30,4 @@ pub use layer::{Alpha, BlendMode, blend_layer};
 pub use layout::{Format, Image, ImageMut, Layout, LayoutError, PlaneLayout};
 pub use lut3d::{Lut3d, apply_lut3d};
 pub use premultiply::premultiply;
-pub use scale::scale;
+pub use scale::{Filter, resample, scale, scale_filtered};

@@ -400,3 +400,87 @@ fn mismatches_are_errors_and_empty_is_fine() {
     )
     .unwrap();
 }
+
+/// `resample` of an area is the scale of a copy of that area: the crop
+/// reads in place, on every format, with odd corners moved to even ones
+/// on YUV; an area missing the picture is an error.
+#[test]
+fn resample_scales_an_area_as_a_copy_of_it_would() {
+    use reel_kernels::{Rect, resample, scale_filtered};
+    for format in [Format::Rgba, Format::I420, Format::Nv12] {
+        let (w, h) = (37, 23);
+        let layout = Layout::packed(format, w, h);
+        let data: Vec<u8> = (0..layout.min_len())
+            .map(|i| (i * 31 % 251) as u8)
+            .collect();
+        let src = Image::new(&layout, &data).unwrap();
+        // (x, y, width, height) of the area, and the area a YUV crop uses.
+        for (x, y, cw, ch) in [(4, 6, 20, 10), (5, 3, 9, 7), (0, 0, 37, 23)] {
+            let even = format != Format::Rgba;
+            let (x0, y0) = if even { (x & !1, y & !1) } else { (x, y) };
+            let (cw0, ch0) = (cw + x - x0, ch + y - y0);
+            // The copy: the area's rows, plane by plane, packed.
+            let copy_layout = Layout::packed(format, cw0, ch0);
+            let mut copy = vec![0u8; copy_layout.min_len()];
+            {
+                let mut out = ImageMut::new(&copy_layout, &mut copy).unwrap();
+                for plane in 0..format.plane_count() {
+                    let (sx, sy) = match (format, plane) {
+                        (Format::Rgba, _) => (4 * x0, y0),
+                        (_, 0) => (x0, y0),
+                        (Format::I420, _) => (x0 / 2, y0 / 2),
+                        (Format::Nv12, _) => (x0, y0 / 2),
+                    };
+                    for row in 0..copy_layout.plane(plane).rows {
+                        let n = copy_layout.plane(plane).row_bytes;
+                        out.row_mut(plane, row)
+                            .copy_from_slice(&src.row(plane, sy + row)[sx..sx + n]);
+                    }
+                }
+            }
+            let dl = Layout::packed(format, 16, 12);
+            for filter in [Filter::Bilinear, Filter::Lanczos3] {
+                let mut want = vec![0u8; dl.min_len()];
+                scale_filtered(
+                    Image::new(&copy_layout, &copy).unwrap(),
+                    &mut ImageMut::new(&dl, &mut want).unwrap(),
+                    filter,
+                )
+                .unwrap();
+                let mut got = vec![0u8; dl.min_len()];
+                let area = Rect {
+                    x: x as i64,
+                    y: y as i64,
+                    width: cw,
+                    height: ch,
+                };
+                resample(
+                    src,
+                    area,
+                    &mut ImageMut::new(&dl, &mut got).unwrap(),
+                    filter,
+                )
+                .unwrap();
+                assert_eq!(got, want, "{format} area {x},{y} {cw}x{ch} {filter:?}");
+            }
+        }
+        // Clipped to the picture; wholly outside is an error.
+        let dl = Layout::packed(format, 4, 4);
+        let mut out = vec![0u8; dl.min_len()];
+        let mut dst = ImageMut::new(&dl, &mut out).unwrap();
+        let part = Rect {
+            x: -5,
+            y: -5,
+            width: 10,
+            height: 10,
+        };
+        assert!(resample(src, part, &mut dst, Filter::Bicubic).is_ok());
+        let off = Rect {
+            x: 40,
+            y: 0,
+            width: 4,
+            height: 4,
+        };
+        assert!(resample(src, off, &mut dst, Filter::Bicubic).is_err());
+    }
+}

@@ -49,6 +49,25 @@ impl ObjectSubclass for WasmMixer {
     const NAME: &'static str = "ReelWasmMixer";
     type Type = super::WasmMixer;
     type ParentType = gst_video::VideoAggregator;
+    // Pads are children, so gst-launch can set `sink_0::input=programme`.
+    type Interfaces = (gst::ChildProxy,);
+}
+
+impl ChildProxyImpl for WasmMixer {
+    fn child_by_index(&self, index: u32) -> Option<glib::Object> {
+        self.obj()
+            .sink_pads()
+            .get(index as usize)
+            .map(|pad| pad.clone().upcast())
+    }
+
+    fn child_by_name(&self, name: &str) -> Option<glib::Object> {
+        self.obj().static_pad(name).map(|pad| pad.upcast())
+    }
+
+    fn children_count(&self) -> u32 {
+        self.obj().num_sink_pads() as u32
+    }
 }
 
 impl ObjectImpl for WasmMixer {
@@ -70,6 +89,24 @@ impl ObjectImpl for WasmMixer {
 impl GstObjectImpl for WasmMixer {}
 
 impl ElementImpl for WasmMixer {
+    fn request_new_pad(
+        &self,
+        templ: &gst::PadTemplate,
+        name: Option<&str>,
+        caps: Option<&gst::Caps>,
+    ) -> Option<gst::Pad> {
+        let pad = self.parent_request_new_pad(templ, name, caps)?;
+        self.obj()
+            .child_added(pad.upcast_ref::<glib::Object>(), &pad.name());
+        Some(pad)
+    }
+
+    fn release_pad(&self, pad: &gst::Pad) {
+        self.obj()
+            .child_removed(pad.upcast_ref::<glib::Object>(), &pad.name());
+        self.parent_release_pad(pad);
+    }
+
     fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
         static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
             gst::subclass::ElementMetadata::new(

@@ -10,7 +10,8 @@ pub use pad::WasmMixerPad;
 
 glib::wrapper! {
     pub struct WasmMixer(ObjectSubclass<imp::WasmMixer>)
-        @extends gst_video::VideoAggregator, gst_base::Aggregator, gst::Element, gst::Object;
+        @extends gst_video::VideoAggregator, gst_base::Aggregator, gst::Element, gst::Object,
+        @implements gst::ChildProxy;
 }
 
 impl WasmMixer {

@@ -19,7 +19,11 @@ glib::wrapper! {
 impl WasmMixerPad {
     /// The name the plugin knows this pad's stream by, when set.
     pub fn input(&self) -> Option<String> {
-        self.imp().input.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.imp()
+            .input
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

@@ -537,3 +537,38 @@ impl Rows {
         unsafe { (self.vertical)(ring, width, slots, taps, out) }
     }
 }
+
+/// Scales the part of `src` that `area` covers (clipped to the picture)
+/// into the whole of `dst` with `filter`: a crop and a resize in one pass,
+/// reading the area in place. On YUV pictures the area's corner moves to
+/// even coordinates (see [`Layout::cropped`]).
+pub fn resample(
+    src: Image<'_>,
+    area: crate::fill::Rect,
+    dst: &mut ImageMut<'_>,
+    filter: Filter,
+) -> Result<(), LayoutError> {
+    resample_with(CpuLevel::active(), src, area, dst, filter)
+}
+
+pub fn resample_with(
+    level: CpuLevel,
+    src: Image<'_>,
+    area: crate::fill::Rect,
+    dst: &mut ImageMut<'_>,
+    filter: Filter,
+) -> Result<(), LayoutError> {
+    let Some((xs, ys)) = crate::blend::overlap(
+        (src.layout.width, src.layout.height),
+        (area.width, area.height),
+        area.x,
+        area.y,
+    ) else {
+        return Err(LayoutError(format!(
+            "the area {}x{} at ({}, {}) misses the {}x{} picture",
+            area.width, area.height, area.x, area.y, src.layout.width, src.layout.height
+        )));
+    };
+    let layout = src.layout.cropped(xs.start, ys.start, xs.len(), ys.len())?;
+    scale_filtered_with(level, Image::new(&layout, src.data)?, dst, filter)
+}

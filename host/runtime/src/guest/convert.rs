@@ -2,7 +2,7 @@
 //! Guest text that may reach a terminal is sanitised here or by the host
 //! type's own checks (`Description::checked`).
 
-use reel_kernels::{Alpha, BlendMode, Format, Rect};
+use reel_kernels::{Alpha, BlendMode, Filter, Format, Rect};
 
 use super::exports::reel::plugin::stage;
 use super::reel::plugin::{frames, kernels};
@@ -91,6 +91,14 @@ pub(crate) fn blend_mode(m: kernels::BlendMode) -> BlendMode {
         kernels::BlendMode::Add => BlendMode::Add,
         kernels::BlendMode::Multiply => BlendMode::Multiply,
         kernels::BlendMode::Screen => BlendMode::Screen,
+    }
+}
+
+pub(crate) fn filter(f: kernels::ScaleFilter) -> Filter {
+    match f {
+        kernels::ScaleFilter::Bilinear => Filter::Bilinear,
+        kernels::ScaleFilter::Bicubic => Filter::Bicubic,
+        kernels::ScaleFilter::Lanczos3 => Filter::Lanczos3,
     }
 }
 

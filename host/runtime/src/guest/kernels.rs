@@ -7,7 +7,7 @@
 use reel_kernels::Lut3d;
 use wasmtime::component::Resource;
 
-use super::convert::{alpha, blend_mode, frame_result, rect, rgba};
+use super::convert::{alpha, blend_mode, filter, frame_result, rect, rgba};
 use super::reel::plugin::frames;
 use super::reel::plugin::kernels::{self, Rgba};
 use crate::frame::{FrameError, FrameHandle};
@@ -90,6 +90,27 @@ impl kernels::Host for StoreState {
             self.frames
                 .source_and_target(src.rep(), dst.rep())
                 .and_then(|(s, d)| Ok(reel_kernels::scale(s, &mut d.image_mut_overwrite()?)?)),
+        ))
+    }
+
+    fn resample(
+        &mut self,
+        src: Resource<FrameHandle>,
+        area: kernels::Rect,
+        dst: Resource<FrameHandle>,
+        how: kernels::ScaleFilter,
+    ) -> Res<()> {
+        Ok(frame_result(
+            self.frames
+                .source_and_target(src.rep(), dst.rep())
+                .and_then(|(s, d)| {
+                    Ok(reel_kernels::resample(
+                        s,
+                        rect(area),
+                        &mut d.image_mut_overwrite()?,
+                        filter(how),
+                    )?)
+                }),
         ))
     }
 
