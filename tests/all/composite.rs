@@ -209,3 +209,14 @@ fn wasmmixer_pads_name_the_inputs() {
     drop(map);
     assert!(launch(["main", ""]).is_empty());
 }
+
+/// The shipped example checks: its plugin, inputs, images and layer
+/// tables are all valid.
+#[test]
+fn the_composite_example_pipeline_checks() {
+    reel_pipeline::init(&catalog()).unwrap();
+    let file = reel_tests::root().join("pipelines/composite.toml");
+    let plan = reel_pipeline::check(&file, &runtime(), &catalog(), &[]).unwrap();
+    assert_eq!(plan.stages.len(), 1);
+    assert_eq!(plan.stages[0].inputs, ["programme", "guest", "logo"]);
+}
