@@ -14,6 +14,9 @@ use reel_tests::{
 #[path = "../../plugins/composite/src/layers.rs"]
 #[allow(dead_code)]
 mod layers;
+#[path = "../../plugins/composite/src/text.rs"]
+#[allow(dead_code)]
+mod text;
 
 fn composite(layers: &str) -> Stage {
     Stage::new(spec(layers)).unwrap()
@@ -219,4 +222,151 @@ fn the_composite_example_pipeline_checks() {
     let plan = reel_pipeline::check(&file, &runtime(), &catalog(), &[]).unwrap();
     assert_eq!(plan.stages.len(), 1);
     assert_eq!(plan.stages[0].inputs, ["programme", "guest", "logo"]);
+}
+
+fn font(name: &str) -> text::Font {
+    let path = reel_tests::root().join("assets/fonts").join(name);
+    text::Font::from_bytes(std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Lines break only where UAX #14 allows: between words in English,
+/// between characters in Chinese but never before closing punctuation or
+/// after opening punctuation; a word too long stays whole.
+#[test]
+fn long_titles_break_only_where_the_script_allows() {
+    let bold = font("NotoSansSC-Bold.otf");
+    let lines = text::lines(&bold, "Breaking news from the capital tonight", 40.0, 300.0).unwrap();
+    assert!(lines.len() >= 3, "{lines:?}");
+    for line in &lines {
+        assert!(!line.starts_with(' ') && !line.ends_with(' '), "{lines:?}");
+    }
+    assert_eq!(lines.join(" "), "Breaking news from the capital tonight");
+    let title = "本台记者（北京）报道：国家主席今日出席开幕式。";
+    for width in [120.0, 170.0, 230.0, 300.0] {
+        let lines = text::lines(&bold, title, 40.0, width).unwrap();
+        assert!(lines.len() >= 2, "{width}: {lines:?}");
+        assert_eq!(lines.concat(), title);
+        for line in &lines[1..] {
+            let first = line.chars().next().unwrap();
+            assert!(
+                !"）。：，、".contains(first),
+                "{width}: a line starts with {first}: {lines:?}"
+            );
+        }
+        for line in &lines[..lines.len() - 1] {
+            let last = line.chars().last().unwrap();
+            assert!(last != '（', "{width}: a line ends with （: {lines:?}");
+        }
+    }
+    let lines = text::lines(&bold, "Supercalifragilistic", 40.0, 60.0).unwrap();
+    assert_eq!(lines, ["Supercalifragilistic"]);
+}
+
+/// A character the font lacks is an error naming it, never a box.
+#[test]
+fn a_missing_glyph_is_refused_by_name() {
+    let regular = font("NotoSansSC-Regular.otf");
+    let err = text::render(&regular, "Hi \u{0E01}", 30.0, 500.0)
+        .err()
+        .unwrap();
+    assert!(err.contains("U+0E01"), "{err}");
+}
+
+fn lower_third_stage(thirds: &str) -> Stage {
+    let mut spec = file_job_spec(
+        "gfx",
+        &plugin_path("composite"),
+        vec![("lower_thirds".into(), ParamValue::Text(thirds.into()))],
+    );
+    spec.sandbox.assets = Some(reel_tests::root().join("assets/fonts"));
+    Stage::new(spec).unwrap()
+}
+
+/// A bilingual lower-third: every glyph drawn (meta), the box where it
+/// goes in its colour, white text on it, nothing before its start, and
+/// sliding in from the left.
+#[test]
+fn a_bilingual_lower_third_renders_and_animates() {
+    let mut stage = lower_third_stage(
+        r##"[{"title":"李明 Li Ming","subtitle":"新闻主播 · News anchor","x":40,"y":200,"width":420,
+             "start":1.0,"end":5.0,"duration":0.5,"box":{"color":"#0c2454","opacity":1.0}}]"##,
+    );
+    let (w, h) = (640, 360);
+    let run = |stage: &mut Stage, seconds: f64| {
+        let inputs = vec![(
+            "programme".to_string(),
+            frame(Format::Rgba, w, h, |i| if i % 4 == 3 { 255 } else { 128 }),
+        )];
+        let mut out = HostFrame::blank(Format::Rgba, w, h);
+        out.pts = Some((seconds * 1e9) as u64);
+        let (out, verdict) = stage.mix(inputs, out);
+        assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+        out
+    };
+    let before = run(&mut stage, 0.5);
+    assert!(before.meta.is_empty(), "not on yet: {:?}", before.meta);
+    let shown = run(&mut stage, 2.0);
+    // 李 明 ␠ L i ␠ M i n g = 10; 新 闻 主 播 ␠ · ␠ N e w s ␠ a n c h o r = 18.
+    assert_eq!(
+        shown.meta,
+        [(
+            "composite.lower-third.1".to_string(),
+            "glyphs=28 lines=2".to_string()
+        )]
+    );
+    let image = shown.image().unwrap();
+    let px = |x: usize, y: usize| image.row(0, y)[4 * x..4 * x + 3].to_vec();
+    // The box's corner area (inside, clear of text) is its colour.
+    let navy = px(440, 205);
+    assert!(navy[0] < 30 && navy[2] > 70, "box: {navy:?}");
+    // Some pixels of the title are white, and the text is anti-aliased:
+    // there are grey edge values between the box colour and white.
+    let title_row: Vec<Vec<u8>> = (60..300).map(|x| px(x, 240)).collect();
+    let white = title_row
+        .iter()
+        .filter(|p| p.iter().all(|&c| c > 240))
+        .count();
+    let edges = title_row.iter().filter(|p| p[1] > 80 && p[1] < 200).count();
+    assert!(white > 10 && edges > 4, "white {white}, edges {edges}");
+    // Outside the box, the programme.
+    assert_eq!(px(600, 300), [128, 128, 128]);
+    // Halfway through the entrance, it is partly off the left edge.
+    let sliding = run(&mut stage, 1.25);
+    let image = sliding.image().unwrap();
+    let left_third: Vec<&[u8]> = (0..20)
+        .map(|x| &image.row(0, 205)[4 * x..4 * x + 3])
+        .collect();
+    assert!(
+        left_third.iter().all(|p| p[2] > 60 && p[0] < 40),
+        "the box reaches the left edge while sliding in"
+    );
+    assert!(run(&mut stage, 5.0).meta.is_empty(), "gone at its end");
+}
+
+/// Mistakes in lower-thirds are refused when the stage starts, naming the
+/// lower-third: a font not in the assets, a character the font lacks.
+#[test]
+fn lower_third_mistakes_are_named() {
+    for (thirds, phrase) in [
+        (
+            r#"[{"title":"A","x":0,"y":0,"width":100,"title_font":"Nope.otf"}]"#,
+            "cannot read font Nope.otf",
+        ),
+        (
+            r#"[{"title":"\u0E01","x":0,"y":0,"width":100}]"#,
+            "lower third 1: the font has no glyph for",
+        ),
+        (r#"[{"title":"A","x":0,"y":0}]"#, "missing field `width`"),
+    ] {
+        let mut spec = file_job_spec(
+            "gfx",
+            &plugin_path("composite"),
+            vec![("lower_thirds".into(), ParamValue::Text(thirds.into()))],
+        );
+        spec.sandbox.assets = Some(reel_tests::root().join("assets/fonts"));
+        let Err(err) = Stage::new(spec) else {
+            panic!("{thirds} was accepted");
+        };
+        assert!(err.to_string().contains(phrase), "{phrase}: {err}");
+    }
 }

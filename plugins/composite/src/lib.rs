@@ -24,20 +24,37 @@
 //! ```
 
 mod layers;
+mod lower_third;
+mod text;
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use reel_sdk::kernels::{self, AlphaKind, BlendMode, Rect, Rgba, ScaleFilter};
 use reel_sdk::{FrameInfo, ParamBuilder, prelude::*};
 
 use layers::{Alpha, Filter, Layer, Mode};
+use lower_third::LowerThird;
+use text::Font;
 
 struct Composite {
     /// The input that fills the output; empty: the first input.
     background: String,
     layers: Vec<Layer>,
+    /// Each lower-third with its card, drawn once and uploaded.
+    thirds: Vec<(LowerThird, Drawn)>,
+    /// Fonts read from the assets, by file name.
+    fonts: HashMap<String, Rc<Font>>,
     /// Scratch frames by (format, width, height), reused frame after frame.
     scratch: HashMap<Key, Frame>,
+}
+
+/// A lower-third's card in a host frame, and what is in it.
+struct Drawn {
+    frame: Frame,
+    width: u32,
+    glyphs: usize,
+    lines: usize,
 }
 
 /// A scratch frame's format, width and height.
@@ -60,6 +77,11 @@ impl Plugin for Composite {
             "The layers, as [[stage.params.layers]] tables in the pipeline (JSON text through gst-launch)",
         ))
         .param(ParamBuilder::text(
+            "lower_thirds",
+            "[]",
+            "Lower-thirds (title, subtitle, box, timing), as [[stage.params.lower_thirds]] tables",
+        ))
+        .param(ParamBuilder::text(
             "background",
             "",
             "The input that fills the output (default: the first input)",
@@ -68,17 +90,45 @@ impl Plugin for Composite {
     }
 
     fn new(params: &Params) -> Result<Self, StageError> {
-        Ok(Composite {
-            background: params.text("background").to_string(),
-            layers: layers::parse(params.text("layers")).map_err(StageError::InvalidParam)?,
+        let mut composite = Composite {
+            background: String::new(),
+            layers: Vec::new(),
+            thirds: Vec::new(),
+            fonts: HashMap::new(),
             scratch: HashMap::new(),
-        })
+        };
+        composite.configure(params)?;
+        Ok(composite)
     }
 
-    /// New layers or a new background take effect on the next frame; the
-    /// scratch frames stay.
+    /// New settings take effect on the next frame. Only lower-thirds whose
+    /// text or style changed are drawn again; fonts and scratch frames
+    /// stay. Nothing is changed unless all of it is valid.
     fn configure(&mut self, params: &Params) -> Result<(), StageError> {
-        self.layers = layers::parse(params.text("layers")).map_err(StageError::InvalidParam)?;
+        let layers = layers::parse(params.text("layers")).map_err(StageError::InvalidParam)?;
+        let wanted =
+            lower_third::parse(params.text("lower_thirds")).map_err(StageError::InvalidParam)?;
+        let mut kept: Vec<(LowerThird, Drawn)> = std::mem::take(&mut self.thirds);
+        let mut thirds = Vec::with_capacity(wanted.len());
+        for (index, l) in wanted.into_iter().enumerate() {
+            let same = kept.iter().position(|(old, _)| same_card(old, &l));
+            let drawn = match same {
+                Some(i) => kept.swap_remove(i).1,
+                None => match self.draw_card(&l) {
+                    Ok(drawn) => drawn,
+                    Err(e) => {
+                        self.thirds = kept;
+                        return Err(StageError::InvalidParam(format!(
+                            "lower third {}: {e}",
+                            index + 1
+                        )));
+                    }
+                },
+            };
+            thirds.push((l, drawn));
+        }
+        self.layers = layers;
+        self.thirds = thirds;
         self.background = params.text("background").to_string();
         Ok(())
     }
@@ -106,11 +156,56 @@ impl Plugin for Composite {
             };
             self.draw(layer, source, output)?;
         }
+        // Lower-thirds over everything, where their timing puts them.
+        let t = out.pts_ns.unwrap_or(0) as f64 / 1e9;
+        for (index, (l, drawn)) in self.thirds.iter().enumerate() {
+            let Some((x, y, opacity)) = lower_third::placement(l, drawn.width, t) else {
+                continue;
+            };
+            kernels::blend_layer(
+                output,
+                &drawn.frame,
+                x,
+                y,
+                opacity,
+                BlendMode::Over,
+                AlphaKind::Premultiplied,
+            )?;
+            output.meta_set(
+                &format!("composite.lower-third.{}", index + 1),
+                &format!("glyphs={} lines={}", drawn.glyphs, drawn.lines),
+            );
+        }
         Ok(())
     }
 }
 
 impl Composite {
+    /// Draws a lower-third's card and uploads it to a host frame, once.
+    fn draw_card(&mut self, l: &LowerThird) -> Result<Drawn, String> {
+        let fonts = &mut self.fonts;
+        let mut font = |name: &str| -> Result<Rc<Font>, String> {
+            if let Some(f) = fonts.get(name) {
+                return Ok(f.clone());
+            }
+            let f = Rc::new(Font::read(name)?);
+            fonts.insert(name.to_string(), f.clone());
+            Ok(f)
+        };
+        let card = lower_third::draw(l, &mut font)?;
+        let frame = reel_sdk::create_frame(PixelFormat::Rgba, card.width, card.height)
+            .map_err(|e| format!("{e:?}"))?;
+        frame
+            .write_rows(0, 0, &card.pixels)
+            .map_err(|e| format!("{e:?}"))?;
+        Ok(Drawn {
+            frame,
+            width: card.width,
+            glyphs: card.glyphs,
+            lines: card.lines,
+        })
+    }
+
     /// The key of a scratch frame of this format and size, made once.
     fn scratch(&mut self, format: PixelFormat, width: u32, height: u32) -> Result<Key, StageError> {
         let key = (format as u8, width, height);
@@ -320,6 +415,24 @@ fn soft_box(
         )?;
     }
     Ok(())
+}
+
+/// Whether two lower-thirds draw the same card (timing and place aside).
+fn same_card(a: &LowerThird, b: &LowerThird) -> bool {
+    let card = |l: &LowerThird| {
+        (
+            l.title.clone(),
+            l.subtitle.clone(),
+            l.width,
+            l.title_size.to_bits(),
+            l.subtitle_size.to_bits(),
+            l.title_font.clone(),
+            l.subtitle_font.clone(),
+            l.color,
+            l.r#box.clone(),
+        )
+    };
+    card(a) == card(b)
 }
 
 fn unknown(what: &str, name: &str, names: &[&str]) -> StageError {
