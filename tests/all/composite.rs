@@ -370,3 +370,69 @@ fn lower_third_mistakes_are_named() {
         assert!(err.to_string().contains(phrase), "{phrase}: {err}");
     }
 }
+
+/// An operator changes the name while the graphic is on air: the new
+/// `params` reach the running plugin between two frames, every frame
+/// still comes out, and a refused change keeps the old graphic with a
+/// warning.
+#[test]
+fn a_name_changes_on_air_without_losing_a_frame() {
+    use gst::prelude::*;
+    reel_tests::init_gst();
+    let fonts = reel_tests::root().join("assets/fonts");
+    let strap = |title: &str| {
+        format!("lower_thirds='[{{\"title\":\"{title}\",\"x\":8,\"y\":40,\"width\":300}}]'")
+    };
+    let pipeline = gst::parse::launch(&format!(
+        "wasmmixer name=m plugin=composite assets={} sink_0::input=main \
+           ! video/x-raw,format=RGBA,width=320,height=180 ! appsink name=out sync=false max-buffers=1 \
+         videotestsrc num-buffers=12 ! video/x-raw,format=RGBA,width=320,height=180,framerate=25/1 ! m.sink_0",
+        fonts.display(),
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let mixer = pipeline.by_name("m").unwrap();
+    mixer.set_property("params", strap("Li Ming"));
+    let sink = pipeline
+        .by_name("out")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let glyphs = |sample: &gst::Sample| {
+        gstreel::frame_meta::read(sample.buffer().unwrap())
+            .into_iter()
+            .find(|(k, _)| k == "composite.lower-third.1")
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    };
+    let mut seen = Vec::new();
+    for index in 0..12 {
+        let sample = sink.pull_sample().expect("every frame comes out");
+        seen.push(glyphs(&sample));
+        match index {
+            3 => mixer.set_property("params", strap("Wang Xiaoming")),
+            // Not a colour: refused, the graphic stays as it is.
+            7 => mixer.set_property(
+                "params",
+                "lower_thirds='[{\"title\":\"X\",\"x\":8,\"y\":40,\"width\":300,\"color\":\"nope\"}]'",
+            ),
+            _ => {}
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    // "Li Ming": 7 glyphs; "Wang Xiaoming" breaks at its space into two
+    // lines of 4 and 8.
+    assert_eq!(seen[0], "glyphs=7 lines=1", "{seen:?}");
+    assert_eq!(seen.last().unwrap(), "glyphs=12 lines=2", "{seen:?}");
+    let changed = seen.iter().position(|g| g == "glyphs=12 lines=2").unwrap();
+    assert!(
+        changed <= 6,
+        "the change shows within a couple of frames: {seen:?}"
+    );
+    assert!(
+        seen[changed..].iter().all(|g| g == "glyphs=12 lines=2"),
+        "{seen:?}"
+    );
+}

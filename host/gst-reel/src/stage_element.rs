@@ -67,6 +67,9 @@ pub struct StageCore {
     /// over ([`StageCore::set_stage`]): used as they are, not found, loaded
     /// and parsed again from the properties.
     typed: Mutex<Option<Loaded>>,
+    /// `params` was set while running: the stage's plugin gets the new
+    /// values (its `configure`) before the next frame.
+    params_changed: Mutex<bool>,
 }
 
 pub struct StageState {
@@ -84,6 +87,31 @@ impl StageCore {
     pub fn set_property(&self, value: &glib::Value, pspec: &glib::ParamSpec) {
         lock(&self.settings).set(pspec.name(), value);
         *lock(&self.typed) = None;
+        if pspec.name() == "params" {
+            *lock(&self.params_changed) = true;
+        }
+    }
+
+    /// Between two frames: hands `stage` the `params` set since the last
+    /// frame. The plugin keeps running with its old parameters if the new
+    /// ones are refused, and the element posts a warning saying why: a
+    /// live graphic never stops over an operator's typo.
+    pub fn apply_changed_params(&self, element: &gst::Element, stage: &mut Stage) {
+        if !std::mem::take(&mut *lock(&self.params_changed)) {
+            return;
+        }
+        let text = lock(&self.settings).params.clone();
+        let params = match text.as_deref() {
+            Some(text) => ParamValue::parse_table(text),
+            None => Ok(Vec::new()),
+        };
+        if let Err(e) = params.and_then(|params| stage.configure(params)) {
+            gst::element_warning!(
+                element,
+                gst::LibraryError::Settings,
+                ("new params refused, the old ones stay: {e}")
+            );
+        }
     }
 
     pub fn property(&self, pspec: &glib::ParamSpec) -> glib::Value {
@@ -122,6 +150,8 @@ impl StageCore {
 
     /// Loads the plugin (a settings error when it cannot be used as `kind`).
     pub fn start(&self, element: &str, kind: StageKind) -> Result<(), gst::ErrorMessage> {
+        // What the properties say now is what starts.
+        *lock(&self.params_changed) = false;
         let typed = lock(&self.typed).clone();
         let loaded = match typed {
             Some((plugin, params)) => plugin

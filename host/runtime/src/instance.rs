@@ -157,13 +157,19 @@ impl Live {
 
     /// Creates the guest's instance and configures it.
     pub(crate) fn construct(&mut self, params: &[(String, ParamValue)]) -> Result<(), Failure> {
-        let params = guest::params(params);
         self.arm();
         let guest = self.world.reel_plugin_stage().instance();
         let instance = guest
             .call_constructor(&mut self.store)
             .map_err(|e| failure(&self.store, e, self.limit))?;
         self.instance = Some(instance);
+        self.configure(params)
+    }
+
+    /// Hands the guest's instance new parameters (`configure`).
+    pub(crate) fn configure(&mut self, params: &[(String, ParamValue)]) -> Result<(), Failure> {
+        let instance = self.instance()?;
+        let params = guest::params(params);
         self.arm();
         let result = self
             .world

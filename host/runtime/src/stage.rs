@@ -169,6 +169,39 @@ impl Stage {
         Ok(stage)
     }
 
+    /// New parameters for the running stage: checked against the schema,
+    /// then handed to the plugin's `configure` between two frames (a
+    /// lower-third's new name, a layer moved). If the schema or the plugin
+    /// refuses them, the stage keeps running with the old ones; if the
+    /// plugin traps, its instance is started afresh with the old ones.
+    pub fn configure(&mut self, params: Vec<(String, ParamValue)>) -> Result<()> {
+        let resolved = self
+            .spec
+            .plugin
+            .description
+            .resolve_params(&params)
+            .map_err(|error| Error::Param {
+                stage: self.spec.id.clone(),
+                error,
+            })?;
+        if let Some(live) = self.live.as_mut() {
+            let result = live.configure(&resolved);
+            self.pump_output();
+            if let Err(failure) = result {
+                if failure.fatal {
+                    self.live = None;
+                }
+                return Err(Error::Stage {
+                    stage: self.spec.id.clone(),
+                    reason: failure.reason,
+                });
+            }
+        }
+        self.params = resolved;
+        self.spec.params = params;
+        Ok(())
+    }
+
     pub fn spec(&self) -> &StageSpec {
         &self.spec
     }

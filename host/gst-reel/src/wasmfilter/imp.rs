@@ -168,6 +168,8 @@ impl BaseTransformImpl for WasmFilter {
             gst::element_imp_error!(self, gst::CoreError::Negotiation, ("buffer before caps"));
             return Err(gst::FlowError::NotNegotiated);
         };
+        self.core
+            .apply_changed_params(self.obj().upcast_ref(), stage);
         let layout = layout_of(&buffer, info).map_err(|e| {
             gst::element_imp_error!(self, gst::StreamError::Format, ("buffer layout: {e}"));
             gst::FlowError::Error

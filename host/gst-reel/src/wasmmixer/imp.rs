@@ -235,6 +235,9 @@ impl VideoAggregatorImpl for WasmMixer {
             })?;
             state.stage = Some(stage);
         }
+        if let Some(stage) = state.stage.as_mut() {
+            self.core.apply_changed_params(obj.upcast_ref(), stage);
+        }
         let description = &state.plugin.description;
 
         // Inputs, by pad order; the first one is kept to pass through.
