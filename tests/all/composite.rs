@@ -436,3 +436,49 @@ fn a_name_changes_on_air_without_losing_a_frame() {
         "{seen:?}"
     );
 }
+
+/// A clock shows the time of day from its start, or the running timecode
+/// with the frame; a start that is not a time is refused.
+#[test]
+fn clocks_tell_the_time_of_the_stream() {
+    let mut spec = file_job_spec(
+        "gfx",
+        &plugin_path("composite"),
+        vec![(
+            "clocks".into(),
+            ParamValue::Text(
+                r#"[{"x":4,"y":4,"start":"09:59:58"},{"x":4,"y":60,"format":"timecode"}]"#.into(),
+            ),
+        )],
+    );
+    spec.sandbox.assets = Some(reel_tests::root().join("assets/fonts"));
+    let mut stage = Stage::new(spec.clone()).unwrap();
+    let inputs = vec![("main".to_string(), frame(Format::Rgba, 320, 120, |_| 90))];
+    let mut out = HostFrame::blank(Format::Rgba, 320, 120);
+    out.pts = Some(3_480_000_000);
+    out.duration = Some(40_000_000);
+    let (out, verdict) = stage.mix(inputs, out);
+    assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+    assert_eq!(
+        out.meta,
+        [
+            ("composite.clock.1".to_string(), "10:00:01".to_string()),
+            ("composite.clock.2".to_string(), "00:00:03:12".to_string()),
+        ]
+    );
+    // Drawn: white digits somewhere in the first clock's box.
+    let image = out.image().unwrap();
+    let white = (4..150)
+        .flat_map(|x| (4..50).map(move |y| (x, y)))
+        .filter(|&(x, y)| image.row(0, y)[4 * x..4 * x + 3].iter().all(|&c| c > 240))
+        .count();
+    assert!(white > 30, "{white} white pixels");
+    spec.params = vec![(
+        "clocks".into(),
+        ParamValue::Text(r#"[{"x":0,"y":0,"start":"25:00:00"}]"#.into()),
+    )];
+    let Err(err) = Stage::new(spec) else {
+        panic!("25:00:00 accepted");
+    };
+    assert!(err.to_string().contains("not a time of day"), "{err}");
+}

@@ -23,6 +23,7 @@
 //! shadow = { x = 10, y = 10, softness = 12, opacity = 0.5 }
 //! ```
 
+mod clock;
 mod layers;
 mod lower_third;
 mod text;
@@ -33,6 +34,7 @@ use std::rc::Rc;
 use reel_sdk::kernels::{self, AlphaKind, BlendMode, Rect, Rgba, ScaleFilter};
 use reel_sdk::{FrameInfo, ParamBuilder, prelude::*};
 
+use clock::Clock;
 use layers::{Alpha, Filter, Layer, Mode};
 use lower_third::LowerThird;
 use text::Font;
@@ -43,6 +45,8 @@ struct Composite {
     layers: Vec<Layer>,
     /// Each lower-third with its card, drawn once and uploaded.
     thirds: Vec<(LowerThird, Drawn)>,
+    /// Each clock with the text it shows and that text's card.
+    clocks: Vec<(Clock, Option<(String, Drawn)>)>,
     /// Fonts read from the assets, by file name.
     fonts: HashMap<String, Rc<Font>>,
     /// Scratch frames by (format, width, height), reused frame after frame.
@@ -82,6 +86,11 @@ impl Plugin for Composite {
             "Lower-thirds (title, subtitle, box, timing), as [[stage.params.lower_thirds]] tables",
         ))
         .param(ParamBuilder::text(
+            "clocks",
+            "[]",
+            "Clocks (time of day from a start time, or running timecode), as [[stage.params.clocks]] tables",
+        ))
+        .param(ParamBuilder::text(
             "background",
             "",
             "The input that fills the output (default: the first input)",
@@ -94,6 +103,7 @@ impl Plugin for Composite {
             background: String::new(),
             layers: Vec::new(),
             thirds: Vec::new(),
+            clocks: Vec::new(),
             fonts: HashMap::new(),
             scratch: HashMap::new(),
         };
@@ -127,6 +137,14 @@ impl Plugin for Composite {
             };
             thirds.push((l, drawn));
         }
+        let clocks = clock::parse(params.text("clocks")).map_err(StageError::InvalidParam)?;
+        for (index, c) in clocks.iter().enumerate() {
+            // The font must be there and hold every digit, now, not on air.
+            self.font(&c.font)
+                .and_then(|f| c.draw(&f, "0123456789:").map(|_| ()))
+                .map_err(|e| StageError::InvalidParam(format!("clock {}: {e}", index + 1)))?;
+        }
+        self.clocks = clocks.into_iter().map(|c| (c, None)).collect();
         self.layers = layers;
         self.thirds = thirds;
         self.background = params.text("background").to_string();
@@ -176,34 +194,57 @@ impl Plugin for Composite {
                 &format!("glyphs={} lines={}", drawn.glyphs, drawn.lines),
             );
         }
+        let fps = match out.duration_ns {
+            Some(d) if d > 0 => 1e9 / d as f64,
+            _ => 25.0,
+        };
+        for index in 0..self.clocks.len() {
+            let text = self.clocks[index].0.text_at(t, fps);
+            if self.clocks[index]
+                .1
+                .as_ref()
+                .is_none_or(|(shown, _)| *shown != text)
+            {
+                let clock = self.clocks[index].0.clone();
+                let drawn = self
+                    .font(&clock.font)
+                    .and_then(|f| clock.draw(&f, &text))
+                    .and_then(upload)
+                    .map_err(|e| StageError::Failed(format!("clock {}: {e}", index + 1)))?;
+                self.clocks[index].1 = Some((text, drawn));
+            }
+            if let (clock, Some((shown, drawn))) = &self.clocks[index] {
+                output.meta_set(&format!("composite.clock.{}", index + 1), shown);
+                kernels::blend_layer(
+                    output,
+                    &drawn.frame,
+                    clock.x,
+                    clock.y,
+                    1.0,
+                    BlendMode::Over,
+                    AlphaKind::Premultiplied,
+                )?;
+            }
+        }
         Ok(())
     }
 }
 
 impl Composite {
+    /// A font from the assets, read once.
+    fn font(&mut self, name: &str) -> Result<Rc<Font>, String> {
+        if let Some(f) = self.fonts.get(name) {
+            return Ok(f.clone());
+        }
+        let f = Rc::new(Font::read(name)?);
+        self.fonts.insert(name.to_string(), f.clone());
+        Ok(f)
+    }
+
     /// Draws a lower-third's card and uploads it to a host frame, once.
     fn draw_card(&mut self, l: &LowerThird) -> Result<Drawn, String> {
-        let fonts = &mut self.fonts;
-        let mut font = |name: &str| -> Result<Rc<Font>, String> {
-            if let Some(f) = fonts.get(name) {
-                return Ok(f.clone());
-            }
-            let f = Rc::new(Font::read(name)?);
-            fonts.insert(name.to_string(), f.clone());
-            Ok(f)
-        };
-        let card = lower_third::draw(l, &mut font)?;
-        let frame = reel_sdk::create_frame(PixelFormat::Rgba, card.width, card.height)
-            .map_err(|e| format!("{e:?}"))?;
-        frame
-            .write_rows(0, 0, &card.pixels)
-            .map_err(|e| format!("{e:?}"))?;
-        Ok(Drawn {
-            frame,
-            width: card.width,
-            glyphs: card.glyphs,
-            lines: card.lines,
-        })
+        let card = lower_third::draw(l, &mut |name| self.font(name))?;
+        upload(card)
     }
 
     /// The key of a scratch frame of this format and size, made once.
@@ -415,6 +456,21 @@ fn soft_box(
         )?;
     }
     Ok(())
+}
+
+/// A card in a host frame, ready to blend.
+fn upload(card: lower_third::Card) -> Result<Drawn, String> {
+    let frame = reel_sdk::create_frame(PixelFormat::Rgba, card.width, card.height)
+        .map_err(|e| format!("{e:?}"))?;
+    frame
+        .write_rows(0, 0, &card.pixels)
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(Drawn {
+        frame,
+        width: card.width,
+        glyphs: card.glyphs,
+        lines: card.lines,
+    })
 }
 
 /// Whether two lower-thirds draw the same card (timing and place aside).

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use crate::layers::Color;
-use crate::text::{Font, render, rounded_box};
+use crate::text::{Font, TextBlock, render, rounded_box};
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -160,49 +160,62 @@ pub fn draw(
         )?),
     };
     let gap = (l.subtitle_size * 0.2) as usize;
-    let text_height = title.height + subtitle.as_ref().map_or(0, |s| gap + s.height);
-    let (width, height) = (l.width as usize, text_height + 2 * l.r#box.padding as usize);
+    let mut blocks = vec![(&title, 0)];
+    if let Some(s) = &subtitle {
+        blocks.push((s, title.height + gap));
+    }
+    Ok(compose(l.width as usize, &blocks, &l.r#box, l.color))
+}
+
+/// A card `width` wide: the box (sized to hold the text blocks, each at
+/// its offset below the top padding) and the text over it, premultiplied.
+pub fn compose(
+    width: usize,
+    blocks: &[(&TextBlock, usize)],
+    style: &BoxStyle,
+    color: Color,
+) -> Card {
+    let pad = style.padding as usize;
+    let text_height = blocks
+        .iter()
+        .map(|(b, top)| top + b.height)
+        .max()
+        .unwrap_or(0);
+    let height = text_height + 2 * pad;
     let mut pixels = vec![0u8; width * height * 4];
     // The box: its colour at its opacity, shaped by the rounded coverage.
-    let box_cover = rounded_box(width, height, l.r#box.radius);
-    let [br, bg, bb, ba] = l.r#box.color.0;
-    let box_alpha = l.r#box.opacity * ba as f32 / 255.0;
+    let box_cover = rounded_box(width, height, style.radius);
+    let [br, bg, bb, ba] = style.color.0;
+    let box_alpha = style.opacity * ba as f32 / 255.0;
     for (px, &c) in pixels.chunks_exact_mut(4).zip(&box_cover) {
         let a = box_alpha * c as f32 / 255.0;
         px.copy_from_slice(&[br, bg, bb, 255].map(|v| (v as f32 * a).round() as u8));
     }
     // The text over it, premultiplied "over".
-    let mut place = |block: &crate::text::TextBlock, top: usize| {
-        let [r, g, b, a] = l.color.0;
+    let [r, g, b, a] = color.0;
+    for (block, offset) in blocks {
+        let top = pad + offset;
         for y in 0..block.height.min(height.saturating_sub(top)) {
-            for x in 0..block
-                .width
-                .min(width.saturating_sub(l.r#box.padding as usize))
-            {
+            for x in 0..block.width.min(width.saturating_sub(pad)) {
                 let cover = block.coverage[y * block.width + x] as f32 / 255.0 * a as f32 / 255.0;
                 if cover == 0.0 {
                     continue;
                 }
-                let i = 4 * ((top + y) * width + l.r#box.padding as usize + x);
+                let i = 4 * ((top + y) * width + pad + x);
                 for (c, v) in [r, g, b, 255].into_iter().enumerate() {
                     let under = pixels[i + c] as f32;
                     pixels[i + c] = (v as f32 * cover + under * (1.0 - cover)).round() as u8;
                 }
             }
         }
-    };
-    let top = l.r#box.padding as usize;
-    place(&title, top);
-    if let Some(s) = &subtitle {
-        place(s, top + title.height + gap);
     }
-    Ok(Card {
+    Card {
         width: width as u32,
         height: height as u32,
         pixels,
-        glyphs: title.glyphs + subtitle.as_ref().map_or(0, |s| s.glyphs),
-        lines: title.lines + subtitle.as_ref().map_or(0, |s| s.lines),
-    })
+        glyphs: blocks.iter().map(|(b, _)| b.glyphs).sum(),
+        lines: blocks.iter().map(|(b, _)| b.lines).sum(),
+    }
 }
 
 /// Where the card goes and how opaque it is at `t` seconds; None while it
