@@ -188,9 +188,11 @@ impl VideoAggregatorImpl for WasmMixer {
     }
 
     fn update_caps(&self, caps: &gst::Caps) -> Result<gst::Caps, gst::LoggableError> {
-        // The output is in a format the plugin accepts, and takes the size
-        // and rate of the first input (the base picture overlays go on),
-        // not the largest one.
+        // The output is in a format the plugin accepts, and takes the
+        // size, rate and (when the plugin accepts it) format of the first
+        // input, the base picture overlays go on: not the largest input,
+        // nor a format with alpha because a logo has it (the aggregator's
+        // default), which would convert every programme frame.
         let allowed = self.core.allowed_caps();
         let mut caps = caps.intersect_with_mode(&allowed, gst::CapsIntersectMode::First);
         let first = self.obj().sink_pads().first().and_then(|p| {
@@ -198,6 +200,14 @@ impl VideoAggregatorImpl for WasmMixer {
                 .and_then(|p| p.video_info())
         });
         if let Some(info) = first {
+            let format = info.format().to_str();
+            let in_first_format = gst::Caps::builder("video/x-raw")
+                .field("format", format)
+                .build();
+            let same = caps.intersect_with_mode(&in_first_format, gst::CapsIntersectMode::First);
+            if !same.is_empty() {
+                caps = same;
+            }
             let caps = caps.make_mut();
             for s in caps.iter_mut() {
                 s.set("width", info.width() as i32);
