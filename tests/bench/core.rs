@@ -123,7 +123,9 @@ fn composite_calls() -> (Duration, Duration) {
     let make = |layers: &str, thirds: &str| {
         let mut spec = StageSpec {
             id: "bench".into(),
-            plugin: runtime().load(&reel_tests::plugin_path("composite")).unwrap(),
+            plugin: runtime()
+                .load(&reel_tests::plugin_path("composite"))
+                .unwrap(),
             params: vec![
                 ("layers".into(), ParamValue::Text(layers.into())),
                 ("lower_thirds".into(), ParamValue::Text(thirds.into())),
@@ -149,20 +151,24 @@ fn composite_calls() -> (Duration, Duration) {
     };
     let inputs = || {
         vec![
-            ("programme".to_string(), packed(Format::I420, W, H, &programme)),
+            (
+                "programme".to_string(),
+                packed(Format::I420, W, H, &programme),
+            ),
             ("guest".to_string(), packed(Format::I420, W, H, &guest)),
             ("logo".to_string(), packed(Format::Rgba, 200, 72, &logo)),
         ]
     };
     let mut outputs = [0, 1].map(|_| Some(HostFrame::blank(Format::I420, W, H)));
     let [o0, o1] = &mut outputs;
-    let call = |stage: &mut Stage, output: &mut Option<HostFrame>, inputs: Vec<(String, HostFrame)>| {
-        let mut frame = output.take().unwrap();
-        frame.pts = Some(2_000_000_000);
-        let (out, verdict) = stage.mix(inputs, frame);
-        assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
-        *output = Some(out);
-    };
+    let call =
+        |stage: &mut Stage, output: &mut Option<HostFrame>, inputs: Vec<(String, HostFrame)>| {
+            let mut frame = output.take().unwrap();
+            frame.pts = Some(2_000_000_000);
+            let (out, verdict) = stage.mix(inputs, frame);
+            assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+            *output = Some(out);
+        };
     // The inputs are made (and their 3 MB copies paid) outside the timing.
     let (mut ta, mut tb) = (Vec::new(), Vec::new());
     for run in 0..RUNS + 4 {
