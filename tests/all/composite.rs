@@ -482,3 +482,47 @@ fn clocks_tell_the_time_of_the_stream() {
     };
     assert!(err.to_string().contains("not a time of day"), "{err}");
 }
+
+/// An opaque video layer in the output's format goes straight to its
+/// place (no conversion to RGBA and back): the programme's own YUV values
+/// land there exactly, with the border around them.
+#[test]
+fn an_opaque_video_layer_lands_in_its_place_exactly() {
+    let mut stage = composite(
+        r##"[{"input":"pip","x":20,"y":10,"width":16,"border":{"width":2,"color":"#ffffff"}}]"##,
+    );
+    let (w, h) = (64, 48);
+    let inputs = vec![
+        (
+            "programme".to_string(),
+            frame(Format::I420, w, h, |i| if i < w * h { 126 } else { 128 }),
+        ),
+        (
+            "pip".to_string(),
+            frame(Format::I420, 32, 24, |i| match i {
+                i if i < 32 * 24 => 63,
+                i if i < 32 * 24 + 16 * 12 => 102,
+                _ => 240,
+            }),
+        ),
+    ];
+    let (out, verdict) = stage.mix(inputs, HostFrame::blank(Format::I420, w, h));
+    assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+    let image = out.image().unwrap();
+    // 16x12 at (20, 10): luma 63, chroma 102/240, exactly.
+    for y in 10..22 {
+        assert!(
+            image.row(0, y)[20..36].iter().all(|&v| v == 63),
+            "row {y}: {:?}",
+            image.row(0, y)
+        );
+    }
+    for cy in 5..11 {
+        assert!(image.row(1, cy)[10..18].iter().all(|&v| v == 102));
+        assert!(image.row(2, cy)[10..18].iter().all(|&v| v == 240));
+    }
+    // The border (white: luma 235) and the programme outside it.
+    assert_eq!(image.row(0, 9)[25], 235);
+    assert_eq!(image.row(0, 15)[36], 235);
+    assert_eq!(image.row(0, 30)[5], 126);
+}

@@ -458,6 +458,7 @@ fn resample_scales_an_area_as_a_copy_of_it_would() {
                     src,
                     area,
                     &mut ImageMut::new(&dl, &mut got).unwrap(),
+                    None,
                     filter,
                 )
                 .unwrap();
@@ -474,13 +475,105 @@ fn resample_scales_an_area_as_a_copy_of_it_would() {
             width: 10,
             height: 10,
         };
-        assert!(resample(src, part, &mut dst, Filter::Bicubic).is_ok());
+        assert!(resample(src, part, &mut dst, None, Filter::Bicubic).is_ok());
         let off = Rect {
             x: 40,
             y: 0,
             width: 4,
             height: 4,
         };
-        assert!(resample(src, off, &mut dst, Filter::Bicubic).is_err());
+        assert!(resample(src, off, &mut dst, None, Filter::Bicubic).is_err());
+    }
+}
+
+/// Resampling into a place on a bigger picture writes exactly what
+/// resampling into a picture of the place's size writes, there, and
+/// leaves the rest alone; places outside, or at odd coordinates on YUV,
+/// are refused.
+#[test]
+fn resample_into_a_place_writes_only_there() {
+    use reel_kernels::{Rect, resample};
+    for format in [Format::Rgba, Format::I420, Format::Nv12] {
+        let sl = Layout::packed(format, 40, 30);
+        let sd: Vec<u8> = (0..sl.min_len()).map(|i| (i * 13 % 241) as u8).collect();
+        let src = Image::new(&sl, &sd).unwrap();
+        let whole = Rect {
+            x: 0,
+            y: 0,
+            width: 40,
+            height: 30,
+        };
+        let small = Layout::packed(format, 10, 8);
+        let mut want = vec![0u8; small.min_len()];
+        resample(
+            src,
+            whole,
+            &mut ImageMut::new(&small, &mut want).unwrap(),
+            None,
+            Filter::Bicubic,
+        )
+        .unwrap();
+        let big = Layout::packed(format, 32, 20);
+        let mut got = vec![7u8; big.min_len()];
+        let place = Rect {
+            x: 12,
+            y: 6,
+            width: 10,
+            height: 8,
+        };
+        resample(
+            src,
+            whole,
+            &mut ImageMut::new(&big, &mut got).unwrap(),
+            Some(place),
+            Filter::Bicubic,
+        )
+        .unwrap();
+        // Each plane: the place holds the small picture, the rest is 7.
+        let got_image = Image::new(&big, &got).unwrap();
+        let want_image = Image::new(&small, &want).unwrap();
+        for plane in 0..format.plane_count() {
+            let (bx, by, per) = match (format, plane) {
+                (Format::Rgba, _) => (12 * 4, 6, 4),
+                (_, 0) => (12, 6, 1),
+                (Format::I420, _) => (6, 3, 1),
+                (Format::Nv12, _) => (12, 3, 2),
+            };
+            let _ = per;
+            for row in 0..big.plane(plane).rows {
+                let line = got_image.row(plane, row);
+                let inside = row >= by && row < by + small.plane(plane).rows;
+                for (i, &v) in line.iter().enumerate() {
+                    let in_place = inside && i >= bx && i < bx + small.plane(plane).row_bytes;
+                    if in_place {
+                        assert_eq!(
+                            v,
+                            want_image.row(plane, row - by)[i - bx],
+                            "{format} plane {plane} {i},{row}"
+                        );
+                    } else {
+                        assert_eq!(v, 7, "{format} plane {plane} {i},{row} outside the place");
+                    }
+                }
+            }
+        }
+        let mut dst = ImageMut::new(&big, &mut got).unwrap();
+        let outside = Rect {
+            x: 28,
+            y: 0,
+            width: 10,
+            height: 8,
+        };
+        assert!(resample(src, whole, &mut dst, Some(outside), Filter::Bicubic).is_err());
+        let odd = Rect {
+            x: 11,
+            y: 6,
+            width: 10,
+            height: 8,
+        };
+        assert_eq!(
+            resample(src, whole, &mut dst, Some(odd), Filter::Bicubic).is_err(),
+            format != Format::Rgba
+        );
     }
 }

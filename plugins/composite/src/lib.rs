@@ -276,11 +276,11 @@ impl Composite {
             height: info.height,
         };
         if info.format == out.format {
-            kernels::resample(bg, whole, output, ScaleFilter::Bicubic)?;
+            kernels::resample(bg, whole, output, None, ScaleFilter::Bicubic)?;
         } else {
             let key = self.scratch(info.format, out.width, out.height)?;
             let scaled = &self.scratch[&key];
-            kernels::resample(bg, whole, scaled, ScaleFilter::Bicubic)?;
+            kernels::resample(bg, whole, scaled, None, ScaleFilter::Bicubic)?;
             kernels::convert(scaled, output)?;
         }
         Ok(())
@@ -313,9 +313,30 @@ impl Composite {
             Filter::Bicubic => ScaleFilter::Bicubic,
             Filter::Lanczos3 => ScaleFilter::Lanczos3,
         };
-        // The layer's picture as RGBA at its output size: scaled in the
-        // input's own format (fewer bytes for YUV), then the small result
-        // converted.
+        let (x, y) = (layer.x, layer.y);
+        // An opaque video layer in the output's own format goes straight
+        // to its place: scaled into the output, with no scratch picture,
+        // no conversion and no blend.
+        let out = output.info();
+        let place = Rect {
+            x,
+            y,
+            width,
+            height,
+        };
+        if info.format == out.format
+            && info.format != PixelFormat::Rgba
+            && layer.mode == Mode::Over
+            && layer.opacity >= 1.0
+            && fits_whole_chroma(&place, out.width, out.height)
+        {
+            decorate(layer, output, x, y, width, height)?;
+            kernels::resample(source, area, output, Some(place), filter)?;
+            return Ok(());
+        }
+        // Otherwise the layer's picture as RGBA at its output size: scaled
+        // in the input's own format (fewer bytes for YUV), then the small
+        // result converted.
         let scaled_key = match untouched {
             true => None,
             false => Some(self.scratch(info.format, width, height)?),
@@ -327,7 +348,7 @@ impl Composite {
         let scaled = match scaled_key {
             Some(key) => {
                 let frame = &self.scratch[&key];
-                kernels::resample(source, area, frame, filter)?;
+                kernels::resample(source, area, frame, None, filter)?;
                 frame
             }
             None => source,
@@ -340,38 +361,7 @@ impl Composite {
             }
             None => scaled,
         };
-        let (x, y) = (layer.x, layer.y);
-        if let Some(shadow) = &layer.shadow {
-            soft_box(
-                output,
-                x + shadow.x,
-                y + shadow.y,
-                width,
-                height,
-                shadow.softness,
-                shadow.color.0,
-                shadow.opacity,
-            )?;
-        }
-        if let Some(border) = &layer.border {
-            let b = border.width as i32;
-            let (w, h) = (width as i32, height as i32);
-            for (bx, by, bw, bh) in [
-                (x - b, y - b, w + 2 * b, b),
-                (x - b, y + h, w + 2 * b, b),
-                (x - b, y, b, h),
-                (x + w, y, b, h),
-            ] {
-                fill(
-                    output,
-                    bx,
-                    by,
-                    bw.max(0) as u32,
-                    bh.max(0) as u32,
-                    border.color.0,
-                )?;
-            }
-        }
+        decorate(layer, output, x, y, width, height)?;
         let mode = match layer.mode {
             Mode::Over => BlendMode::Over,
             Mode::Add => BlendMode::Add,
@@ -385,6 +375,65 @@ impl Composite {
         kernels::blend_layer(output, picture, x, y, layer.opacity, mode, alpha)?;
         Ok(())
     }
+}
+
+/// A layer's shadow (under it) and border (around it), drawn before its
+/// picture.
+fn decorate(
+    layer: &Layer,
+    output: &Frame,
+    x: i32,
+    y: i32,
+    width: u32,
+    height: u32,
+) -> Result<(), StageError> {
+    if let Some(shadow) = &layer.shadow {
+        soft_box(
+            output,
+            x + shadow.x,
+            y + shadow.y,
+            width,
+            height,
+            shadow.softness,
+            shadow.color.0,
+            shadow.opacity,
+        )?;
+    }
+    if let Some(border) = &layer.border {
+        let b = border.width as i32;
+        let (w, h) = (width as i32, height as i32);
+        for (bx, by, bw, bh) in [
+            (x - b, y - b, w + 2 * b, b),
+            (x - b, y + h, w + 2 * b, b),
+            (x - b, y, b, h),
+            (x + w, y, b, h),
+        ] {
+            fill(
+                output,
+                bx,
+                by,
+                bw.max(0) as u32,
+                bh.max(0) as u32,
+                border.color.0,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `place` lies wholly inside a `width` x `height` YUV picture
+/// at even coordinates, so it shares no chroma sample with its
+/// surroundings.
+fn fits_whole_chroma(place: &Rect, width: u32, height: u32) -> bool {
+    let (x, y) = (place.x, place.y);
+    x >= 0
+        && y >= 0
+        && x % 2 == 0
+        && y % 2 == 0
+        && x as u32 + place.width <= width
+        && y as u32 + place.height <= height
+        && (place.width.is_multiple_of(2) || x as u32 + place.width == width)
+        && (place.height.is_multiple_of(2) || y as u32 + place.height == height)
 }
 
 /// The layer's size on the output: as given, or the area's size, the

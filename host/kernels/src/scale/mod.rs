@@ -539,16 +539,20 @@ impl Rows {
 }
 
 /// Scales the part of `src` that `area` covers (clipped to the picture)
-/// into the whole of `dst` with `filter`: a crop and a resize in one pass,
-/// reading the area in place. On YUV pictures the area's corner moves to
-/// even coordinates (see [`Layout::cropped`]).
+/// into `dst`: the whole of it, or the rectangle `place` (wholly inside
+/// it; on YUV pictures at even coordinates, and of even size unless it
+/// reaches the far edge, so chroma samples are not shared with what is
+/// around it). A crop and a resize in one pass, the area read in place;
+/// on YUV pictures the area's corner moves to even coordinates (see
+/// [`Layout::cropped`]).
 pub fn resample(
     src: Image<'_>,
     area: crate::fill::Rect,
     dst: &mut ImageMut<'_>,
+    place: Option<crate::fill::Rect>,
     filter: Filter,
 ) -> Result<(), LayoutError> {
-    resample_with(CpuLevel::active(), src, area, dst, filter)
+    resample_with(CpuLevel::active(), src, area, dst, place, filter)
 }
 
 pub fn resample_with(
@@ -556,6 +560,7 @@ pub fn resample_with(
     src: Image<'_>,
     area: crate::fill::Rect,
     dst: &mut ImageMut<'_>,
+    place: Option<crate::fill::Rect>,
     filter: Filter,
 ) -> Result<(), LayoutError> {
     let Some((xs, ys)) = crate::blend::overlap(
@@ -570,5 +575,38 @@ pub fn resample_with(
         )));
     };
     let layout = src.layout.cropped(xs.start, ys.start, xs.len(), ys.len())?;
-    scale_filtered_with(level, Image::new(&layout, src.data)?, dst, filter)
+    let src = Image::new(&layout, src.data)?;
+    let Some(place) = place else {
+        return scale_filtered_with(level, src, dst, filter);
+    };
+    let (w, h) = (dst.layout.width, dst.layout.height);
+    let inside = place.x >= 0
+        && place.y >= 0
+        && place.width > 0
+        && place.height > 0
+        && (place.x as u64 + place.width as u64) <= w as u64
+        && (place.y as u64 + place.height as u64) <= h as u64;
+    let (x, y) = (place.x as usize, place.y as usize);
+    let aligned = dst.layout.format == Format::Rgba
+        || (x % 2 == 0
+            && y % 2 == 0
+            && (place.width % 2 == 0 || x + place.width == w)
+            && (place.height % 2 == 0 || y + place.height == h));
+    if !inside || !aligned {
+        return Err(LayoutError(format!(
+            "the place {}x{} at ({}, {}) is not inside the {w}x{h} picture{}",
+            place.width,
+            place.height,
+            place.x,
+            place.y,
+            if inside {
+                " at even coordinates and size"
+            } else {
+                ""
+            }
+        )));
+    }
+    let dst_layout = dst.layout.cropped(x, y, place.width, place.height)?;
+    let mut view = ImageMut::new(&dst_layout, &mut *dst.data)?;
+    scale_filtered_with(level, src, &mut view, filter)
 }

@@ -98,16 +98,27 @@ impl kernels::Host for StoreState {
         src: Resource<FrameHandle>,
         area: kernels::Rect,
         dst: Resource<FrameHandle>,
+        place: Option<kernels::Rect>,
         how: kernels::ScaleFilter,
     ) -> Res<()> {
         Ok(frame_result(
             self.frames
                 .source_and_target(src.rep(), dst.rep())
                 .and_then(|(s, d)| {
+                    let place = place.map(rect);
+                    // Only the place's rows change (and an undo saves only
+                    // them); the whole frame is overwritten unread.
+                    let mut image = match place {
+                        Some(p) => {
+                            d.image_mut_band(rows_covered(p.y, p.height, d.layout.height))?
+                        }
+                        None => d.image_mut_overwrite()?,
+                    };
                     Ok(reel_kernels::resample(
                         s,
                         rect(area),
-                        &mut d.image_mut_overwrite()?,
+                        &mut image,
+                        place,
                         filter(how),
                     )?)
                 }),
