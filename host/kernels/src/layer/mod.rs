@@ -181,6 +181,49 @@ mod tests {
         }
     }
 
+    /// Premultiplied "over" at full opacity is exactly rounded: every
+    /// channel is `s + d (255 - sa) / 255` rounded to the nearest integer,
+    /// over every source alpha and a spread of colours, at every level.
+    #[test]
+    fn over_is_exactly_rounded() {
+        let mut src = Vec::new();
+        let mut dst = Vec::new();
+        for sa in 0..=255u32 {
+            for d in (0..=255u32).step_by(5) {
+                let s = sa * 3 / 4;
+                src.extend([s as u8, (sa / 2) as u8, 0, sa as u8]);
+                dst.extend([d as u8, (255 - d) as u8, 255, 255]);
+            }
+        }
+        let n = src.len() / 4;
+        let layout = Layout::packed(Format::Rgba, n, 1);
+        for level in CpuLevel::all_supported() {
+            let mut out = dst.clone();
+            blend_layer_with(
+                level,
+                &mut ImageMut::new(&layout, &mut out).unwrap(),
+                Image::new(&layout, &src).unwrap(),
+                (0, 0),
+                1.0,
+                BlendMode::Over,
+                Alpha::Premultiplied,
+            )
+            .unwrap();
+            for i in 0..n {
+                let sa = src[4 * i + 3] as f64;
+                for c in 0..4 {
+                    let (s, d) = (src[4 * i + c] as f64, dst[4 * i + c] as f64);
+                    let want = (s + d * (255.0 - sa) / 255.0).round();
+                    assert_eq!(
+                        out[4 * i + c] as f64,
+                        want,
+                        "{level:?} pixel {i} channel {c}"
+                    );
+                }
+            }
+        }
+    }
+
     /// A straight-alpha layer gives exactly the picture of premultiplying
     /// it first, on RGBA and I420, in every mode, partly off the picture,
     /// on an odd width.
