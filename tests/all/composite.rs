@@ -526,3 +526,129 @@ fn an_opaque_video_layer_lands_in_its_place_exactly() {
     assert_eq!(image.row(0, 15)[36], 235);
     assert_eq!(image.row(0, 30)[5], 126);
 }
+
+/// The same title drawn by Reel and by GStreamer's `textoverlay` (Pango
+/// and FreeType, the same font file through fontconfig), white on black at
+/// 48 pixels: the same size of text, the same amount of ink, and edges at
+/// least as smooth. The measure of edges: of the pixels the text touches,
+/// the share that are partly covered (anti-aliased, 16..=239), which is
+/// what keeps curves and diagonals from stair-stepping.
+#[test]
+fn text_matches_textoverlay_in_size_ink_and_edges() {
+    let (w, h) = (640usize, 160usize);
+    // Reel: a lower-third with a black, square box and no subtitle.
+    let mut spec = file_job_spec(
+        "gfx",
+        &plugin_path("composite"),
+        vec![(
+            "lower_thirds".into(),
+            ParamValue::Text(
+                r##"[{"title":"李明 Li Ming","x":0,"y":0,"width":640,"title_size":48,"animation":"none",
+                     "box":{"color":"#000000","opacity":1.0,"radius":0,"padding":20}}]"##
+                    .into(),
+            ),
+        )],
+    );
+    spec.sandbox.assets = Some(reel_tests::root().join("assets/fonts"));
+    let mut stage = Stage::new(spec).unwrap();
+    let black = frame(Format::Rgba, w, h, |i| if i % 4 == 3 { 255 } else { 0 });
+    let (out, verdict) = stage.mix(
+        vec![("main".to_string(), black)],
+        HostFrame::blank(Format::Rgba, w, h),
+    );
+    assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+    let reel: Vec<u8> = out.bytes().unwrap().chunks(4).map(|p| p[0]).collect();
+
+    // textoverlay, in its own process (fontconfig reads its file once).
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("fonts.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "<?xml version=\"1.0\"?><!DOCTYPE fontconfig SYSTEM \"fonts.dtd\"><fontconfig><dir>{}</dir><cachedir>{}</cachedir></fontconfig>",
+            reel_tests::root().join("assets/fonts").display(),
+            dir.path().join("cache").display()
+        ),
+    )
+    .unwrap();
+    let raw = dir.path().join("textoverlay.rgba");
+    let status = std::process::Command::new("gst-launch-1.0")
+        .env("FONTCONFIG_FILE", &conf)
+        .args([
+            "-q",
+            "videotestsrc",
+            "pattern=black",
+            "num-buffers=1",
+            "!",
+            &format!("video/x-raw,format=RGBA,width={w},height={h}"),
+            "!",
+            "textoverlay",
+            "text=李明 Li Ming",
+            "font-desc=Noto Sans CJK SC Bold 48px",
+            "valignment=top",
+            "halignment=left",
+            "deltax=20",
+            "deltay=20",
+            "draw-shadow=false",
+            "draw-outline=false",
+            "!",
+            "filesink",
+            &format!("location={}", raw.display()),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let theirs: Vec<u8> = std::fs::read(&raw)
+        .unwrap()
+        .chunks(4)
+        .map(|p| p[0])
+        .collect();
+
+    // Ink box, ink sum and the share of partly covered pixels.
+    let measure = |luma: &[u8]| {
+        let (mut x0, mut x1, mut y0, mut y1) = (w, 0, h, 0);
+        let (mut ink, mut touched, mut partial) = (0u64, 0u64, 0u64);
+        for y in 0..h {
+            for x in 0..w {
+                let v = luma[y * w + x];
+                ink += v as u64;
+                if v >= 16 {
+                    touched += 1;
+                    if v <= 239 {
+                        partial += 1;
+                    }
+                    (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+                }
+            }
+        }
+        (
+            x1 - x0 + 1,
+            y1 - y0 + 1,
+            ink as f64,
+            partial as f64 / touched as f64,
+        )
+    };
+    let (rw, rh, rink, redge) = measure(&reel);
+    let (tw, th, tink, tedge) = measure(&theirs);
+    let close = |a: f64, b: f64, tolerance: f64| (a / b - 1.0).abs() <= tolerance;
+    assert!(
+        close(rw as f64, tw as f64, 0.05),
+        "width: Reel {rw}, textoverlay {tw}"
+    );
+    assert!(
+        close(rh as f64, th as f64, 0.08),
+        "height: Reel {rh}, textoverlay {th}"
+    );
+    assert!(
+        close(rink, tink, 0.10),
+        "ink: Reel {rink}, textoverlay {tink}"
+    );
+    assert!(
+        redge >= tedge * 0.9,
+        "edges: Reel {redge:.3} anti-aliased, textoverlay {tedge:.3}"
+    );
+    eprintln!(
+        "text against textoverlay: box {rw}x{rh} vs {tw}x{th}, ink {:.3}, anti-aliased share {redge:.3} vs {tedge:.3}",
+        rink / tink
+    );
+}
