@@ -374,7 +374,11 @@ fn add_source(
             let src = make("videotestsrc", Some(&format!("{id}-video")))?;
             src.set_property_from_str("pattern", &test.pattern);
             src.set_property("num-buffers", test.frames as i32);
+            // I420, as decoded programme video is: left open, videotestsrc
+            // would take whatever the next element lists first (RGBA before
+            // a mixer), and every frame of the run would pay for it.
             let caps = gst_video::VideoCapsBuilder::new()
+                .format(gst_video::VideoFormat::I420)
                 .width(test.width)
                 .height(test.height)
                 .framerate(gst::Fraction::new(test.rate, 1))
