@@ -652,3 +652,58 @@ fn text_matches_textoverlay_in_size_ink_and_edges() {
         rink / tink
     );
 }
+
+/// Live sources at different rates: `wasmmixer` composes at the first
+/// input's rate, each output frame with the overlay frame current at its
+/// time (the aggregator's timestamp sync), timestamps rising evenly.
+#[test]
+fn live_inputs_are_composed_by_timestamp() {
+    use gst::prelude::*;
+    reel_tests::init_gst();
+    let pipeline = gst::parse::launch(
+        "wasmmixer name=m plugin=composite sink_0::input=main sink_1::input=box latency=40000000 \
+           ! video/x-raw,format=RGBA,width=64,height=48 ! appsink name=out max-buffers=30 \
+         videotestsrc is-live=true num-buffers=25 pattern=white \
+           ! video/x-raw,format=RGBA,width=64,height=48,framerate=25/1 ! m.sink_0 \
+         videotestsrc is-live=true num-buffers=10 pattern=blue \
+           ! video/x-raw,format=RGBA,width=8,height=8,framerate=10/1 ! m.sink_1",
+    )
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let mixer = pipeline.by_name("m").unwrap();
+    mixer.set_property(
+        "params",
+        r#"{"layers": "[{\"input\":\"box\",\"x\":4,\"y\":4}]"}"#,
+    );
+    let sink = pipeline
+        .by_name("out")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let mut pts = Vec::new();
+    let mut boxed = 0;
+    while let Ok(sample) = sink.pull_sample() {
+        let buffer = sample.buffer().unwrap();
+        pts.push(buffer.pts().unwrap().nseconds());
+        let map = buffer.map_readable().unwrap();
+        let px = &map[4 * (6 * 64 + 6)..][..3];
+        if px[2] > 200 && px[0] < 60 {
+            boxed += 1;
+        }
+        if pts.len() == 20 {
+            break;
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert!(pts.len() >= 20, "{} frames", pts.len());
+    // 25 fps: 40 ms apart, rising.
+    for pair in pts.windows(2) {
+        let step = pair[1] - pair[0];
+        assert!((39_000_000..=41_000_000).contains(&step), "{pts:?}");
+    }
+    // The 10 fps overlay is there on (nearly) every output frame: the
+    // aggregator repeats its current frame between its own.
+    assert!(boxed >= 18, "the overlay on {boxed} of 20 frames");
+}
