@@ -17,15 +17,18 @@
 #   fontconfig file) into `fakesink`.
 # - ffmpeg: `scale` + `overlay` + `overlay` + `drawbox` + two `drawtext`
 #   (the same font file) into `-f null`, `-threads 1 -filter_threads 1`.
-# Each tool's number is the wall clock of the scene minus the wall clock of
-# the same inputs through the same tool without the graphics, per frame:
+# Each tool's number is the CPU time (user + system, all on the one core)
+# of the scene minus that of the same inputs through the same tool without
+# the graphics, per frame:
 # Reel's `composite` stage with no layers (the programme copied into the
 # output), GStreamer's `compositor` with the programme alone (the other
 # inputs into fakesinks), ffmpeg decoding the inputs into its null muxer.
 # So it is the cost of the graphics; each tool's cost of getting frames
 # in and out is in both runs. (Reel's stage with its null sinks per input
-# cost more than the scene itself: three sinks are not one mixer.) Three rounds, the fastest of each:
-# the machine's speed drifts over minutes, and rounds see it alike.
+# cost more than the scene itself: three sinks are not one mixer.)
+# Three rounds, the least of each: the machine's speed drifts over
+# minutes, and rounds see it alike. Wall clock swung between two modes for
+# Reel, by 1.5 ms a frame; CPU time does not count waiting.
 # The lower-third of the other two tools is static: they have no animation
 # short of scripting, so they are charged a little less than Reel.
 set -euo pipefail
@@ -134,24 +137,26 @@ if [ -n "${SNAPSHOT:-}" ]; then
   gst-launch-1.0 -q "${gst_scene[@]/fakesink sync=false/videoconvert ! pngenc snapshot=true ! filesink location=$SNAPSHOT/gst.png}" >/dev/null 2>&1 || true
   ffmpeg -hide_banner -loglevel error -y "${ff_inputs[@]}" -filter_complex "$ff_scene" -map "[out]" -frames:v 1 "$SNAPSHOT/ffmpeg.png"
 fi
-now() { date +%s.%N; }
+# CPU seconds (user + system) a command takes: on one core, the work done,
+# without the waits and hand-offs that make wall clock swing.
+cpu() {
+  /usr/bin/time -f "%U %S" -o "$work/time" taskset -c 0 "$@" >/dev/null 2>"$work/err" || fail "$1"
+  python3 -c "u, s = open('$work/time').read().split()[-2:]; print(float(u) + float(s))"
+}
 fail() { echo "$1 failed:" >&2; cat "$work/err" >&2; exit 1; }
-best() { python3 -c "import sys; print(min(float(x) for x in sys.argv[1:]))" "$@"; }
 declare -a reel_s reel_b gst_s gst_b ff_s ff_b
 for round in 1 2 3; do
-  t0=$(now); taskset -c 0 "$reel" run "$work/scene.toml" >/dev/null 2>"$work/err" || fail reel; t1=$(now)
-  taskset -c 0 "$reel" run "$work/sources.toml" >/dev/null 2>"$work/err" || fail reel; t2=$(now)
-  reel_s+=("$(python3 -c "print($t1-$t0)")"); reel_b+=("$(python3 -c "print($t2-$t1)")")
-  t0=$(now); taskset -c 0 gst-launch-1.0 -q "${gst_scene[@]}" >/dev/null 2>"$work/err" || fail gst-launch; t1=$(now)
-  taskset -c 0 gst-launch-1.0 -q "${gst_base[@]}" >/dev/null 2>"$work/err" || fail gst-launch; t2=$(now)
-  gst_s+=("$(python3 -c "print($t1-$t0)")"); gst_b+=("$(python3 -c "print($t2-$t1)")")
-  t0=$(now); taskset -c 0 ffmpeg -hide_banner -loglevel error -threads 1 -filter_threads 1 \
-    "${ff_inputs[@]}" -filter_complex "$ff_scene" -map "[out]" -frames:v "$frames" -f null - 2>"$work/err" || fail ffmpeg; t1=$(now)
-  taskset -c 0 ffmpeg -hide_banner -loglevel error -threads 1 -filter_threads 1 \
-    "${ff_inputs[@]}" -map 0 -map 1 -map 2 -frames:v "$frames" -f null - 2>"$work/err" || fail ffmpeg; t2=$(now)
-  ff_s+=("$(python3 -c "print($t1-$t0)")"); ff_b+=("$(python3 -c "print($t2-$t1)")")
+  reel_s+=("$(cpu "$reel" run "$work/scene.toml")")
+  reel_b+=("$(cpu "$reel" run "$work/sources.toml")")
+  gst_s+=("$(cpu gst-launch-1.0 -q "${gst_scene[@]}")")
+  gst_b+=("$(cpu gst-launch-1.0 -q "${gst_base[@]}")")
+  ff_s+=("$(cpu ffmpeg -hide_banner -loglevel error -threads 1 -filter_threads 1 \
+    "${ff_inputs[@]}" -filter_complex "$ff_scene" -map "[out]" -frames:v "$frames" -f null -)")
+  ff_b+=("$(cpu ffmpeg -hide_banner -loglevel error -threads 1 -filter_threads 1 \
+    "${ff_inputs[@]}" -map 0 -map 1 -map 2 -frames:v "$frames" -f null -)")
 done
 
+best() { python3 -c "import sys; print(min(float(x) for x in sys.argv[1:]))" "$@"; }
 per_frame() { python3 -c "print(f'{max(($1 - $2) / $frames * 1000, 0.0):.2f}')"; }
 reel_ms=$(per_frame "$(best "${reel_s[@]}")" "$(best "${reel_b[@]}")")
 gst_ms=$(per_frame "$(best "${gst_s[@]}")" "$(best "${gst_b[@]}")")
@@ -161,7 +166,7 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}x' if $2 > 0 else 'n/a')"; }
 
 echo "## $(date -u +%Y-%m-%d) — $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(uname -r)"
 echo
-echo "Newsroom scene at 1920x1080 I420, one core each, $frames frames: ms per frame for the graphics (the scene's run minus the same inputs through the tool without graphics; fastest of 3 rounds)."
+echo "Newsroom scene at 1920x1080 I420, one core each, $frames frames: CPU ms per frame for the graphics (the scene's run minus the same inputs through the tool without graphics; least of 3 rounds)."
 echo
 echo "| tool | ms per frame | frames per second | Reel's throughput against it |"
 echo "| --- | ---: | ---: | ---: |"
