@@ -30,6 +30,20 @@ fn spec(layers: &str) -> reel_runtime::StageSpec {
     )
 }
 
+/// A `w` x `h` I420 programme of mid grey (RGB 128).
+fn grey_programme(w: usize, h: usize) -> HostFrame {
+    frame(Format::I420, w, h, |i| if i < w * h { 126 } else { 128 })
+}
+
+/// A 32x24 I420 picture of BT.709 red: Y 63, U 102, V 240.
+fn red_pip() -> HostFrame {
+    frame(Format::I420, 32, 24, |i| match i {
+        i if i < 32 * 24 => 63,
+        i if i < 32 * 24 + 16 * 12 => 102,
+        _ => 240,
+    })
+}
+
 /// A programme (grey I420), a picture-in-picture (red I420, twice the
 /// size it is shown at) with a white border, and a logo (straight-alpha
 /// RGBA, half transparent): each pixel where it should be.
@@ -41,19 +55,8 @@ fn layers_land_where_the_pipeline_says() {
     );
     let (w, h) = (64, 48);
     let inputs = vec![
-        (
-            "programme".to_string(),
-            frame(Format::I420, w, h, |i| if i < w * h { 126 } else { 128 }),
-        ),
-        // BT.709 red: Y 63, U 102, V 240.
-        (
-            "pip".to_string(),
-            frame(Format::I420, 32, 24, |i| match i {
-                i if i < 32 * 24 => 63,
-                i if i < 32 * 24 + 16 * 12 => 102,
-                _ => 240,
-            }),
-        ),
+        ("programme".to_string(), grey_programme(w, h)),
+        ("pip".to_string(), red_pip()),
         (
             "logo".to_string(),
             frame(Format::Rgba, 8, 8, |i| [0, 0, 255, 128][i % 4]),
@@ -272,13 +275,19 @@ fn a_missing_glyph_is_refused_by_name() {
     assert!(err.contains("U+0E01"), "{err}");
 }
 
-fn lower_third_stage(thirds: &str) -> Stage {
+/// A composite stage given one parameter, with the shipped fonts.
+fn with_fonts(param: &str, value: ParamValue) -> reel_runtime::StageSpec {
     let mut spec = file_job_spec(
         "gfx",
         &plugin_path("composite"),
-        vec![("lower_thirds".into(), ParamValue::Text(thirds.into()))],
+        vec![(param.into(), value)],
     );
     spec.sandbox.assets = Some(reel_tests::root().join("assets/fonts"));
+    spec
+}
+
+fn lower_third_stage(thirds: &str) -> Stage {
+    let spec = with_fonts("lower_thirds", ParamValue::Text(thirds.into()));
     Stage::new(spec).unwrap()
 }
 
@@ -358,12 +367,7 @@ fn lower_third_mistakes_are_named() {
         ),
         (r#"[{"title":"A","x":0,"y":0}]"#, "missing field `width`"),
     ] {
-        let mut spec = file_job_spec(
-            "gfx",
-            &plugin_path("composite"),
-            vec![("lower_thirds".into(), ParamValue::Text(thirds.into()))],
-        );
-        spec.sandbox.assets = Some(reel_tests::root().join("assets/fonts"));
+        let spec = with_fonts("lower_thirds", ParamValue::Text(thirds.into()));
         let Err(err) = Stage::new(spec) else {
             panic!("{thirds} was accepted");
         };
@@ -441,17 +445,12 @@ fn a_name_changes_on_air_without_losing_a_frame() {
 /// with the frame; a start that is not a time is refused.
 #[test]
 fn clocks_tell_the_time_of_the_stream() {
-    let mut spec = file_job_spec(
-        "gfx",
-        &plugin_path("composite"),
-        vec![(
-            "clocks".into(),
-            ParamValue::Text(
-                r#"[{"x":4,"y":4,"start":"09:59:58"},{"x":4,"y":60,"format":"timecode"}]"#.into(),
-            ),
-        )],
+    let mut spec = with_fonts(
+        "clocks",
+        ParamValue::Text(
+            r#"[{"x":4,"y":4,"start":"09:59:58"},{"x":4,"y":60,"format":"timecode"}]"#.into(),
+        ),
     );
-    spec.sandbox.assets = Some(reel_tests::root().join("assets/fonts"));
     let mut stage = Stage::new(spec.clone()).unwrap();
     let inputs = vec![("main".to_string(), frame(Format::Rgba, 320, 120, |_| 90))];
     let mut out = HostFrame::blank(Format::Rgba, 320, 120);
@@ -493,18 +492,8 @@ fn an_opaque_video_layer_lands_in_its_place_exactly() {
     );
     let (w, h) = (64, 48);
     let inputs = vec![
-        (
-            "programme".to_string(),
-            frame(Format::I420, w, h, |i| if i < w * h { 126 } else { 128 }),
-        ),
-        (
-            "pip".to_string(),
-            frame(Format::I420, 32, 24, |i| match i {
-                i if i < 32 * 24 => 63,
-                i if i < 32 * 24 + 16 * 12 => 102,
-                _ => 240,
-            }),
-        ),
+        ("programme".to_string(), grey_programme(w, h)),
+        ("pip".to_string(), red_pip()),
     ];
     let (out, verdict) = stage.mix(inputs, HostFrame::blank(Format::I420, w, h));
     assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
@@ -537,19 +526,11 @@ fn an_opaque_video_layer_lands_in_its_place_exactly() {
 fn text_matches_textoverlay_in_size_ink_and_edges() {
     let (w, h) = (640usize, 160usize);
     // Reel: a lower-third with a black, square box and no subtitle.
-    let mut spec = file_job_spec(
-        "gfx",
-        &plugin_path("composite"),
-        vec![(
-            "lower_thirds".into(),
-            ParamValue::Text(
+    let spec = with_fonts("lower_thirds", ParamValue::Text(
                 r##"[{"title":"李明 Li Ming","x":0,"y":0,"width":640,"title_size":48,"animation":"none",
                      "box":{"color":"#000000","opacity":1.0,"radius":0,"padding":20}}]"##
                     .into(),
-            ),
-        )],
-    );
-    spec.sandbox.assets = Some(reel_tests::root().join("assets/fonts"));
+            ));
     let mut stage = Stage::new(spec).unwrap();
     let black = frame(Format::Rgba, w, h, |i| if i % 4 == 3 { 255 } else { 0 });
     let (out, verdict) = stage.mix(

@@ -164,16 +164,16 @@ impl Plugin for Composite {
         }
         let out = output.info();
         self.fill_background(background, output, &out)?;
-        for (index, layer) in self.layers.clone().iter().enumerate() {
-            let Some(source) = find(&layer.input) else {
-                return Err(unknown(
-                    &format!("layer {}", index + 1),
-                    &layer.input,
-                    &names,
-                ));
-            };
-            self.draw(layer, source, output)?;
-        }
+        // The layers are taken out for the loop (`draw` needs `self` for
+        // its scratch frames) rather than cloned on every frame.
+        let layers = std::mem::take(&mut self.layers);
+        let drawn = layers.iter().enumerate().try_for_each(|(index, layer)| {
+            let source = find(&layer.input)
+                .ok_or_else(|| unknown(&format!("layer {}", index + 1), &layer.input, &names))?;
+            self.draw(layer, source, output)
+        });
+        self.layers = layers;
+        drawn?;
         // Lower-thirds over everything, where their timing puts them.
         let t = out.pts_ns.unwrap_or(0) as f64 / 1e9;
         for (index, (l, drawn)) in self.thirds.iter().enumerate() {

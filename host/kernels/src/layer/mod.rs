@@ -105,6 +105,13 @@ fn premultiplied_part(
 mod tests {
     use super::*;
 
+    const MODES: [BlendMode; 4] = [
+        BlendMode::Over,
+        BlendMode::Add,
+        BlendMode::Multiply,
+        BlendMode::Screen,
+    ];
+
     /// Pixels of a small deterministic generator, premultiplied-valid
     /// (colour <= alpha).
     fn pixels(n: usize, seed: u32) -> Vec<u8> {
@@ -146,12 +153,7 @@ mod tests {
         let (w, h) = (33, 9);
         let layout = Layout::packed(Format::Rgba, w, h);
         let src = pixels(w * h, 7);
-        for mode in [
-            BlendMode::Over,
-            BlendMode::Add,
-            BlendMode::Multiply,
-            BlendMode::Screen,
-        ] {
+        for mode in MODES {
             for level in CpuLevel::all_supported() {
                 let before = pixels(w * h, 11);
                 let mut out = before.clone();
@@ -238,12 +240,7 @@ mod tests {
             .collect();
         for format in [Format::Rgba, Format::I420, Format::Nv12] {
             let layout = Layout::packed(format, 19, 7);
-            for mode in [
-                BlendMode::Over,
-                BlendMode::Add,
-                BlendMode::Multiply,
-                BlendMode::Screen,
-            ] {
+            for mode in MODES {
                 for at in [(-3, -2), (15, 4), (6, 1)] {
                     let base: Vec<u8> = (0..layout.min_len())
                         .map(|i| (i * 11 % 256) as u8)
