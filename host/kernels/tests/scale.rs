@@ -169,6 +169,10 @@ fn within_one_of_float_reference() {
         ((12, 9), (5, 9)),
         ((1, 1), (3, 2)),
         ((7, 1), (30, 4)),
+        // A quarter, as a picture-in-picture (the vector rows' joined
+        // loads), with rows that are not a whole number of vector steps.
+        ((400, 36), (100, 9)),
+        ((1920, 16), (480, 4)),
     ];
     for filter in FILTERS {
         for format in FORMATS {

@@ -27,17 +27,27 @@ pub(super) fn horizontal(
             && out.len() >= 8 * blocks
             && plan.coeffs.len() >= 16 * plan.pairs * blocks
             && plan.mask.len() >= blocks
-            && plan.runs.iter().all(|r| r.end <= blocks)
+            && plan.runs.iter().all(|r| r.blocks.end <= blocks)
     );
     let mut done = 0;
     for run in &plan.runs {
-        reference::horizontal_range(row, taps, ch, done..8 * run.start, out);
+        reference::horizontal_range(row, taps, ch, done..8 * run.blocks.start, out);
         // SAFETY: the plan puts a block in a run only where each lane's
         // loads (16 bytes at its base plus `2 * ch` per pair) lie in a
         // source row of `plan.src_row <= row.len()` bytes; its coeffs,
         // masks and the samples stored were checked above.
-        unsafe { run_blocks(row.as_ptr(), &plan.base, 0, plan, ch, run.clone(), out) };
-        done = 8 * run.end;
+        unsafe {
+            run_blocks(
+                row.as_ptr(),
+                &plan.base,
+                0,
+                plan,
+                ch,
+                (run.blocks.clone(), run.joined),
+                out,
+            )
+        };
+        done = 8 * run.blocks.end;
     }
     if let Some(tail) = &plan.tail {
         reference::horizontal_range(row, taps, ch, done..8 * tail.blocks.start, out);
@@ -55,7 +65,7 @@ pub(super) fn horizontal(
                 first,
                 plan,
                 ch,
-                tail.blocks.clone(),
+                (tail.blocks.clone(), tail.joined),
                 out,
             )
         };
@@ -65,7 +75,9 @@ pub(super) fn horizontal(
 }
 
 /// Blocks `run` at the pair count of the plan, known to the compiler for
-/// the common filters.
+/// the common filters (bilinear, bicubic and Lanczos-3 enlarging, and
+/// shrinking to a half and a quarter), with one load for both lanes where
+/// the run is `joined` (a quarter: the usual picture-in-picture).
 ///
 /// Safety: as `run_pairs`.
 #[inline]
@@ -76,18 +88,23 @@ unsafe fn run_blocks(
     first: usize,
     plan: &HorizontalPlan,
     ch: usize,
-    run: std::ops::Range<usize>,
+    (run, joined): (std::ops::Range<usize>, bool),
     out: &mut [i16],
 ) {
     // SAFETY: the caller's contract.
     unsafe {
-        match plan.pairs {
-            1 => run_pairs::<1>(row, base, first, plan, ch, run, out),
-            2 => run_pairs::<2>(row, base, first, plan, ch, run, out),
-            3 => run_pairs::<3>(row, base, first, plan, ch, run, out),
-            4 => run_pairs::<4>(row, base, first, plan, ch, run, out),
-            6 => run_pairs::<6>(row, base, first, plan, ch, run, out),
-            _ => run_pairs::<0>(row, base, first, plan, ch, run, out),
+        match (plan.pairs, joined) {
+            (1, _) => run_pairs::<1, false>(row, base, first, plan, ch, run, out),
+            (2, _) => run_pairs::<2, false>(row, base, first, plan, ch, run, out),
+            (3, _) => run_pairs::<3, false>(row, base, first, plan, ch, run, out),
+            (4, false) => run_pairs::<4, false>(row, base, first, plan, ch, run, out),
+            (4, true) => run_pairs::<4, true>(row, base, first, plan, ch, run, out),
+            (6, _) => run_pairs::<6, false>(row, base, first, plan, ch, run, out),
+            (8, false) => run_pairs::<8, false>(row, base, first, plan, ch, run, out),
+            (8, true) => run_pairs::<8, true>(row, base, first, plan, ch, run, out),
+            (12, false) => run_pairs::<12, false>(row, base, first, plan, ch, run, out),
+            (12, true) => run_pairs::<12, true>(row, base, first, plan, ch, run, out),
+            _ => run_pairs::<0, false>(row, base, first, plan, ch, run, out),
         }
     }
 }
@@ -101,7 +118,7 @@ unsafe fn run_blocks(
 #[inline]
 #[target_feature(enable = "avx2")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn run_pairs<const P: usize>(
+unsafe fn run_pairs<const P: usize, const JOINED: bool>(
     row: *const u8,
     base: &[[u32; 2]],
     first: usize,
@@ -114,15 +131,15 @@ unsafe fn run_pairs<const P: usize>(
     // SAFETY: the caller's contract (see above) covers blocks in `run`.
     unsafe {
         while b + 2 <= run.end {
-            let v0 = block::<P>(row, base[b - first], plan, ch, b);
-            let v1 = block::<P>(row, base[b + 1 - first], plan, ch, b + 1);
+            let v0 = block::<P, JOINED>(row, base[b - first], plan, ch, b);
+            let v1 = block::<P, JOINED>(row, base[b + 1 - first], plan, ch, b + 1);
             // packs works within halves: [v0 0-3, v1 0-3 | v0 4-7, v1 4-7].
             let packed = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(v0, v1));
             _mm256_storeu_si256(out.as_mut_ptr().add(8 * b) as *mut __m256i, packed);
             b += 2;
         }
         if b < run.end {
-            let v = block::<P>(row, base[b - first], plan, ch, b);
+            let v = block::<P, JOINED>(row, base[b - first], plan, ch, b);
             let packed = _mm256_permute4x64_epi64::<0b00_00_10_00>(_mm256_packs_epi32(v, v));
             _mm_storeu_si128(
                 out.as_mut_ptr().add(8 * b) as *mut __m128i,
@@ -132,12 +149,14 @@ unsafe fn run_pairs<const P: usize>(
     }
 }
 
-/// The 8 sums of block `b`, shifted (32-bit lanes, in order).
+/// The 8 sums of block `b`, shifted (32-bit lanes, in order). `JOINED`:
+/// the second lane's base is 16 bytes past the first's, so one 32-byte
+/// load serves both.
 ///
 /// Safety: as `run_blocks`, for block `b`.
 #[inline]
 #[target_feature(enable = "avx2")]
-unsafe fn block<const P: usize>(
+unsafe fn block<const P: usize, const JOINED: bool>(
     row: *const u8,
     [b0, b1]: [u32; 2],
     plan: &HorizontalPlan,
@@ -147,17 +166,22 @@ unsafe fn block<const P: usize>(
     let pairs = if P > 0 { P } else { plan.pairs };
     let step = 2 * ch;
     // SAFETY: the caller's contract: block `b` is in the plan and each
-    // lane's loads lie in the row.
+    // lane's loads lie in the row (a joined load reads exactly the two
+    // lanes' 16 bytes, adjacent).
     unsafe {
         let mask = _mm256_loadu_si256(plan.mask.as_ptr().add(b) as *const __m256i);
         let coeffs = plan.coeffs.as_ptr().add(16 * pairs * b);
         let (p0, p1) = (row.add(b0 as usize), row.add(b1 as usize));
         let mut acc = _mm256_set1_epi32(1 << (H_SHIFT - 1));
         for p in 0..pairs {
-            let src = _mm256_loadu2_m128i(
-                p1.add(p * step) as *const __m128i,
-                p0.add(p * step) as *const __m128i,
-            );
+            let src = if JOINED {
+                _mm256_loadu_si256(p0.add(p * step) as *const __m256i)
+            } else {
+                _mm256_loadu2_m128i(
+                    p1.add(p * step) as *const __m128i,
+                    p0.add(p * step) as *const __m128i,
+                )
+            };
             let pix = _mm256_shuffle_epi8(src, mask);
             let c = _mm256_loadu_si256(coeffs.add(16 * p) as *const __m256i);
             acc = _mm256_add_epi32(acc, _mm256_madd_epi16(pix, c));
@@ -198,9 +222,14 @@ pub(super) fn vertical(ring: &[i16], width: usize, slots: &[usize], taps: &[i16]
         heap = (0..count).map(|k| pair(2 * k)).collect();
         &heap[..]
     };
-    let done = out.len() / 32 * 32;
-    let mut i = 0;
-    while i < done {
+    // The last step overlaps the one before it where the row is not a
+    // multiple of 32 (rewriting samples with the same values), so only a
+    // row shorter than a step is left to the scalar row.
+    let done = if out.len() >= 32 { out.len() } else { 0 };
+    let mut next = 0;
+    while next < done {
+        let i = next.min(done - 32);
+        next = i + 32;
         // SAFETY: i + 32 <= out.len() <= width, and every row pointer
         // starts a row of `width` samples inside `ring` (checked above):
         // 32 samples read from each, 32 bytes written to `out`.
@@ -225,7 +254,6 @@ pub(super) fn vertical(ring: &[i16], width: usize, slots: &[usize], taps: &[i16]
             let bytes = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packus_epi16(v0, v1));
             _mm256_storeu_si256(out.as_mut_ptr().add(i) as *mut __m256i, bytes);
         }
-        i += 32;
     }
     reference::vertical_from(ring, width, slots, taps, done, out);
 }

@@ -363,7 +363,7 @@ pub(crate) struct HorizontalPlan {
     /// Per block, per pair of taps: 8 samples x (tap 2p, tap 2p+1).
     pub(crate) coeffs: Vec<i16>,
     /// Runs of blocks the vector kernel can do, in order.
-    pub(crate) runs: Vec<std::ops::Range<usize>>,
+    pub(crate) runs: Vec<Run>,
     /// Pairs of taps (`n / 2`; 0 when `n` is odd).
     pub(crate) pairs: usize,
     /// Bytes of the source row the plan was made for.
@@ -373,10 +373,19 @@ pub(crate) struct HorizontalPlan {
     pub(crate) tail: Option<Tail>,
 }
 
+/// Blocks the vector kernels do in one go. `joined`: in each, the second
+/// lane starts 16 bytes after the first, so one 32-byte load reads both
+/// (shrinking to a quarter, but for the edges).
+pub(crate) struct Run {
+    pub(crate) blocks: std::ops::Range<usize>,
+    pub(crate) joined: bool,
+}
+
 /// Blocks at the end of a row, done on `row[from..]` copied into a
 /// buffer of [`Tail::BUFFER`] bytes; `base` is relative to `from`.
 pub(crate) struct Tail {
     pub(crate) blocks: std::ops::Range<usize>,
+    pub(crate) joined: bool,
     pub(crate) from: usize,
     pub(crate) base: Vec<[u32; 2]>,
 }
@@ -443,15 +452,19 @@ impl HorizontalPlan {
             plan.mask.push(mask);
             fits.push(ok);
             if ok && inside {
+                let joined = base[1] == base[0] + 16;
                 match plan.runs.last_mut() {
-                    Some(run) if run.end == b => run.end = b + 1,
-                    _ => plan.runs.push(b..b + 1),
+                    Some(run) if run.blocks.end == b && run.joined == joined => run.blocks.end += 1,
+                    _ => plan.runs.push(Run {
+                        blocks: b..b + 1,
+                        joined,
+                    }),
                 }
             }
         }
         // The blocks after the last run, if their lanes fit and the end of
         // the row with the loads' reach fits the buffer.
-        let first = plan.runs.last().map_or(0, |r| r.end);
+        let first = plan.runs.last().map_or(0, |r| r.blocks.end);
         if first < blocks && fits[first..].iter().all(|&f| f) {
             let from = plan.base[first..]
                 .iter()
@@ -464,8 +477,10 @@ impl HorizontalPlan {
                     .iter()
                     .map(|b| b.map(|x| x - from as u32))
                     .collect();
+                let joined = plan.base[first..].iter().all(|&[b0, b1]| b1 == b0 + 16);
                 plan.tail = Some(Tail {
                     blocks: first..blocks,
+                    joined,
                     from,
                     base,
                 });

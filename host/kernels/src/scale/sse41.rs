@@ -25,13 +25,13 @@ pub(super) fn horizontal(
             && out.len() >= 8 * blocks
             && plan.coeffs.len() >= 16 * pairs * blocks
             && plan.mask.len() >= blocks
-            && plan.runs.iter().all(|r| r.end <= blocks)
+            && plan.runs.iter().all(|r| r.blocks.end <= blocks)
     );
     let step = 2 * ch;
     let mut done = 0;
     for run in &plan.runs {
-        reference::horizontal_range(row, taps, ch, done..8 * run.start, out);
-        for b in run.clone() {
+        reference::horizontal_range(row, taps, ch, done..8 * run.blocks.start, out);
+        for b in run.blocks.clone() {
             // SAFETY: as in `avx2::horizontal`: the plan puts a block in a
             // run only where every load lies in the row; coeffs, masks
             // and `out` were checked above.
@@ -56,7 +56,7 @@ pub(super) fn horizontal(
                 _mm_storeu_si128(out.as_mut_ptr().add(8 * b) as *mut __m128i, v);
             }
         }
-        done = 8 * run.end;
+        done = 8 * run.blocks.end;
     }
     reference::horizontal_from(row, taps, ch, done, out);
 }
@@ -90,9 +90,14 @@ pub(super) fn vertical(ring: &[i16], width: usize, slots: &[usize], taps: &[i16]
         heap = (0..count).map(|k| pair(2 * k)).collect();
         &heap[..]
     };
-    let done = out.len() / 16 * 16;
-    let mut i = 0;
-    while i < done {
+    // The last step overlaps the one before it where the row is not a
+    // multiple of 16 (rewriting samples with the same values), so only a
+    // row shorter than a step is left to the scalar row.
+    let done = if out.len() >= 16 { out.len() } else { 0 };
+    let mut next = 0;
+    while next < done {
+        let i = next.min(done - 16);
+        next = i + 16;
         // SAFETY: i + 16 <= out.len() <= width, and every row pointer
         // starts a row of `width` samples inside `ring` (checked above).
         unsafe {
@@ -111,7 +116,6 @@ pub(super) fn vertical(ring: &[i16], width: usize, slots: &[usize], taps: &[i16]
             let bytes = _mm_packus_epi16(_mm_packs_epi32(a0, a1), _mm_packs_epi32(a2, a3));
             _mm_storeu_si128(out.as_mut_ptr().add(i) as *mut __m128i, bytes);
         }
-        i += 16;
     }
     reference::vertical_from(ring, width, slots, taps, done, out);
 }
