@@ -3,11 +3,6 @@
 
 use std::path::Path;
 
-// The parser's own tests run here, natively (a plugin crate links only
-// for wasm32-wasip2).
-#[path = "../../plugins/lut/src/cube.rs"]
-mod cube;
-
 use reel_runtime::{Format, OnError, ParamValue, SandboxConfig, Stage, StageSpec, Verdict};
 use reel_tests::{
     decode_frames, frame, plugin_path, pull_samples, reel_in, runtime, write_pipeline,

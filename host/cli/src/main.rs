@@ -10,6 +10,7 @@ mod check;
 mod graph;
 mod plugin;
 mod run;
+mod style;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,39 @@ enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Learn a look from example images; export it as a .cube.
+    Style {
+        #[command(subcommand)]
+        command: StyleCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StyleCommand {
+    /// Learn a style from a folder of 30-50 images (JPEG, PNG, WebP).
+    Train {
+        /// The folder of example images.
+        #[arg(long)]
+        images: PathBuf,
+        /// The .style file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Bake a style's colour transfer for some content into a .cube LUT
+    /// (for DaVinci Resolve, OBS, ffmpeg's lut3d).
+    ExportCube {
+        /// The .style file.
+        style: PathBuf,
+        /// The content the LUT is for: a clip, or a folder of images.
+        #[arg(long)]
+        reference: PathBuf,
+        /// The .cube file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Lattice points per side.
+        #[arg(long, default_value_t = 33, value_parser = lut_size)]
+        size: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -72,6 +106,14 @@ enum PluginCommand {
     },
     /// List the plugins on the search path.
     List,
+}
+
+/// The lattice sizes other tools expect of a .cube.
+fn lut_size(text: &str) -> Result<usize, String> {
+    match text {
+        "17" | "33" | "65" => Ok(text.parse().expect("a number")),
+        _ => Err("17, 33 or 65".into()),
+    }
 }
 
 /// Exit codes: 1 for a failed run, 2 for a pipeline or usage mistake,
@@ -97,6 +139,15 @@ fn main() -> ExitCode {
         Command::Plugin { command } => match command {
             PluginCommand::Inspect { plugin, json } => plugin::inspect(&plugin, json),
             PluginCommand::List => plugin::list(),
+        },
+        Command::Style { command } => match command {
+            StyleCommand::Train { images, out } => style::train(&images, &out),
+            StyleCommand::ExportCube {
+                style: file,
+                reference,
+                out,
+                size,
+            } => style::export_cube(&file, &reference, &out, size),
         },
     }
 }

@@ -16,6 +16,7 @@ mod diagnostics;
 mod element;
 mod encode;
 mod ending;
+pub mod looks;
 mod media;
 mod plan;
 pub mod session;

@@ -22,6 +22,7 @@ impl Rng {
     }
 
     /// Uniform in 0..n.
+    #[cfg(feature = "train")]
     pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n.max(1) as u64) as usize
     }

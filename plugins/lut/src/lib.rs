@@ -6,9 +6,8 @@
 //! Pipeline: `plugin = "lut"`, `assets = "looks/"`, `params = { file =
 //! "warm.cube", strength = 0.8 }`.
 
-mod cube;
-
 use reel_sdk::{ParamBuilder, kernels::Lut3d, prelude::*};
+use reel_style::Cube;
 
 struct Lut {
     file: String,
@@ -52,8 +51,8 @@ impl Plugin for Lut {
                 "cannot read {name} from the stage's assets ({e}); set `assets` in the stage"
             ))
         })?;
-        let cube = cube::parse(&text).map_err(|e| StageError::Failed(format!("{name}: {e}")))?;
-        let lut = Lut3d::from_table(cube.size, &cube.table)?;
+        let cube = Cube::parse(&text).map_err(|e| StageError::Failed(format!("{name}: {e}")))?;
+        let lut = Lut3d::from_table(cube.size as u32, &cube.kernel_table())?;
         Ok(Lut {
             file: name.to_string(),
             lut,

@@ -95,20 +95,7 @@ pub fn train(
     options: &TrainOptions,
     progress: &(dyn Fn(usize, usize, &Path) + Sync),
 ) -> Result<(Style, Summary), TrainError> {
-    let folder_error = |e: std::io::Error| TrainError::Folder {
-        path: folder.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
-        .map_err(folder_error)?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .filter(|p| {
-            !p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        })
-        .collect();
-    files.sort();
+    let files = image_files(folder)?;
     let per_image = (options.colours / files.len().max(1)).max(1);
     let results: Vec<Mutex<Option<Result<Learned, String>>>> =
         files.iter().map(|_| Mutex::new(None)).collect();
@@ -174,13 +161,9 @@ pub fn train(
     Ok((Style { header, colours }, summary))
 }
 
-/// Decodes, shrinks and measures one image.
-fn learn_one(
-    path: &Path,
-    options: &TrainOptions,
-    samples: usize,
-    seed: u64,
-) -> Result<Learned, String> {
+/// Decodes one image and shrinks it to the learning size: its pixels
+/// (RGB 0..=1) and width.
+fn decode(path: &Path, options: &TrainOptions) -> Result<(Vec<[f32; 3]>, usize), String> {
     let mut reader = image::ImageReader::open(path)
         .map_err(|e| e.to_string())?
         .with_guessed_format()
@@ -199,18 +182,33 @@ fn learn_one(
         image
     };
     let rgb = image.to_rgb32f();
-    let (width, height) = (rgb.width() as usize, rgb.height() as usize);
-    if width == 0 || height == 0 {
+    if rgb.width() == 0 || rgb.height() == 0 {
         return Err("an empty image".into());
     }
-    let pixels: Vec<[f32; 3]> = rgb
+    let pixels = rgb
         .pixels()
         .map(|p| p.0.map(|v| v.clamp(0.0, 1.0)))
         .collect();
-    let mut rng = Rng::new(0xC0_FFEE ^ seed);
-    let colours = (0..samples)
+    Ok((pixels, rgb.width() as usize))
+}
+
+/// `count` colours drawn from `pixels`, the same ones for the same seed.
+fn draw(pixels: &[[f32; 3]], count: usize, seed: u64) -> Vec<[f32; 3]> {
+    let mut rng = Rng::new(0x00C0_FFEE ^ seed);
+    (0..count)
         .map(|_| pixels[rng.below(pixels.len())])
-        .collect();
+        .collect()
+}
+
+/// Decodes, shrinks and measures one image.
+fn learn_one(
+    path: &Path,
+    options: &TrainOptions,
+    samples: usize,
+    seed: u64,
+) -> Result<Learned, String> {
+    let (pixels, width) = decode(path, options)?;
+    let height = pixels.len() / width;
     // BT.709 luma of the (gamma-encoded) colours, as video carries it.
     let luma = Luma {
         width,
@@ -221,9 +219,52 @@ fn learn_one(
             .collect(),
     };
     Ok(Learned {
-        colours,
+        colours: draw(&pixels, samples, seed),
         tone: texture::tone(&luma),
         lines: texture::lines(&luma),
         strokes: texture::strokes(&luma),
     })
+}
+
+/// Colour samples of the images in `folder` (each image contributing
+/// equally, `count` in all), for fitting a style to that content; files
+/// that are not images are skipped and reported.
+pub fn folder_colours(folder: &Path, count: usize) -> Result<(Vec<[f32; 3]>, Summary), TrainError> {
+    let files = image_files(folder)?;
+    let options = TrainOptions::default();
+    let per_image = (count / files.len().max(1)).max(1);
+    let mut summary = Summary::default();
+    let mut colours = Vec::new();
+    for (i, path) in files.iter().enumerate() {
+        match decode(path, &options) {
+            Ok((pixels, _)) => {
+                colours.extend(draw(&pixels, per_image, i as u64));
+                summary.used.push(path.clone());
+            }
+            Err(reason) => summary.skipped.push((path.clone(), reason)),
+        }
+    }
+    if colours.is_empty() {
+        return Err(TrainError::TooFew { found: 0, summary });
+    }
+    Ok((colours, summary))
+}
+
+/// The files of `folder` (not its subfolders, not hidden ones), by name.
+fn image_files(folder: &Path) -> Result<Vec<PathBuf>, TrainError> {
+    let folder_error = |e: std::io::Error| TrainError::Folder {
+        path: folder.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .map_err(folder_error)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
 }
