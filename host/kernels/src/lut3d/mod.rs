@@ -248,6 +248,8 @@ type YuvRowFn = unsafe fn(&mut [u8], &mut [u8], &mut [u8], &mut [u8], &yuv::YuvT
 /// The YUV row kernel for `level` (sound to call as `row_kernel`'s).
 fn yuv_row_kernel(level: CpuLevel) -> YuvRowFn {
     match level.isa() {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => avx2::yuv_row,
         _ => reference::yuv_row,
     }
 }
