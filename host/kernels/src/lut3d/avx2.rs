@@ -230,7 +230,14 @@ fn yuv_blocks(
                 ),
             );
             // The weighted sum of a gathered quad per lane.
-            let dot = |quad: __m256i| _mm256_madd_epi16(_mm256_maddubs_epi16(quad, weights), ones);
+            let dot =
+                |quad: __m256i, w: __m256i| _mm256_madd_epi16(_mm256_maddubs_epi16(quad, w), ones);
+            // Each block's weights twice, for the Y and U quads of an entry
+            // gathered as one qword: blocks 0-3, then 4-7.
+            let pairs = [
+                _mm256_permutevar8x32_epi32(weights, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)),
+                _mm256_permutevar8x32_epi32(weights, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)),
+            ];
             let mut su = _mm256_setzero_si256();
             let mut sv = _mm256_setzero_si256();
             let mut luma = [_mm256_setzero_si256(); 4];
@@ -241,13 +248,32 @@ fn yuv_blocks(
                 for (half, codes) in halves.into_iter().enumerate() {
                     let entry = _mm256_add_epi32(run, _mm256_cvtepu8_epi32(codes));
                     let idx = _mm256_slli_epi32::<2>(entry);
-                    let yq = _mm256_i32gather_epi32::<4>(base, idx);
-                    let uq = _mm256_i32gather_epi32::<4>(base.add(1), idx);
+                    // Y and U quads of blocks 0-3 and 4-7 (as qwords), V's.
+                    let yu0 = _mm256_i32gather_epi64::<4>(
+                        base as *const i64,
+                        _mm256_castsi256_si128(idx),
+                    );
+                    let yu1 = _mm256_i32gather_epi64::<4>(
+                        base as *const i64,
+                        _mm256_extracti128_si256::<1>(idx),
+                    );
                     let vq = _mm256_i32gather_epi32::<4>(base.add(2), idx);
-                    su = _mm256_add_epi32(su, dot(uq));
-                    sv = _mm256_add_epi32(sv, dot(vq));
+                    let (d0, d1) = (
+                        _mm256_castsi256_ps(dot(yu0, pairs[0])),
+                        _mm256_castsi256_ps(dot(yu1, pairs[1])),
+                    );
+                    // Even dwords are Y, odd U, blocks in the order 0 1 4 5
+                    // | 2 3 6 7; the qword permute puts them back.
+                    let ys = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_castps_si256(
+                        _mm256_shuffle_ps::<0b10_00_10_00>(d0, d1),
+                    ));
+                    let us = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_castps_si256(
+                        _mm256_shuffle_ps::<0b11_01_11_01>(d0, d1),
+                    ));
+                    su = _mm256_add_epi32(su, us);
+                    sv = _mm256_add_epi32(sv, dot(vq, weights));
                     luma[2 * r + half] =
-                        _mm256_srl_epi32(_mm256_add_epi32(dot(yq), luma_round), luma_shift);
+                        _mm256_srl_epi32(_mm256_add_epi32(ys, luma_round), luma_shift);
                 }
             }
             for (r, row) in [top.as_mut_ptr().add(x), bottom.as_mut_ptr().add(x)]
