@@ -60,18 +60,19 @@ echo
 echo "3D LUT on 1080p I420 ($SIZE testsrc2, $FRAMES frames), one thread on CPU 0, ms per frame;"
 echo "Reel at CPU level $level. Speed-up: ffmpeg / Reel YUV."
 echo
-echo "| look | ffmpeg lut3d tetrahedral | Reel RGBA path | Reel YUV | speed-up |"
-echo "|---|---:|---:|---:|---:|"
+echo "| look | ffmpeg lut3d tetrahedral | Reel RGBA path | Reel YUV | speed-up | Reel YUV table build (once) |"
+echo "|---|---:|---:|---:|---:|---:|"
 for cube in assets/looks/*.cube; do
-    ffb="" ffl="" rgba="" yuv=""
+    ffb="" ffl="" rgba="" yuv="" build=""
     for _ in 1 2 3; do
         ffb=$(min "$ffb" "$(ffmpeg_rtime)")
         ffl=$(min "$ffl" "$(ffmpeg_rtime "lut3d=file=$cube:interp=tetrahedral")")
         out=$(taskset -c 0 "$bench" "$cube" "$SIZE" "$FRAMES" "$raw")
         rgba=$(min "$rgba" "$(sed -n 's/^rgba //p' <<<"$out")")
         yuv=$(min "$yuv" "$(sed -n 's/^yuv //p' <<<"$out")")
+        build=$(min "$build" "$(sed -n 's/^build //p' <<<"$out")")
     done
     ff_ms=$(awk "BEGIN{printf \"%.2f\", ($ffl - $ffb) * 1000 / $FRAMES}")
     ratio=$(awk "BEGIN{printf \"%.1f\", $ff_ms / $yuv}")
-    printf '| %s | %s | %.2f | %.2f | %sx |\n' "$(basename "$cube" .cube)" "$ff_ms" "$rgba" "$yuv" "$ratio"
+    printf '| %s | %s | %.2f | %.2f | %sx | %.1f |\n' "$(basename "$cube" .cube)" "$ff_ms" "$rgba" "$yuv" "$ratio" "$build"
 done

@@ -1,9 +1,10 @@
 //! Times the 3D LUT for `tests/bench/lut.sh`: milliseconds per frame, one
 //! thread, at the active CPU level (`REEL_CPU_LEVEL` lowers it).
 //!
-//! `lut_bench FILE.cube WxH FRAMES [RAW]`: prints two lines, `rgba MS` (the
-//! RGBA path a plugin took before: I420 to RGBA, the LUT, back to I420)
-//! and `yuv MS` (the LUT on I420 directly). Each is the best of 5 means
+//! `lut_bench FILE.cube WxH FRAMES [RAW]`: prints `rgba MS` (the RGBA path
+//! a plugin took before: I420 to RGBA, the LUT, back to I420), `build MS`
+//! (making the YUV-domain table, once per LUT and strength) and `yuv MS`
+//! (the LUT on I420 directly, the table made). Each is the best of 5 means
 //! over FRAMES frames, after a few unmeasured ones: the machine is shared,
 //! and the best batch is the one least disturbed. With RAW (a raw I420
 //! file of at least one frame of that size) its frames are the content,
@@ -40,7 +41,8 @@ fn main() {
         eprintln!("usage: lut_bench FILE.cube WxH FRAMES [RAW]");
         std::process::exit(2);
     }
-    let lut = parse_cube(&std::fs::read_to_string(&args[0]).expect("read the .cube"));
+    let text = std::fs::read_to_string(&args[0]).expect("read the .cube");
+    let lut = parse_cube(&text);
     let (w, h) = args[1].split_once('x').expect("size is WxH");
     let (w, h): (usize, usize) = (w.parse().expect("width"), h.parse().expect("height"));
     let frames: usize = args[2].parse().expect("frames");
@@ -107,6 +109,24 @@ fn main() {
         )
         .unwrap();
     });
+    // The YUV-domain table's build, paid at the first YUV frame of each
+    // strength (a 2x2 picture: the build is all there is).
+    let tiny = Layout::packed(Format::I420, 2, 2);
+    let mut px = vec![128u8; tiny.min_len()];
+    let mut build = f64::INFINITY;
+    for _ in 0..3 {
+        let fresh = parse_cube(&text);
+        let t = Instant::now();
+        apply_lut3d_with(
+            level,
+            &mut ImageMut::new(&tiny, &mut px).unwrap(),
+            &fresh,
+            1.0,
+        )
+        .unwrap();
+        build = build.min(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!("build {build:.3}");
     time("yuv", &mut |frame, _| {
         apply_lut3d_with(level, &mut ImageMut::new(&l, frame).unwrap(), &lut, 1.0).unwrap();
     });
