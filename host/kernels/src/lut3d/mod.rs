@@ -1,10 +1,14 @@
-//! 3D colour lookup tables with tetrahedral interpolation.
+//! 3D colour lookup tables with tetrahedral interpolation, on RGBA, I420
+//! and NV12.
 //!
-//! `reference.rs` holds the pixel-at-a-time reference and the scalar row
-//! (the baseline and SSE4.1 levels); `avx2.rs` the hand-written row, with
-//! gathers. There is no `sse41.rs`: SSE4.1 has no gathers and no kernel
-//! here, so its level runs the scalar row. `row_kernel` picks the row
-//! once per call.
+//! `reference.rs` holds the pixel-at-a-time reference and the scalar rows
+//! (the baseline and SSE4.1 levels); `avx2.rs` the hand-written RGBA row,
+//! with gathers. There is no `sse41.rs`: SSE4.1 has no gathers and no
+//! kernel here, so its level runs the scalar row. `row_kernel` picks the
+//! row once per call. `yuv.rs` holds the YUV-domain table that I420 and
+//! NV12 go through (no conversion to RGBA), cached in the `Lut3d`.
+
+use std::sync::{Arc, Mutex};
 
 use crate::cpu::CpuLevel;
 #[cfg(target_arch = "x86_64")]
@@ -14,12 +18,26 @@ use crate::layout::{Format, ImageMut, LayoutError};
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 pub mod reference;
+mod yuv;
 
 /// A cubic RGB table of `size`^3 entries, red varying fastest (.cube order).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Lut3d {
     size: usize,
     table: Vec<[f32; 3]>,
+    /// The YUV-domain table of the last strength applied to I420 or NV12.
+    yuv_cache: Mutex<Option<Arc<yuv::YuvTable>>>,
+}
+
+impl Clone for Lut3d {
+    fn clone(&self) -> Lut3d {
+        let cache = self.yuv_cache.lock().unwrap_or_else(|e| e.into_inner());
+        Lut3d {
+            size: self.size,
+            table: self.table.clone(),
+            yuv_cache: Mutex::new(cache.clone()),
+        }
+    }
 }
 
 impl Lut3d {
@@ -48,7 +66,11 @@ impl Lut3d {
             .chunks_exact(3)
             .map(|c| [c[0], c[1], c[2]].map(|v| v.clamp(0.0, 1.0)))
             .collect();
-        Ok(Lut3d { size, table })
+        Ok(Lut3d {
+            size,
+            table,
+            yuv_cache: Mutex::new(None),
+        })
     }
 
     /// The identity table: output equals input.
@@ -145,8 +167,11 @@ impl Lut3d {
     }
 }
 
-/// Applies `lut` to an RGBA picture in place, mixed with the original by
-/// `strength` (0.0..=1.0). Alpha is kept.
+/// Applies `lut` to a picture in place, mixed with the original by
+/// `strength` (0.0..=1.0). On RGBA alpha is kept. On I420 and NV12 the
+/// result is within about a code value of converting to RGBA, applying
+/// the LUT there and converting back (see `yuv.rs`), far faster; strength
+/// 0 leaves a YUV picture exactly as it was.
 pub fn apply_lut3d(img: &mut ImageMut<'_>, lut: &Lut3d, strength: f32) -> Result<(), LayoutError> {
     apply_lut3d_with(CpuLevel::active(), img, lut, strength)
 }
@@ -157,13 +182,11 @@ pub fn apply_lut3d_with(
     lut: &Lut3d,
     strength: f32,
 ) -> Result<(), LayoutError> {
-    if img.layout.format != Format::Rgba {
-        return Err(LayoutError(format!(
-            "3D LUTs apply to RGBA, got {}",
-            img.layout.format
-        )));
-    }
     let strength = strength.clamp(0.0, 1.0);
+    if img.layout.format != Format::Rgba {
+        apply_yuv(level, img, lut, strength);
+        return Ok(());
+    }
     let lut_row = row_kernel(level);
     for y in 0..img.layout.height {
         // SAFETY: `lut_row` was chosen for `level`, and a `CpuLevel` is
@@ -171,6 +194,64 @@ pub fn apply_lut3d_with(
         unsafe { lut_row(img.row_mut(0, y), lut, strength) };
     }
     Ok(())
+}
+
+/// I420 or NV12 through the YUV-domain table, two luma rows and their
+/// chroma row at a time.
+fn apply_yuv(level: CpuLevel, img: &mut ImageMut<'_>, lut: &Lut3d, strength: f32) {
+    let (w, h) = (img.layout.width, img.layout.height);
+    // Not even a round trip: at strength 0 the picture is left as it is.
+    if strength == 0.0 || w == 0 || h == 0 {
+        return;
+    }
+    let table = yuv::table(lut, strength);
+    let yuv_row = yuv_row_kernel(level);
+    let nv12 = img.layout.format == Format::Nv12;
+    let cw = w.div_ceil(2);
+    let (mut u, mut v) = (vec![0u8; cw], vec![0u8; cw]);
+    // The bottom row of the last block of an odd height: a copy of the top.
+    let mut spare = vec![0u8; w];
+    for cy in 0..h.div_ceil(2) {
+        if nv12 {
+            for ((pair, cu), cv) in img.row(1, cy).chunks_exact(2).zip(&mut u).zip(&mut v) {
+                (*cu, *cv) = (pair[0], pair[1]);
+            }
+        } else {
+            u.copy_from_slice(img.row(1, cy));
+            v.copy_from_slice(img.row(2, cy));
+        }
+        let (top, bottom) = if 2 * cy + 1 < h {
+            img.rows_mut2((0, 2 * cy), (0, 2 * cy + 1))
+        } else {
+            let top = img.row_mut(0, 2 * cy);
+            spare.copy_from_slice(top);
+            (top, &mut spare[..])
+        };
+        // SAFETY: `yuv_row` was chosen for `level`, and a `CpuLevel` is
+        // only made by run-time detection: its instruction set is present.
+        unsafe { yuv_row(top, bottom, &mut u, &mut v, &table) };
+        if nv12 {
+            for ((pair, cu), cv) in img.row_mut(1, cy).chunks_exact_mut(2).zip(&u).zip(&v) {
+                pair.copy_from_slice(&[*cu, *cv]);
+            }
+        } else {
+            let (du, dv) = img.rows_mut2((1, cy), (2, cy));
+            du.copy_from_slice(&u);
+            dv.copy_from_slice(&v);
+        }
+    }
+}
+
+/// Two luma rows and their planar chroma, in place.
+type YuvRowFn = unsafe fn(&mut [u8], &mut [u8], &mut [u8], &mut [u8], &yuv::YuvTable);
+
+/// The YUV row kernel for `level` (sound to call as `row_kernel`'s).
+fn yuv_row_kernel(level: CpuLevel) -> YuvRowFn {
+    match level.isa() {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => avx2::yuv_row,
+        _ => reference::yuv_row,
+    }
 }
 
 /// The row kernel for `level`. Calling it is sound only on a CPU that has
