@@ -87,7 +87,7 @@ fn assert_inverts(plugin: &Path) {
 /// Binaries built against each earlier shipped contract, kept in the
 /// repo as they were built: the contract only grows, and these must keep
 /// loading and running on every later host.
-const SHIPPED: [&str; 2] = ["0.1.0", "0.1.1"];
+const SHIPPED: [&str; 3] = ["0.1.0", "0.1.1", "0.1.2"];
 
 fn fixture(version: &str, name: &str) -> PathBuf {
     root()
@@ -232,16 +232,24 @@ fn premultiply_from_contract_0_1_1_makes_straight_alpha_blend_right() {
 #[test]
 fn blend_layer_from_contract_0_1_2_mixes_in_each_mode() {
     let grey = 126; // BT.709 limited-range luma of RGB 128
-    for (mode, straight, overlay, want) in [
+    // Today's build, and the binary built against 0.1.2 itself.
+    let builds = [
+        test_plugin_path("testmix"),
+        fixture("0.1.2", "testmix.wasm"),
+    ];
+    for (mode, straight, overlay, want, build) in [
         ("multiply", false, [255, 0, 0, 255], [128, 0, 0]),
         ("screen", false, [255, 0, 0, 255], [255, 128, 128]),
         ("add", false, [255, 0, 0, 255], [255, 128, 128]),
         ("over", true, [255, 255, 255, 128], [192, 192, 192]),
-    ] {
+    ]
+    .into_iter()
+    .flat_map(|(m, s, o, w)| builds.iter().map(move |b| (m, s, o, w, b)))
+    {
         let mut stage = Stage::new(StageSpec {
             on_error: OnError::Fail,
             ..spec_at(
-                &test_plugin_path("testmix"),
+                build,
                 vec![
                     ("mode".into(), ParamValue::Text(mode.into())),
                     ("straight".into(), ParamValue::Boolean(straight)),
@@ -265,9 +273,48 @@ fn blend_layer_from_contract_0_1_2_mixes_in_each_mode() {
         let px = out.image().unwrap().row(0, 3)[4 * 5..4 * 5 + 4].to_vec();
         assert!(
             px[..3].iter().zip(want).all(|(c, w)| c.abs_diff(w) <= 2),
-            "{mode} (straight {straight}): {px:?}, want {want:?}"
+            "{mode} (straight {straight}, {}): {px:?}, want {want:?}",
+            build.display()
         );
     }
+}
+
+/// The `lut` plugin as built against 0.1.2, when the LUT kernel took
+/// only RGBA: it declares RGBA and keeps grading it (red to blue through
+/// a LUT that swaps the two) on a host that also grades YUV.
+#[test]
+fn a_lut_plugin_built_against_0_1_2_keeps_grading_rgba() {
+    let assets = tempfile::tempdir().unwrap();
+    let mut cube = String::from("LUT_3D_SIZE 2\n");
+    for b in 0..2 {
+        for g in 0..2 {
+            for r in 0..2 {
+                cube.push_str(&format!("{b} {g} {r}\n"));
+            }
+        }
+    }
+    std::fs::write(assets.path().join("swap.cube"), cube).unwrap();
+    let plugin = runtime().load(&fixture("0.1.2", "lut.wasm")).unwrap();
+    assert_eq!(plugin.description.contract, "0.1.2");
+    assert_eq!(plugin.description.formats, vec![Format::Rgba]);
+    let mut stage = Stage::new(StageSpec {
+        on_error: OnError::Fail,
+        plugin,
+        params: vec![("file".into(), ParamValue::Text("swap.cube".into()))],
+        sandbox: SandboxConfig {
+            assets: Some(assets.path().to_path_buf()),
+            ..SandboxConfig::default()
+        },
+        ..spec_at(&fixture("0.1.2", "lut.wasm"), vec![])
+    })
+    .unwrap();
+    let (out, verdict) = stage.filter(frame(Format::Rgba, 8, 4, |i| [250, 40, 0, 255][i % 4]));
+    assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+    let px = &out.bytes().unwrap()[..4];
+    assert!(
+        px[0] <= 1 && px[2] >= 249 && px[1].abs_diff(40) <= 1,
+        "{px:?}"
+    );
 }
 
 /// `Plugin::new` runs once when an instance starts (with the pipeline's

@@ -55,6 +55,32 @@ fn a_cube_from_the_assets_grades_the_picture() {
     }
 }
 
+/// I420 frames are graded directly (contract 0.1.3), to the picture the
+/// RGBA path gives: red graded to blue, within a code value or two.
+#[test]
+fn i420_frames_are_graded_without_a_conversion() {
+    let dir = tempfile::tempdir().unwrap();
+    swap_cube(dir.path());
+    let mut stage = lut_stage(dir.path(), 1.0);
+    // BT.709 limited-range red: Y 63, U 102, V 240.
+    let (w, h) = (16, 8);
+    let luma = w * h;
+    let red = frame(Format::I420, w, h, |i| match i {
+        i if i < luma => 63,
+        i if i < luma + luma / 4 => 102,
+        _ => 240,
+    });
+    let (out, verdict) = stage.filter(red);
+    assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+    assert_eq!(out.layout.format, Format::I420);
+    let bytes = out.bytes().unwrap();
+    // Blue: Y 32, U 240, V 118.
+    let (y, u, v) = (bytes[0], bytes[luma], bytes[luma + luma / 4]);
+    for (got, want) in [(y, 32), (u, 240), (v, 118)] {
+        assert!(got.abs_diff(want) <= 2, "YUV {y} {u} {v}");
+    }
+}
+
 /// Through `reel`: a broken `.cube` is a check error at the stage, naming
 /// the file and its line; a good one grades a red clip blue.
 #[test]

@@ -31,7 +31,12 @@ pub fn train(images: &Path, out: &Path) -> ExitCode {
     let progress = |done: usize, all: usize, file: &Path| {
         bar.set_length(all as u64);
         bar.set_position(done as u64);
-        bar.set_message(file.file_name().unwrap_or_default().to_string_lossy().into_owned());
+        bar.set_message(
+            file.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+        );
     };
     let result = reel_style::train::train(images, &options, &progress);
     bar.finish_and_clear();
@@ -85,6 +90,10 @@ pub fn export_cube(style: &Path, reference: &Path, out: &Path, size: usize) -> E
     if let Err(e) = looks::save(out, cube.to_text().as_bytes()) {
         return fail(EXIT_RUN_FAILED, &e.to_string());
     }
-    println!("{}: a {size}³ LUT of `{}`", out.display(), style.header.name);
+    println!(
+        "{}: a {size}³ LUT of `{}`",
+        out.display(),
+        style.header.name
+    );
     ExitCode::SUCCESS
 }

@@ -60,7 +60,10 @@ pub fn export_cube(style: &Style, reference: &Path, size: usize) -> Result<Cube,
     if !(2..=reel_style::cube::MAX_SIZE).contains(&size) {
         return Err(error(
             reference,
-            format!("a .cube size must be 2..={}, got {size}", reel_style::cube::MAX_SIZE),
+            format!(
+                "a .cube size must be 2..={}, got {size}",
+                reel_style::cube::MAX_SIZE
+            ),
         ));
     }
     let content = reference_colours(reference)?;
@@ -117,11 +120,17 @@ fn clip_colours(path: &Path) -> Result<Vec<[f32; 3]>, String> {
 
 /// Pauses the pipeline and pulls a frame at each of CLIP_FRAMES points
 /// spread over the clip (one, for a clip of unknown length); packed RGB.
-fn sample_frames(pipeline: &gst::Pipeline, sink: &gst_app::AppSink) -> Result<Vec<Vec<u8>>, String> {
+fn sample_frames(
+    pipeline: &gst::Pipeline,
+    sink: &gst_app::AppSink,
+) -> Result<Vec<Vec<u8>>, String> {
     const WAIT: gst::ClockTime = gst::ClockTime::from_seconds(20);
     let paused = |what: &str| -> Result<(), String> {
         let bus = pipeline.bus().ok_or("no bus")?;
-        if let Some(msg) = bus.timed_pop_filtered(WAIT, &[gst::MessageType::AsyncDone, gst::MessageType::Error]) {
+        if let Some(msg) = bus.timed_pop_filtered(
+            WAIT,
+            &[gst::MessageType::AsyncDone, gst::MessageType::Error],
+        ) {
             if let gst::MessageView::Error(e) = msg.view() {
                 return Err(format!("{what}: {}", e.error()));
             }

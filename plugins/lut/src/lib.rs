@@ -19,8 +19,9 @@ impl Plugin for Lut {
     fn describe() -> Description {
         DescriptionBuilder::filter("lut", "Applies a .cube 3D LUT from the stage's assets")
             .version(env!("CARGO_PKG_VERSION"))
-            // The kernel works on RGBA: the host converts to it.
-            .formats(&[PixelFormat::Rgba])
+            // The kernel grades I420 and NV12 directly (contract 0.1.3),
+            // so decoded video is never converted for it.
+            .formats(&[PixelFormat::I420, PixelFormat::Nv12, PixelFormat::Rgba])
             .param(ParamBuilder::text(
                 "file",
                 "look.cube",

@@ -91,9 +91,11 @@ impl Lut3d {
         self.size
     }
 
-    /// Memory the table takes.
+    /// Memory the LUT may take: its table, and the YUV-domain table it
+    /// builds when first applied to an I420 or NV12 picture (counted from
+    /// the start, so a plugin's allowance covers it before it exists).
     pub fn byte_size(&self) -> usize {
-        std::mem::size_of_val(self.table.as_slice())
+        std::mem::size_of_val(self.table.as_slice()) + yuv::TABLE_BYTES
     }
 
     /// The table as one run of floats (R, G, B per entry).

@@ -38,6 +38,9 @@ const WEIGHT_SUM: u64 = 1 << WEIGHT_BITS;
 /// gathers find a channel by one shift of the index).
 pub(crate) type Entry = [u32; 4];
 
+/// The memory of a table: an entry per cell and luma code.
+pub(crate) const TABLE_BYTES: usize = CELLS * CELLS * 256 * std::mem::size_of::<Entry>();
+
 /// The YUV-domain form of a LUT at one strength: `CELLS`^2 runs of 256
 /// entries (one per luma code), the cell of chroma (u, v) at
 /// `(v / SPACING) * CELLS + u / SPACING`.
