@@ -1,0 +1,215 @@
+//! `restyle`: a look learned by `reel style train` applied to video.
+//!
+//! In `color` mode the style's colour distribution is transferred onto
+//! the programme's by sliced optimal transport (`reel-style`), fitted to
+//! the content and baked into a 3D LUT the host's kernel applies (on
+//! I420 and NV12 directly). The fit follows the content without
+//! flicker:
+//! - fitted on the first frame of each scene, so a cut changes the look
+//!   at once (the cut hides it);
+//! - refined once on the scene's first frames pooled, faded in over a
+//!   few frames;
+//! - otherwise left alone: within a scene the map does not move, so
+//!   nothing pumps.
+//!
+//! Scenes are told apart by luma histograms of a sparse grid of the
+//! frame. Every decision depends only on the frames seen, never on time,
+//! so a file job's output is the same on every run. A plain `.cube` as
+//! the style is applied as it is.
+
+mod sampling;
+mod scenes;
+
+use reel_sdk::{ParamBuilder, kernels::Lut3d, prelude::*};
+use reel_style::{Cube, FitOptions, Style, Transfer};
+use scenes::{Scenes, Step};
+
+/// Lattice points per side of the baked LUT.
+const LUT_SIZE: usize = 33;
+/// Colour samples a fit uses, at most (of each side).
+const FIT_SAMPLES: usize = 4096;
+
+/// The look: learned, or a fixed LUT.
+enum Look {
+    Style(Box<Style>),
+    Cube(Lut3d),
+}
+
+struct Restyle {
+    file: String,
+    look: Look,
+    strength: f32,
+    scenes: Scenes,
+    /// The baked table in use (for fades) and its upload.
+    current: Option<(Vec<f32>, Lut3d)>,
+    /// A fade from one table to another: (from, to, frames done, frames).
+    fade: Option<(Vec<f32>, Vec<f32>, u32, u32)>,
+    /// Colours of the scene's first frames, for the refined fit.
+    pooled: Vec<[f32; 3]>,
+    /// The style's samples a fit uses (a subset, chosen once).
+    style_samples: Vec<[f32; 3]>,
+}
+
+impl Plugin for Restyle {
+    fn describe() -> Description {
+        DescriptionBuilder::filter(
+            "restyle",
+            "Applies a look learned from example images (reel style train), fitted to the content",
+        )
+        .version(env!("CARGO_PKG_VERSION"))
+        .formats(&[PixelFormat::I420, PixelFormat::Nv12, PixelFormat::Rgba])
+        .param(ParamBuilder::text(
+            "style",
+            "look.style",
+            "A .style (from `reel style train`) or .cube file in the stage's assets",
+        ))
+        .param(
+            ParamBuilder::number(
+                "strength",
+                1.0,
+                "0 leaves the picture, 1 applies the look fully",
+            )
+            .range(0.0, 1.0),
+        )
+        .param(
+            ParamBuilder::text("mode", "color", "What of the style is applied: its colours")
+                .choices(&["color"]),
+        )
+        .build()
+    }
+
+    fn new(params: &Params) -> Result<Self, StageError> {
+        let name = params.text("style");
+        if name.contains('/') || name.starts_with('.') {
+            return Err(StageError::InvalidParam(format!(
+                "style `{name}` must be a file name inside the assets directory"
+            )));
+        }
+        let bytes = std::fs::read(format!("/assets/{name}")).map_err(|e| {
+            StageError::Failed(format!(
+                "cannot read {name} from the stage's assets ({e}); set `assets` in the stage"
+            ))
+        })?;
+        let strength = params.number("strength") as f32;
+        let look = if name.ends_with(".cube") {
+            let text = String::from_utf8_lossy(&bytes);
+            let cube =
+                Cube::parse(&text).map_err(|e| StageError::Failed(format!("{name}: {e}")))?;
+            Look::Cube(Lut3d::from_table(cube.size as u32, &cube.kernel_table())?)
+        } else {
+            let style = Style::from_bytes(&bytes)
+                .map_err(|e| StageError::Failed(format!("{name}: {e}")))?;
+            Look::Style(Box::new(style))
+        };
+        let style_samples = match &look {
+            Look::Style(style) => spread(&style.colours, FIT_SAMPLES),
+            Look::Cube(_) => Vec::new(),
+        };
+        Ok(Restyle {
+            file: name.to_string(),
+            look,
+            strength,
+            scenes: Scenes::default(),
+            current: None,
+            fade: None,
+            pooled: Vec::new(),
+            style_samples,
+        })
+    }
+
+    /// A new strength re-bakes the table in use (the fit is kept); a new
+    /// style starts over.
+    fn configure(&mut self, params: &Params) -> Result<(), StageError> {
+        if params.text("style") != self.file {
+            *self = Self::new(params)?;
+            return Ok(());
+        }
+        let strength = params.number("strength") as f32;
+        if strength != self.strength {
+            self.strength = strength;
+            if matches!(self.look, Look::Style(_)) && !self.pooled.is_empty() {
+                let table = self.fit(&self.pooled.clone());
+                self.fade = None;
+                self.show(table)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn filter(&mut self, frame: &Frame) -> Result<(), StageError> {
+        if let Look::Cube(lut) = &self.look {
+            reel_sdk::kernels::apply_lut3d(frame, lut, self.strength)?;
+            return Ok(());
+        }
+        // Colours are read on every frame: a cut may come at any of them.
+        let sample = sampling::sample(frame)?;
+        let step = self.scenes.observe(&sample.histogram);
+        frame.meta_set("restyle.scene", &self.scenes.index().to_string());
+        match step {
+            Step::NewScene => {
+                self.pooled = sample.colours;
+                let table = self.fit(&self.pooled.clone());
+                self.fade = None;
+                self.show(table)?;
+                frame.meta_set("restyle.look", "fitted");
+            }
+            Step::Pool => self.pooled.extend(sample.colours),
+            Step::Refine { fade } => {
+                self.pooled.extend(sample.colours);
+                let table = self.fit(&self.pooled.clone());
+                let from = self
+                    .current
+                    .as_ref()
+                    .map(|(t, _)| t.clone())
+                    .unwrap_or_else(|| table.clone());
+                self.fade = Some((from, table, 0, fade));
+                frame.meta_set("restyle.look", "refined");
+            }
+            Step::Steady => {}
+        }
+        if let Some((from, to, done, frames)) = self.fade.take() {
+            let done = done + 1;
+            let t = done as f32 / frames as f32;
+            let table = from.iter().zip(&to).map(|(a, b)| a + (b - a) * t).collect();
+            self.show(table)?;
+            if done < frames {
+                self.fade = Some((from, to, done, frames));
+            }
+        }
+        let (_, lut) = self
+            .current
+            .as_ref()
+            .ok_or_else(|| StageError::Failed("no look fitted".into()))?;
+        reel_sdk::kernels::apply_lut3d(frame, lut, 1.0)?;
+        Ok(())
+    }
+}
+
+impl Restyle {
+    /// The transfer from `content` to the style, baked with the strength.
+    fn fit(&self, content: &[[f32; 3]]) -> Vec<f32> {
+        let transfer = Transfer::fit(
+            &spread(content, FIT_SAMPLES),
+            &self.style_samples,
+            &FitOptions::default(),
+        );
+        transfer.bake(LUT_SIZE, self.strength).kernel_table()
+    }
+
+    /// Uploads `table` and makes it the one applied.
+    fn show(&mut self, table: Vec<f32>) -> Result<(), StageError> {
+        let lut = Lut3d::from_table(LUT_SIZE as u32, &table)?;
+        self.current = Some((table, lut));
+        Ok(())
+    }
+}
+
+/// At most `count` of `items`, evenly spread (deterministic).
+fn spread(items: &[[f32; 3]], count: usize) -> Vec<[f32; 3]> {
+    if items.len() <= count {
+        return items.to_vec();
+    }
+    (0..count).map(|i| items[i * items.len() / count]).collect()
+}
+
+export_plugin!(Restyle);

@@ -1,0 +1,84 @@
+//! What the plugin reads of a frame: a sparse grid of rows and columns,
+//! enough for a luma histogram (scene cuts) and colour samples (fitting
+//! the transfer), a small fraction of the frame's bytes.
+
+use reel_sdk::prelude::*;
+
+/// Histogram bins of luma.
+pub const BINS: usize = 64;
+
+/// Every this many rows and columns are read.
+pub const GRID: usize = 8;
+
+/// A frame as the plugin sees it.
+pub struct Sample {
+    /// Luma histogram, summing to 1.
+    pub histogram: [f32; BINS],
+    /// RGB (0..=1) of the grid's pixels.
+    pub colours: Vec<[f32; 3]>,
+}
+
+/// Reads the grid of `frame` (I420, NV12 or RGBA).
+pub fn sample(frame: &Frame) -> Result<Sample, StageError> {
+    let info = frame.info();
+    let (width, height) = (info.width as usize, info.height as usize);
+    let mut histogram = [0f32; BINS];
+    let mut colours = Vec::new();
+    let mut count = 0usize;
+    let mut add = |y: u8, rgb: [f32; 3]| {
+        histogram[y as usize * BINS / 256] += 1.0;
+        count += 1;
+        colours.push(rgb);
+    };
+    // Rows at the middle of each band of GRID rows (even, for chroma).
+    for row in (GRID / 2..height).step_by(GRID) {
+        match info.format {
+            PixelFormat::Rgba => {
+                let data = frame.read_rows(0, row as u32, 1)?;
+                for px in data.chunks_exact(4).skip(GRID / 2).step_by(GRID) {
+                    let rgb = [px[0], px[1], px[2]].map(|v| v as f32 / 255.0);
+                    let y = (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) * 219.0 + 16.0;
+                    add(y as u8, rgb);
+                }
+            }
+            PixelFormat::I420 | PixelFormat::Nv12 => {
+                let luma = frame.read_rows(0, row as u32, 1)?;
+                let c = frame.read_rows(1, (row / 2) as u32, 1)?;
+                let v = match info.format {
+                    PixelFormat::I420 => Some(frame.read_rows(2, (row / 2) as u32, 1)?),
+                    _ => None,
+                };
+                for x in (GRID / 2..width).step_by(GRID) {
+                    let y = luma[x];
+                    let (u, v) = match &v {
+                        Some(v) => (c[x / 2], v[x / 2]),
+                        None => (c[x / 2 * 2], c[x / 2 * 2 + 1]),
+                    };
+                    add(y, to_rgb(y, u, v));
+                }
+            }
+        }
+    }
+    let total = count.max(1) as f32;
+    for h in &mut histogram {
+        *h /= total;
+    }
+    Ok(Sample { histogram, colours })
+}
+
+/// BT.709 limited range YUV to RGB in 0..=1, as the host's `convert`.
+fn to_rgb(y: u8, u: u8, v: u8) -> [f32; 3] {
+    let (y, u, v) = (
+        (y as f32 - 16.0) * (255.0 / 219.0),
+        (u as f32 - 128.0) * (255.0 / 224.0),
+        (v as f32 - 128.0) * (255.0 / 224.0),
+    );
+    [y + 1.5748 * v, y - 0.1873 * u - 0.4681 * v, y + 1.8556 * u]
+        .map(|c| (c / 255.0).clamp(0.0, 1.0))
+}
+
+/// How far apart two histograms are: half the sum of absolute
+/// differences, 0 (equal) to 1 (disjoint).
+pub fn distance(a: &[f32; BINS], b: &[f32; BINS]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / 2.0
+}
