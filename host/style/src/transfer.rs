@@ -29,7 +29,7 @@ pub struct FitOptions {
 impl Default for FitOptions {
     fn default() -> FitOptions {
         FitOptions {
-            steps: 24,
+            steps: 16,
             knots: 24,
             relax: 0.9,
             seed: 0x517E_5EED,
@@ -51,30 +51,64 @@ struct Step {
 }
 
 /// A monotone piecewise-linear map of one coordinate: through the knots
-/// (`from` strictly rising, `to` not falling), shifted by the end knots'
+/// of [`Curve::matching`], sampled evenly into a table (so that applying
+/// it is an index and a blend, not a search), shifted by the end knots'
 /// displacement beyond them.
 #[derive(Clone, Debug, PartialEq)]
 struct Curve {
-    from: Vec<f32>,
-    to: Vec<f32>,
+    /// The input the table starts at, and table entries per unit input.
+    lo: f32,
+    per_unit: f32,
+    /// The output at `lo + i / per_unit`.
+    table: Vec<f32>,
 }
+
+/// Entries of a curve's table.
+const CURVE_TABLE: usize = 256;
 
 impl Curve {
     fn eval(&self, x: f32) -> f32 {
-        let n = self.from.len();
-        if n == 0 {
-            return x;
+        let last = self.table.len() - 1;
+        let t = (x - self.lo) * self.per_unit;
+        if t <= 0.0 {
+            return self.table[0] + (x - self.lo);
         }
-        if x <= self.from[0] {
-            return x + self.to[0] - self.from[0];
+        if t >= last as f32 {
+            return self.table[last] + (t - last as f32) / self.per_unit;
         }
-        if x >= self.from[n - 1] {
-            return x + self.to[n - 1] - self.from[n - 1];
+        let i = t as usize;
+        let f = t - i as f32;
+        self.table[i] + f * (self.table[i + 1] - self.table[i])
+    }
+
+    /// The curve through knots `from` (rising) to `to` (not falling).
+    fn through(from: &[f32], to: &[f32]) -> Curve {
+        let n = from.len();
+        let (lo, hi) = (from[0], from[n - 1]);
+        if n < 2 || hi - lo < 1e-6 {
+            return Curve {
+                lo,
+                per_unit: 1.0,
+                table: vec![to[0]],
+            };
         }
-        let i = self.from.partition_point(|&f| f <= x).clamp(1, n - 1);
-        let (x0, x1) = (self.from[i - 1], self.from[i]);
-        let t = (x - x0) / (x1 - x0);
-        self.to[i - 1] + t * (self.to[i] - self.to[i - 1])
+        let per_unit = (CURVE_TABLE - 1) as f32 / (hi - lo);
+        let mut k = 1;
+        let table = (0..CURVE_TABLE)
+            .map(|i| {
+                let x = lo + i as f32 / per_unit;
+                while k < n - 1 && from[k] < x {
+                    k += 1;
+                }
+                let t = ((x - from[k - 1]) / (from[k] - from[k - 1])).clamp(0.0, 1.0);
+                to[k - 1] + t * (to[k] - to[k - 1])
+            })
+            .collect();
+        Curve {
+            lo,
+            per_unit,
+            table,
+        }
     }
 
     /// The curve moving `source`'s sorted values onto `target`'s quantiles.
@@ -108,7 +142,7 @@ impl Curve {
         for i in 1..to.len() {
             to[i] = to[i].max(to[i - 1]);
         }
-        Curve { from, to }
+        Curve::through(&from, &to)
     }
 }
 
