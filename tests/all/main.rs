@@ -14,5 +14,6 @@ mod library;
 mod loading;
 mod lut;
 mod mixer;
+mod restyle;
 mod sandbox;
 mod sound_tracks;

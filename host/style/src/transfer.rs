@@ -23,6 +23,26 @@ pub struct FitOptions {
     pub knots: usize,
     /// The share of each 1D displacement a step applies (1: all).
     pub relax: f32,
+    /// How far the slope of each step's curves may stray from their
+    /// mean slope, as a factor (see [`Curve::matching`]).
+    pub slope: f32,
+    /// The steepest any step's curve may be (and the gentlest, its
+    /// inverse): a picture whose colours crowd into a corner of the cube
+    /// (a dark sky, a star field's black) would otherwise be spread, step
+    /// after step, by a map steep enough to show its noise and to bend
+    /// between a LUT's lattice points.
+    pub max_slope: f32,
+    /// Keep the order of tones: the output's luma becomes a monotone
+    /// function of the input's (matched to the luma the transport gave),
+    /// so light stays lighter than dark everywhere and luma edges keep
+    /// their place and order, its slope within this factor of its mean
+    /// slope (see [`Curve::matching`]). `None`: luma as the
+    /// transport leaves it, where two colours of equal luma but
+    /// different hue may part and draw edges that were not there.
+    pub luma_slope: Option<f32>,
+    /// Knots of that luma curve: fewer than the steps' curves, so its
+    /// slope changes slowly across the tones a texture spans.
+    pub luma_knots: usize,
     pub seed: u64,
 }
 
@@ -32,6 +52,10 @@ impl Default for FitOptions {
             steps: 16,
             knots: 24,
             relax: 0.9,
+            slope: 4.0,
+            max_slope: 3.0,
+            luma_slope: Some(1.5),
+            luma_knots: 24,
             seed: 0x517E_5EED,
         }
     }
@@ -41,6 +65,9 @@ impl Default for FitOptions {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Transfer {
     steps: Vec<Step>,
+    /// The output's luma as a monotone function of the input's (see
+    /// [`FitOptions::keep_luma_order`]).
+    luma: Option<Curve>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -81,7 +108,10 @@ impl Curve {
         self.table[i] + f * (self.table[i + 1] - self.table[i])
     }
 
-    /// The curve through knots `from` (rising) to `to` (not falling).
+    /// The smooth monotone curve through knots `from` (rising) to `to`
+    /// (not falling): monotone cubic Hermite interpolation (Fritsch and
+    /// Carlson 1980), so the map has no creases at its knots for a LUT's
+    /// lattice to cut across.
     fn through(from: &[f32], to: &[f32]) -> Curve {
         let n = from.len();
         let (lo, hi) = (from[0], from[n - 1]);
@@ -92,16 +122,48 @@ impl Curve {
                 table: vec![to[0]],
             };
         }
+        let secant: Vec<f32> = (0..n - 1)
+            .map(|i| (to[i + 1] - to[i]) / (from[i + 1] - from[i]))
+            .collect();
+        // Tangents: the mean of the neighbouring secants, zero at a
+        // flat step, limited so the cubic cannot overshoot.
+        let mut tangent: Vec<f32> = (0..n)
+            .map(|i| match i {
+                0 => secant[0],
+                i if i == n - 1 => secant[n - 2],
+                i if secant[i - 1] * secant[i] <= 0.0 => 0.0,
+                i => (secant[i - 1] + secant[i]) / 2.0,
+            })
+            .collect();
+        for i in 0..n - 1 {
+            if secant[i] == 0.0 {
+                tangent[i] = 0.0;
+                tangent[i + 1] = 0.0;
+                continue;
+            }
+            let (a, b) = (tangent[i] / secant[i], tangent[i + 1] / secant[i]);
+            let r = a * a + b * b;
+            if r > 9.0 {
+                let t = 3.0 / r.sqrt();
+                tangent[i] = t * a * secant[i];
+                tangent[i + 1] = t * b * secant[i];
+            }
+        }
         let per_unit = (CURVE_TABLE - 1) as f32 / (hi - lo);
-        let mut k = 1;
+        let mut k = 0;
         let table = (0..CURVE_TABLE)
             .map(|i| {
                 let x = lo + i as f32 / per_unit;
-                while k < n - 1 && from[k] < x {
+                while k < n - 2 && from[k + 1] < x {
                     k += 1;
                 }
-                let t = ((x - from[k - 1]) / (from[k] - from[k - 1])).clamp(0.0, 1.0);
-                to[k - 1] + t * (to[k] - to[k - 1])
+                let h = from[k + 1] - from[k];
+                let t = ((x - from[k]) / h).clamp(0.0, 1.0);
+                let (t2, t3) = (t * t, t * t * t);
+                (2.0 * t3 - 3.0 * t2 + 1.0) * to[k]
+                    + (t3 - 2.0 * t2 + t) * h * tangent[k]
+                    + (-2.0 * t3 + 3.0 * t2) * to[k + 1]
+                    + (t3 - t2) * h * tangent[k + 1]
             })
             .collect();
         Curve {
@@ -111,22 +173,66 @@ impl Curve {
         }
     }
 
-    /// The curve moving `source`'s sorted values onto `target`'s quantiles.
-    fn matching(source: &[f32], target: &[f32], options: &FitOptions) -> Curve {
+    /// The curve moving `source`'s sorted values onto `target`'s
+    /// quantiles, its slope between knots kept within `ratio` times (or
+    /// 1 / `ratio` times) its mean slope: tones are stretched or squeezed
+    /// evenly, so edges keep their relative strength (an edge in the
+    /// shadows does not vanish while one in the midtones doubles) and
+    /// the map stays smooth enough for a LUT's lattice.
+    fn matching(source: &[f32], target: &[f32], options: &FitOptions, ratio: f32) -> Curve {
+        let (from, to) = Curve::knots(source, target, options);
+        let n = from.len();
+        if n < 2 {
+            return Curve::through(&from, &to);
+        }
+        let mean = ((to[n - 1] - to[0]) / (from[n - 1] - from[0])).max(1e-3);
+        let mut even = vec![to[0]];
+        for i in 1..n {
+            let slope = (to[i] - to[i - 1]) / (from[i] - from[i - 1]);
+            let slope = slope
+                .clamp(mean / ratio, mean * ratio)
+                .clamp(1.0 / options.max_slope, options.max_slope);
+            even.push(even[i - 1] + slope * (from[i] - from[i - 1]));
+        }
+        // Keep the curve's average level where the matching put it.
+        let shift = (to.iter().sum::<f32>() - even.iter().sum::<f32>()) / n as f32;
+        let even: Vec<f32> = even.iter().map(|v| v + shift).collect();
+        Curve::through(&from, &even)
+    }
+
+    /// The knots matching `source`'s quantiles to `target`'s: inputs
+    /// rising, outputs not falling.
+    fn knots(source: &[f32], target: &[f32], options: &FitOptions) -> (Vec<f32>, Vec<f32>) {
         let k = options.knots.max(2);
-        let mut from = Vec::with_capacity(k);
-        let mut shift = Vec::with_capacity(k);
+        let mut from: Vec<f32> = Vec::with_capacity(k);
+        let mut shift: Vec<f32> = Vec::with_capacity(k);
+        // Knots merged into each (their positions and shifts averaged).
+        let mut merged: Vec<f32> = Vec::with_capacity(k);
         for i in 0..k {
-            // Knots from just inside the ends: the extreme samples are
-            // the least reliable quantiles.
-            let q = (i as f32 + 0.5) / k as f32;
+            // Knots closer together towards the ends (Chebyshev
+            // spacing): a picture's tails (highlights, a star field's
+            // stars) are a few percent of it but carry much of its look.
+            // The very ends stay out: the extreme samples are the least
+            // reliable quantiles.
+            let q = 0.5 - 0.5 * (std::f32::consts::PI * (i as f32 + 0.5) / k as f32).cos();
             let x = quantile(source, q);
-            // Knots closer than this add no shape, only slope noise.
-            if from.last().is_some_and(|&last: &f32| x - last < 1e-4) {
-                continue;
+            let d = (quantile(target, q) - x) * options.relax;
+            // Knots closer than the lattice of the LUT the map is baked
+            // into would give it detail the LUT cannot hold (where a
+            // picture's colours crowd together, as a sky's do): such
+            // knots merge into one, at their mean.
+            match (from.last_mut(), shift.last_mut(), merged.last_mut()) {
+                (Some(last), Some(s), Some(n)) if x - *last < MIN_KNOT_GAP => {
+                    *n += 1.0;
+                    *last += (x - *last) / *n;
+                    *s += (d - *s) / *n;
+                }
+                _ => {
+                    from.push(x);
+                    shift.push(d);
+                    merged.push(1.0);
+                }
             }
-            from.push(x);
-            shift.push((quantile(target, q) - x) * options.relax);
         }
         // Smooth the displacements along the curve: neighbouring
         // quantiles of a finite sample jitter, and jitter is grain.
@@ -142,7 +248,7 @@ impl Curve {
         for i in 1..to.len() {
             to[i] = to[i].max(to[i - 1]);
         }
-        Curve::through(&from, &to)
+        (from, to)
     }
 }
 
@@ -163,7 +269,10 @@ impl Step {
 impl Transfer {
     /// The identity map.
     pub fn identity() -> Transfer {
-        Transfer { steps: Vec::new() }
+        Transfer {
+            steps: Vec::new(),
+            luma: None,
+        }
     }
 
     /// Fits the map that moves `content`'s colour distribution onto
@@ -174,7 +283,13 @@ impl Transfer {
             return Transfer::identity();
         }
         let mut rng = Rng::new(options.seed);
-        let mut x = content.to_vec();
+        // The content blurred by a lattice cell's width: a picture whose
+        // colours crowd together (a star field's black) would otherwise be
+        // spread by a map with detail finer than the LUT it is baked into.
+        let mut x: Vec<[f32; 3]> = content
+            .iter()
+            .map(|c| c.map(|v| v + JITTER * rng.normal()))
+            .collect();
         let mut steps = Vec::with_capacity(options.steps);
         let (mut px, mut ps) = (Vec::new(), Vec::new());
         for _ in 0..options.steps {
@@ -186,7 +301,7 @@ impl Transfer {
                 ps.clear();
                 ps.extend(style.iter().map(|&c| dot(c, axis)));
                 ps.sort_unstable_by(f32::total_cmp);
-                Curve::matching(&px, &ps, options)
+                Curve::matching(&px, &ps, options, options.slope)
             });
             let step = Step { axes, curves };
             for c in &mut x {
@@ -194,13 +309,43 @@ impl Transfer {
             }
             steps.push(step);
         }
-        Transfer { steps }
+        let luma = options.luma_slope.map(|ratio| {
+            let mut before: Vec<f32> = content.iter().map(|&c| luma(c)).collect();
+            let mut after: Vec<f32> = x.iter().map(|&c| luma(c)).collect();
+            before.sort_unstable_by(f32::total_cmp);
+            after.sort_unstable_by(f32::total_cmp);
+            let exact = FitOptions {
+                relax: 1.0,
+                knots: options.luma_knots,
+                ..options.clone()
+            };
+            Curve::matching(&before, &after, &exact, ratio)
+        });
+        Transfer { steps, luma }
     }
 
     /// The map at one colour (unclamped: the steps are applied to
     /// unbounded coordinates and clamped once, at the end).
     pub fn apply(&self, rgb: [f32; 3]) -> [f32; 3] {
-        let out = self.steps.iter().fold(rgb, |c, step| step.apply(c));
+        let mut out = self.steps.iter().fold(rgb, |c, step| step.apply(c));
+        if let Some(curve) = &self.luma {
+            // The luma the curve gives, with the transport's chroma (the
+            // colour minus its luma: the weights sum to 1), shrunk just
+            // enough to fit the RGB cube, so clipping a channel never
+            // moves luma and bends the tone curve.
+            let y = curve.eval(luma(rgb)).clamp(0.0, 1.0);
+            let grey = luma(out);
+            let chroma = out.map(|v| v - grey);
+            let mut k = 1.0f32;
+            for c in chroma {
+                if y + c > 1.0 {
+                    k = k.min((1.0 - y) / c);
+                } else if y + c < 0.0 {
+                    k = k.min(y / -c);
+                }
+            }
+            out = chroma.map(|c| y + k * c);
+        }
         out.map(|v| v.clamp(0.0, 1.0))
     }
 
@@ -212,6 +357,18 @@ impl Transfer {
             std::array::from_fn(|c| rgb[c] + (out[c] - rgb[c]) * strength)
         })
     }
+}
+
+/// The closest two knots of a curve may be, in colour units (0..=1 per
+/// channel): a 33³ LUT's lattice spacing.
+const MIN_KNOT_GAP: f32 = 1.0 / 32.0;
+
+/// The spread (colour units) of the blur on content samples.
+const JITTER: f32 = 1.0 / 32.0;
+
+/// BT.709 luma of gamma-encoded RGB, as video carries it.
+fn luma(rgb: [f32; 3]) -> f32 {
+    0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
 }
 
 /// The value at quantile `q` (0..=1) of sorted `values`, interpolated.
@@ -273,11 +430,37 @@ mod tests {
                 relax: 1.0,
                 ..Default::default()
             },
+            4.0,
         );
         let ys: Vec<f32> = (0..=200)
             .map(|i| curve.eval(i as f32 / 200.0 * 1.4 - 0.2))
             .collect();
         assert!(ys.windows(2).all(|w| w[1] >= w[0]));
         assert!((curve.eval(0.5) - 0.45).abs() < 0.01, "{}", curve.eval(0.5));
+    }
+
+    #[test]
+    fn a_curve_slope_stays_near_its_mean() {
+        // A target with a gap: matching alone would jump across it.
+        let source: Vec<f32> = (0..200).map(|i| i as f32 / 200.0).collect();
+        let target: Vec<f32> = (0..200)
+            .map(|i| {
+                if i < 100 {
+                    i as f32 / 400.0
+                } else {
+                    0.75 + i as f32 / 800.0
+                }
+            })
+            .collect();
+        let curve = Curve::matching(&source, &target, &FitOptions::default(), 2.0);
+        let ys: Vec<f32> = (0..=100)
+            .map(|i| curve.eval(0.05 + 0.9 * i as f32 / 100.0))
+            .collect();
+        let slopes: Vec<f32> = ys.windows(2).map(|w| (w[1] - w[0]) / 0.009).collect();
+        // Within 2x of the mean either way: at most 4x apart.
+        let (lo, hi) = slopes
+            .iter()
+            .fold((f32::MAX, 0f32), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+        assert!(lo > 0.0 && hi / lo <= 4.0 * 1.01, "{slopes:?}");
     }
 }

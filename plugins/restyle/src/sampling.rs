@@ -1,4 +1,4 @@
-//! What the plugin reads of a frame: a sparse grid of rows and columns,
+//! What the plugin reads of a frame: a grid of rows and columns,
 //! enough for a luma histogram (scene cuts) and colour samples (fitting
 //! the transfer), a small fraction of the frame's bytes.
 
@@ -7,8 +7,11 @@ use reel_sdk::prelude::*;
 /// Histogram bins of luma.
 pub const BINS: usize = 64;
 
-/// Every this many rows and columns are read.
-pub const GRID: usize = 8;
+/// Pixels the grid aims for: enough for a colour distribution's tails.
+const GRID_PIXELS: usize = 16384;
+/// The widest grid step: every 8th row and column (32 400 pixels of
+/// 1080p, a 64th of the frame).
+const MAX_STEP: usize = 8;
 
 /// A frame as the plugin sees it.
 pub struct Sample {
@@ -30,12 +33,14 @@ pub fn sample(frame: &Frame) -> Result<Sample, StageError> {
         count += 1;
         colours.push(rgb);
     };
-    // Rows at the middle of each band of GRID rows (even, for chroma).
-    for row in (GRID / 2..height).step_by(GRID) {
+    // Every `step`th row and column, from the middle of the first band
+    // (finer on small frames, so they give as many samples).
+    let step = (((width * height) as f64 / GRID_PIXELS as f64).sqrt() as usize).clamp(1, MAX_STEP);
+    for row in (step / 2..height).step_by(step) {
         match info.format {
             PixelFormat::Rgba => {
                 let data = frame.read_rows(0, row as u32, 1)?;
-                for px in data.chunks_exact(4).skip(GRID / 2).step_by(GRID) {
+                for px in data.chunks_exact(4).skip(step / 2).step_by(step) {
                     let rgb = [px[0], px[1], px[2]].map(|v| v as f32 / 255.0);
                     let y = (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) * 219.0 + 16.0;
                     add(y as u8, rgb);
@@ -48,7 +53,7 @@ pub fn sample(frame: &Frame) -> Result<Sample, StageError> {
                     PixelFormat::I420 => Some(frame.read_rows(2, (row / 2) as u32, 1)?),
                     _ => None,
                 };
-                for x in (GRID / 2..width).step_by(GRID) {
+                for x in (step / 2..width).step_by(step) {
                     let y = luma[x];
                     let (u, v) = match &v {
                         Some(v) => (c[x / 2], v[x / 2]),
