@@ -141,21 +141,19 @@ impl Plugin for Restyle {
             reel_sdk::kernels::apply_lut3d(frame, lut, self.strength)?;
             return Ok(());
         }
-        // Colours are read on every frame: a cut may come at any of them.
-        let sample = sampling::sample(frame)?;
-        let step = self.scenes.observe(&sample.histogram);
+        let step = self.scenes.observe(&sampling::histogram(frame)?);
         frame.meta_set("restyle.scene", &self.scenes.index().to_string());
         match step {
             Step::NewScene => {
-                self.pooled = sample.colours;
+                self.pooled = sampling::colours(frame)?;
                 let table = self.fit(&self.pooled.clone());
                 self.fade = None;
                 self.show(table)?;
                 frame.meta_set("restyle.look", "fitted");
             }
-            Step::Pool => self.pooled.extend(sample.colours),
+            Step::Pool => self.pooled.extend(sampling::colours(frame)?),
             Step::Refine { fade } => {
-                self.pooled.extend(sample.colours);
+                self.pooled.extend(sampling::colours(frame)?);
                 let table = self.fit(&self.pooled.clone());
                 let from = self
                     .current

@@ -13,62 +13,70 @@ const GRID_PIXELS: usize = 16384;
 /// 1080p, a 64th of the frame).
 const MAX_STEP: usize = 8;
 
-/// A frame as the plugin sees it.
-pub struct Sample {
-    /// Luma histogram, summing to 1.
-    pub histogram: [f32; BINS],
-    /// RGB (0..=1) of the grid's pixels.
-    pub colours: Vec<[f32; 3]>,
+/// The grid of a `width` x `height` frame: every `step`th row and
+/// column from the middle of the first band (finer on small frames, so
+/// they give as many samples).
+fn grid(width: usize, height: usize) -> (usize, impl Iterator<Item = usize>) {
+    let step = (((width * height) as f64 / GRID_PIXELS as f64).sqrt() as usize).clamp(1, MAX_STEP);
+    (step, (step / 2..height).step_by(step))
 }
 
-/// Reads the grid of `frame` (I420, NV12 or RGBA).
-pub fn sample(frame: &Frame) -> Result<Sample, StageError> {
+/// The luma histogram of the grid, summing to 1: luma rows only, so
+/// watching for cuts costs little.
+pub fn histogram(frame: &Frame) -> Result<[f32; BINS], StageError> {
     let info = frame.info();
     let (width, height) = (info.width as usize, info.height as usize);
     let mut histogram = [0f32; BINS];
-    let mut colours = Vec::new();
-    let mut count = 0usize;
-    let mut add = |y: u8, rgb: [f32; 3]| {
-        histogram[y as usize * BINS / 256] += 1.0;
-        count += 1;
-        colours.push(rgb);
-    };
-    // Every `step`th row and column, from the middle of the first band
-    // (finer on small frames, so they give as many samples).
-    let step = (((width * height) as f64 / GRID_PIXELS as f64).sqrt() as usize).clamp(1, MAX_STEP);
-    for row in (step / 2..height).step_by(step) {
-        match info.format {
-            PixelFormat::Rgba => {
-                let data = frame.read_rows(0, row as u32, 1)?;
-                for px in data.chunks_exact(4).skip(step / 2).step_by(step) {
-                    let rgb = [px[0], px[1], px[2]].map(|v| v as f32 / 255.0);
-                    let y = (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) * 219.0 + 16.0;
-                    add(y as u8, rgb);
-                }
+    let (step, rows) = grid(width, height);
+    for row in rows {
+        let data = frame.read_rows(0, row as u32, 1)?;
+        if info.format == PixelFormat::Rgba {
+            for px in data.chunks_exact(4).skip(step / 2).step_by(step) {
+                let y = 0.2126 * px[0] as f32 + 0.7152 * px[1] as f32 + 0.0722 * px[2] as f32;
+                histogram[(y * 219.0 / 255.0 + 16.0) as usize * BINS / 256] += 1.0;
             }
+        } else {
+            for &y in data.iter().skip(step / 2).step_by(step) {
+                histogram[y as usize * BINS / 256] += 1.0;
+            }
+        }
+    }
+    let total = histogram.iter().sum::<f32>().max(1.0);
+    Ok(histogram.map(|h| h / total))
+}
+
+/// RGB (0..=1) of the grid's pixels, for a fit.
+pub fn colours(frame: &Frame) -> Result<Vec<[f32; 3]>, StageError> {
+    let info = frame.info();
+    let (width, height) = (info.width as usize, info.height as usize);
+    let mut colours = Vec::with_capacity(GRID_PIXELS * 2);
+    let (step, rows) = grid(width, height);
+    for row in rows {
+        let data = frame.read_rows(0, row as u32, 1)?;
+        match info.format {
+            PixelFormat::Rgba => colours.extend(
+                data.chunks_exact(4)
+                    .skip(step / 2)
+                    .step_by(step)
+                    .map(|px| [px[0], px[1], px[2]].map(|v| v as f32 / 255.0)),
+            ),
             PixelFormat::I420 | PixelFormat::Nv12 => {
-                let luma = frame.read_rows(0, row as u32, 1)?;
                 let c = frame.read_rows(1, (row / 2) as u32, 1)?;
                 let v = match info.format {
                     PixelFormat::I420 => Some(frame.read_rows(2, (row / 2) as u32, 1)?),
                     _ => None,
                 };
                 for x in (step / 2..width).step_by(step) {
-                    let y = luma[x];
                     let (u, v) = match &v {
                         Some(v) => (c[x / 2], v[x / 2]),
                         None => (c[x / 2 * 2], c[x / 2 * 2 + 1]),
                     };
-                    add(y, to_rgb(y, u, v));
+                    colours.push(to_rgb(data[x], u, v));
                 }
             }
         }
     }
-    let total = count.max(1) as f32;
-    for h in &mut histogram {
-        *h /= total;
-    }
-    Ok(Sample { histogram, colours })
+    Ok(colours)
 }
 
 /// BT.709 limited range YUV to RGB in 0..=1, as the host's `convert`.
