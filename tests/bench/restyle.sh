@@ -7,7 +7,8 @@
 #   tests/bench/restyle.sh
 #
 # - The clip: pipelines/media/photos.mp4 (five shots, four cuts) scaled to
-#   1920x1080, 250 frames of raw YUV4MPEG (I420), made first.
+#   1920x1080, 250 frames of raw YUV4MPEG (I420), made first (chroma
+#   sited as JPEG's: GStreamer 1.22's y4mdec refuses ffmpeg's `420mpeg2`).
 # - Reel: `reel run` of the clip through `restyle` (style
 #   assets/styles/film.style) into a null sink; its statistics give the
 #   stage's mean and 99th-percentile milliseconds per frame (one call, on
@@ -28,7 +29,7 @@ reel=$root/target/release/reel
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 clip=$work/clip.y4m
-ffmpeg -hide_banner -loglevel error -i pipelines/media/photos.mp4 -vf scale=1920:1080 \
+ffmpeg -hide_banner -loglevel error -i pipelines/media/photos.mp4 -vf scale=1920:1080 -chroma_sample_location center \
   -pix_fmt yuv420p -f yuv4mpegpipe "$clip"
 "$reel" style export-cube assets/styles/film.style --reference pipelines/media/photos.mp4 --out "$work/look.cube" >/dev/null
 mkdir -p "$work/looks"

@@ -8,7 +8,8 @@
 //! - fitted on the first frame of each scene, so a cut changes the look
 //!   at once (the cut hides it);
 //! - refined once on the scene's first frames pooled, faded in over a
-//!   few frames;
+//!   few frames, when those frames differ from the first (a dissolve,
+//!   a camera move; a steady shot's first frame already shows the rest);
 //! - otherwise left alone: within a scene the map does not move, so
 //!   nothing pumps.
 //!

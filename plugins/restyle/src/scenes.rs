@@ -11,7 +11,11 @@ const DRIFT: f32 = 0.5;
 /// Frames of a scene pooled before the refined fit.
 const POOL: u32 = 4;
 /// Frames the refined look fades in over.
-const FADE: u32 = 4;
+const FADE: u32 = 2;
+/// How far (histogram distance) a scene's first frames must stray from
+/// its first for the refined fit to be worth its cost: a steady shot's
+/// first frame already shows what the rest will.
+const REFINE: f32 = 0.08;
 
 /// What to do with a frame.
 #[derive(Debug, PartialEq)]
@@ -36,6 +40,8 @@ pub struct Scenes {
     count: u64,
     /// Frames of the current scene seen so far.
     frames: u32,
+    /// The farthest the scene's frames so far strayed from its first.
+    spread: f32,
 }
 
 impl Scenes {
@@ -56,12 +62,16 @@ impl Scenes {
             self.reference = Some(*histogram);
             self.count += 1;
             self.frames = 1;
+            self.spread = 0.0;
             return Step::NewScene;
         }
         self.frames += 1;
+        if let Some(reference) = &self.reference {
+            self.spread = self.spread.max(distance(reference, histogram));
+        }
         match self.frames {
             n if n < POOL => Step::Pool,
-            n if n == POOL => Step::Refine { fade: FADE },
+            n if n == POOL && self.spread > REFINE => Step::Refine { fade: FADE },
             _ => Step::Steady,
         }
     }
