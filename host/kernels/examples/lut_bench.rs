@@ -8,7 +8,8 @@
 //! over FRAMES frames, after a few unmeasured ones: the machine is shared,
 //! and the best batch is the one least disturbed. With RAW (a raw I420
 //! file of at least one frame of that size) its frames are the content,
-//! cycled; otherwise a synthetic picture.
+//! cycled; otherwise a synthetic picture. `LUT_BENCH_YUV=1` times the
+//! YUV path alone.
 
 use std::time::Instant;
 
@@ -96,37 +97,40 @@ fn main() {
         }
         println!("{name} {:.3}", ms - copy);
     };
-    time("rgba", &mut |frame, rgba| {
-        convert(
-            Image::new(&l, frame).unwrap(),
-            &mut ImageMut::new(&rl, rgba).unwrap(),
-        )
-        .unwrap();
-        apply_lut3d_with(level, &mut ImageMut::new(&rl, rgba).unwrap(), &lut, 1.0).unwrap();
-        convert(
-            Image::new(&rl, rgba).unwrap(),
-            &mut ImageMut::new(&l, frame).unwrap(),
-        )
-        .unwrap();
-    });
-    // The YUV-domain table's build, paid at the first YUV frame of each
-    // strength (a 2x2 picture: the build is all there is).
-    let tiny = Layout::packed(Format::I420, 2, 2);
-    let mut px = vec![128u8; tiny.min_len()];
-    let mut build = f64::INFINITY;
-    for _ in 0..3 {
-        let fresh = parse_cube(&text);
-        let t = Instant::now();
-        apply_lut3d_with(
-            level,
-            &mut ImageMut::new(&tiny, &mut px).unwrap(),
-            &fresh,
-            1.0,
-        )
-        .unwrap();
-        build = build.min(t.elapsed().as_secs_f64() * 1e3);
+    // `LUT_BENCH_YUV=1`: the YUV path alone (quicker A/B runs of the row).
+    if std::env::var_os("LUT_BENCH_YUV").is_none_or(|v| v != "1") {
+        time("rgba", &mut |frame, rgba| {
+            convert(
+                Image::new(&l, frame).unwrap(),
+                &mut ImageMut::new(&rl, rgba).unwrap(),
+            )
+            .unwrap();
+            apply_lut3d_with(level, &mut ImageMut::new(&rl, rgba).unwrap(), &lut, 1.0).unwrap();
+            convert(
+                Image::new(&rl, rgba).unwrap(),
+                &mut ImageMut::new(&l, frame).unwrap(),
+            )
+            .unwrap();
+        });
+        // The YUV-domain table's build, paid at the first YUV frame of each
+        // strength (a 2x2 picture: the build is all there is).
+        let tiny = Layout::packed(Format::I420, 2, 2);
+        let mut px = vec![128u8; tiny.min_len()];
+        let mut build = f64::INFINITY;
+        for _ in 0..3 {
+            let fresh = parse_cube(&text);
+            let t = Instant::now();
+            apply_lut3d_with(
+                level,
+                &mut ImageMut::new(&tiny, &mut px).unwrap(),
+                &fresh,
+                1.0,
+            )
+            .unwrap();
+            build = build.min(t.elapsed().as_secs_f64() * 1e3);
+        }
+        println!("build {build:.3}");
     }
-    println!("build {build:.3}");
     time("yuv", &mut |frame, _| {
         apply_lut3d_with(level, &mut ImageMut::new(&l, frame).unwrap(), &lut, 1.0).unwrap();
     });

@@ -286,7 +286,13 @@ fn strength_zero_leaves_the_picture_exactly() {
 
 #[test]
 fn all_levels_agree() {
-    let (w, h) = (67, 35);
+    // Narrow, and wide (many whole groups of the SIMD rows, an odd tail).
+    for (w, h) in [(67, 35), (1921, 7)] {
+        levels_agree(w, h);
+    }
+}
+
+fn levels_agree(w: usize, h: usize) {
     for (look, lut) in looks() {
         for (name, pic) in pictures(w, h) {
             for format in [Format::I420, Format::Nv12] {
@@ -294,7 +300,7 @@ fn all_levels_agree() {
                 let base = yuv_path(CpuLevel::BASELINE, format, w, h, &pic, &lut, 0.8);
                 for level in CpuLevel::all_supported() {
                     let got = yuv_path(level, format, w, h, &pic, &lut, 0.8);
-                    assert!(got == base, "{look} {name} {format} {level:?}");
+                    assert!(got == base, "{w}x{h} {look} {name} {format} {level:?}");
                 }
             }
         }

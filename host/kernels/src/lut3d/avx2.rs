@@ -1,13 +1,14 @@
-//! AVX2 3D LUT: the hand-written rows, with gathers. The RGBA row does
-//! eight pixels a step; it computes exactly what the scalar row in
+//! AVX2 3D LUT: the hand-written rows. The RGBA row does eight pixels a
+//! step with gathers; it computes exactly what the scalar row in
 //! `reference.rs` computes (the same tetrahedra, the same float steps and
 //! rounding). The YUV row does eight 2x2 blocks a step through the
-//! YUV-domain table, in the same exact integers as the scalar one. Both
-//! leave the tail of the row to the scalar code.
+//! YUV-domain table, by plain 16-byte loads (no gathers), in the same
+//! exact integers as the scalar one. Both leave the tail of the row to
+//! the scalar code.
 
 use std::arch::x86_64::*;
 
-use super::yuv::{CELLS, WEIGHT_BITS, YuvTable};
+use super::yuv::{WEIGHT_BITS, YuvTable, cell_packed};
 use super::{Lut3d, reference};
 use crate::simd::avx2::splat;
 
@@ -169,6 +170,11 @@ pub(super) fn yuv_row(
 
 /// As `reference::yuv_row_from` over whole groups of eight blocks (16
 /// pixels of each luma row, 8 chroma samples); returns the blocks done.
+///
+/// No gathers (slow on Zen 3): a block's four pixels read its cell's run
+/// of 256 entries, each pixel its entry by one 16-byte load, two pixels of
+/// a row in one register; `vpmaddubsw` + `vpmaddwd` against the block's
+/// weights give each pixel's Y, U, V sums, which are then transposed.
 #[target_feature(enable = "avx2")]
 fn yuv_blocks(
     top: &mut [u8],
@@ -177,134 +183,126 @@ fn yuv_blocks(
     v: &mut [u8],
     table: &YuvTable,
 ) -> usize {
-    let words: &[u32] = table.entries.as_flattened();
-    // The gathers' safety rests on the table holding every cell's run of
-    // 256 entries of 4 words; gather offsets are i32.
-    if words.len() != CELLS * CELLS * 256 * 4 || words.len() > i32::MAX as usize {
+    let Some(entries) = table.all() else {
         return 0;
-    }
+    };
     let width = top.len().min(bottom.len());
     let groups = (width / 16).min(u.len() / 8).min(v.len() / 8);
-    let spacing = 256 / CELLS as i32;
-    let fraction_bits = spacing.trailing_zeros() as i32;
-    let fraction_mask = splat(spacing - 1);
-    let cells_shift = _mm_cvtsi32_si128(CELLS.trailing_zeros() as i32);
-    let fraction_shift = _mm_cvtsi32_si128(fraction_bits);
     let ones = _mm256_set1_epi16(1);
     let luma_round = splat(1 << (WEIGHT_BITS - 1));
-    let luma_shift = _mm_cvtsi32_si128(WEIGHT_BITS as i32);
     let chroma_round = splat(1 << (WEIGHT_BITS + 1));
-    let chroma_shift = _mm_cvtsi32_si128(WEIGHT_BITS as i32 + 2);
-    // A row's 16 luma codes: the even pixels' then the odd ones'.
-    let split = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
-    let base = words.as_ptr() as *const i32;
+    // The weighted sums of a pair of entries' quads, per dword: the left
+    // pixel's Y, U, V, 0 | the right one's.
+    let dot = |quads: __m256i, w: __m256i| _mm256_madd_epi16(_mm256_maddubs_epi16(quads, w), ones);
     for g in 0..groups {
         let (cx, x) = (8 * g, 16 * g);
-        // SAFETY: g < groups: bytes x..x + 16 of both luma rows and
-        // cx..cx + 8 of u and v are in bounds. Every gather index is
-        // (cell * 256 + luma) * 4 + channel, cell < CELLS^2, luma < 256,
-        // channel < 3: inside `words` (checked above).
-        unsafe {
-            let cu = _mm256_cvtepu8_epi32(_mm_loadl_epi64(u.as_ptr().add(cx) as *const __m128i));
-            let cv = _mm256_cvtepu8_epi32(_mm_loadl_epi64(v.as_ptr().add(cx) as *const __m128i));
-            let cell = _mm256_or_si256(
-                _mm256_sll_epi32(_mm256_srl_epi32(cv, fraction_shift), cells_shift),
-                _mm256_srl_epi32(cu, fraction_shift),
-            );
-            let run = _mm256_slli_epi32::<8>(cell);
-            // Corner weights, one byte each in every lane: w0..w3.
-            let (fu, fv) = (
-                _mm256_and_si256(cu, fraction_mask),
-                _mm256_and_si256(cv, fraction_mask),
-            );
-            let s = splat(spacing);
-            let (gu, gv) = (_mm256_sub_epi32(s, fu), _mm256_sub_epi32(s, fv));
-            let weights = _mm256_or_si256(
-                _mm256_or_si256(
-                    _mm256_mullo_epi32(gu, gv),
-                    _mm256_slli_epi32::<8>(_mm256_mullo_epi32(fu, gv)),
-                ),
-                _mm256_or_si256(
-                    _mm256_slli_epi32::<16>(_mm256_mullo_epi32(gu, fv)),
-                    _mm256_slli_epi32::<24>(_mm256_mullo_epi32(fu, fv)),
-                ),
-            );
-            // The weighted sum of a gathered quad per lane.
-            let dot =
-                |quad: __m256i, w: __m256i| _mm256_madd_epi16(_mm256_maddubs_epi16(quad, w), ones);
-            // Each block's weights twice, for the Y and U quads of an entry
-            // gathered as one qword: blocks 0-3, then 4-7.
-            let pairs = [
-                _mm256_permutevar8x32_epi32(weights, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)),
-                _mm256_permutevar8x32_epi32(weights, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)),
+        // Per block: its top pair's sums, its bottom pair's.
+        let mut sums = [[_mm256_setzero_si256(); 2]; 8];
+        {
+            let rows: [&[u8; 16]; 2] = [
+                top[x..][..16].try_into().expect("16 luma codes"),
+                bottom[x..][..16].try_into().expect("16 luma codes"),
             ];
-            let mut su = _mm256_setzero_si256();
-            let mut sv = _mm256_setzero_si256();
-            let mut luma = [_mm256_setzero_si256(); 4];
-            let rows = [top.as_ptr().add(x), bottom.as_ptr().add(x)];
-            for (r, row) in rows.into_iter().enumerate() {
-                let codes = _mm_shuffle_epi8(_mm_loadu_si128(row as *const __m128i), split);
-                let halves = [codes, _mm_srli_si128::<8>(codes)];
-                for (half, codes) in halves.into_iter().enumerate() {
-                    let entry = _mm256_add_epi32(run, _mm256_cvtepu8_epi32(codes));
-                    let idx = _mm256_slli_epi32::<2>(entry);
-                    // Y and U quads of blocks 0-3 and 4-7 (as qwords), V's.
-                    let yu0 = _mm256_i32gather_epi64::<4>(
-                        base as *const i64,
-                        _mm256_castsi256_si128(idx),
+            let (cu, cv): (&[u8; 8], &[u8; 8]) = (
+                u[cx..][..8].try_into().expect("8 chroma samples"),
+                v[cx..][..8].try_into().expect("8 chroma samples"),
+            );
+            for (k, sums) in sums.iter_mut().enumerate() {
+                let (run, w) = cell_packed(cu[k], cv[k]);
+                let w = splat(w as i32);
+                for (r, codes) in rows.into_iter().enumerate() {
+                    let (left, right) = (
+                        &entries[run + codes[2 * k] as usize],
+                        &entries[run + codes[2 * k + 1] as usize],
                     );
-                    let yu1 = _mm256_i32gather_epi64::<4>(
-                        base as *const i64,
-                        _mm256_extracti128_si256::<1>(idx),
-                    );
-                    let vq = _mm256_i32gather_epi32::<4>(base.add(2), idx);
-                    let (d0, d1) = (
-                        _mm256_castsi256_ps(dot(yu0, pairs[0])),
-                        _mm256_castsi256_ps(dot(yu1, pairs[1])),
-                    );
-                    // Even dwords are Y, odd U, blocks in the order 0 1 4 5
-                    // | 2 3 6 7; the qword permute puts them back.
-                    let ys = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_castps_si256(
-                        _mm256_shuffle_ps::<0b10_00_10_00>(d0, d1),
-                    ));
-                    let us = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_castps_si256(
-                        _mm256_shuffle_ps::<0b11_01_11_01>(d0, d1),
-                    ));
-                    su = _mm256_add_epi32(su, us);
-                    sv = _mm256_add_epi32(sv, dot(vq, weights));
-                    luma[2 * r + half] =
-                        _mm256_srl_epi32(_mm256_add_epi32(ys, luma_round), luma_shift);
+                    // SAFETY: both pointers come from references to
+                    // 16-byte entries; unaligned loads.
+                    let pair = unsafe {
+                        _mm256_loadu2_m128i(
+                            right.as_ptr() as *const __m128i,
+                            left.as_ptr() as *const __m128i,
+                        )
+                    };
+                    sums[r] = dot(pair, w);
                 }
             }
-            for (r, row) in [top.as_mut_ptr().add(x), bottom.as_mut_ptr().add(x)]
-                .into_iter()
-                .enumerate()
-            {
-                let (even, odd) = (luma[2 * r], luma[2 * r + 1]);
-                // Back in pixel order: e0 o0 e1 o1 .. per 128-bit lane,
-                // then the two lanes' bytes side by side.
-                let words16 = _mm256_packus_epi32(
-                    _mm256_unpacklo_epi32(even, odd),
-                    _mm256_unpackhi_epi32(even, odd),
-                );
-                let bytes =
-                    _mm256_permute4x64_epi64::<0b1000>(_mm256_packus_epi16(words16, words16));
-                _mm_storeu_si128(row as *mut __m128i, _mm256_castsi256_si128(bytes));
-            }
-            let round =
-                |s: __m256i| _mm256_srl_epi32(_mm256_add_epi32(s, chroma_round), chroma_shift);
-            let uv = _mm256_packus_epi32(round(su), round(sv));
-            let uv = _mm256_packus_epi16(uv, uv);
-            // Dwords: u0-3 v0-3 (dup) | u4-7 v4-7 (dup) -> u0-3 u4-7 v0-3 v4-7.
-            let uv = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(
-                uv,
-                _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0),
-            ));
-            _mm_storel_epi64(u.as_mut_ptr().add(cx) as *mut __m128i, uv);
-            _mm_storel_epi64(
-                v.as_mut_ptr().add(cx) as *mut __m128i,
-                _mm_srli_si128::<8>(uv),
+        }
+        // Lumas of four blocks' pairs: the left pixels' | the right ones'.
+        let lumas = |s: [__m256i; 4]| {
+            _mm256_unpacklo_epi64(
+                _mm256_unpacklo_epi32(s[0], s[1]),
+                _mm256_unpacklo_epi32(s[2], s[3]),
+            )
+        };
+        let round_luma = |s: __m256i| {
+            _mm256_srli_epi32::<{ WEIGHT_BITS as i32 }>(_mm256_add_epi32(s, luma_round))
+        };
+        let row_words = |r: usize| {
+            let half = |h: usize| round_luma(lumas([0, 1, 2, 3].map(|k| sums[4 * h + k][r])));
+            // Words: left pixels of blocks 0-7 | right pixels.
+            _mm256_packus_epi32(half(0), half(1))
+        };
+        // Bytes: top left, bottom left | top right, bottom right.
+        let bytes = _mm256_packus_epi16(row_words(0), row_words(1));
+        let (lo, hi) = (
+            _mm256_castsi256_si128(bytes),
+            _mm256_extracti128_si256::<1>(bytes),
+        );
+        // Chroma: the block's two pairs summed; U in dwords 1 and 5, V in
+        // 2 and 6.
+        let block = sums.map(|[t, b]| _mm256_add_epi32(t, b));
+        let (mut us, mut vs) = ([_mm256_setzero_si256(); 2], [_mm256_setzero_si256(); 2]);
+        for h in 0..2 {
+            let s = &block[4 * h..4 * h + 4];
+            let (lo01, lo23) = (
+                _mm256_unpacklo_epi32(s[0], s[1]),
+                _mm256_unpacklo_epi32(s[2], s[3]),
             );
+            let (hi01, hi23) = (
+                _mm256_unpackhi_epi32(s[0], s[1]),
+                _mm256_unpackhi_epi32(s[2], s[3]),
+            );
+            us[h] = _mm256_unpackhi_epi64(lo01, lo23);
+            vs[h] = _mm256_unpacklo_epi64(hi01, hi23);
+        }
+        // Left and right halves added: blocks 0-3 | 4-7.
+        let total = |s: [__m256i; 2]| {
+            _mm256_add_epi32(
+                _mm256_permute2x128_si256::<0x20>(s[0], s[1]),
+                _mm256_permute2x128_si256::<0x31>(s[0], s[1]),
+            )
+        };
+        let round_chroma = |s: __m256i| {
+            _mm256_srli_epi32::<{ WEIGHT_BITS as i32 + 2 }>(_mm256_add_epi32(s, chroma_round))
+        };
+        let uv = _mm256_packus_epi32(round_chroma(total(us)), round_chroma(total(vs)));
+        let uv = _mm256_packus_epi16(uv, uv);
+        // Dwords: u0-3 v0-3 (dup) | u4-7 v4-7 (dup) -> u0-3 u4-7 v0-3 v4-7.
+        let uv = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(
+            uv,
+            _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0),
+        ));
+        let (top_out, bottom_out): (&mut [u8; 16], &mut [u8; 16]) = (
+            (&mut top[x..][..16]).try_into().expect("16 luma codes"),
+            (&mut bottom[x..][..16]).try_into().expect("16 luma codes"),
+        );
+        let (u_out, v_out): (&mut [u8; 8], &mut [u8; 8]) = (
+            (&mut u[cx..][..8]).try_into().expect("8 chroma samples"),
+            (&mut v[cx..][..8]).try_into().expect("8 chroma samples"),
+        );
+        // SAFETY: each pointer comes from a reference to as many bytes as
+        // its store writes (16 luma, 8 chroma); unaligned stores.
+        unsafe {
+            _mm_storeu_si128(
+                top_out.as_mut_ptr() as *mut __m128i,
+                _mm_unpacklo_epi8(lo, hi),
+            );
+            _mm_storeu_si128(
+                bottom_out.as_mut_ptr() as *mut __m128i,
+                _mm_unpackhi_epi8(lo, hi),
+            );
+            _mm_storel_epi64(u_out.as_mut_ptr() as *mut __m128i, uv);
+            _mm_storel_epi64(v_out.as_mut_ptr() as *mut __m128i, _mm_srli_si128::<8>(uv));
         }
     }
     groups * 8

@@ -100,7 +100,46 @@ impl YuvTable {
             .expect("a cell holds 256 entries");
         (run, Weights::new(u % SPACING, v % SPACING))
     }
+
+    /// All the entries, as an array (so that indexing by cell and luma
+    /// code needs no bounds checks); `None` never happens.
+    #[inline(always)]
+    pub(crate) fn all(&self) -> Option<&[Entry; ENTRIES]> {
+        self.entries.as_slice().try_into().ok()
+    }
 }
+
+/// The entries of a table: `CELLS`^2 runs of 256.
+pub(crate) const ENTRIES: usize = CELLS * CELLS * 256;
+
+/// The first entry of the run of chroma (u, v)'s cell, and the cell's
+/// weights as bytes ([`PACKED_WEIGHTS`]).
+#[inline(always)]
+pub(crate) fn cell_packed(u: u8, v: u8) -> (usize, u32) {
+    let (u, v) = (u as usize, v as usize);
+    let cell = (v >> FRACTION_BITS) * CELLS + (u >> FRACTION_BITS);
+    (
+        cell * 256,
+        PACKED_WEIGHTS[(v % SPACING) * SPACING + u % SPACING],
+    )
+}
+
+/// Every fraction pair's bilinear weights as bytes, byte k corner k's
+/// weight, at `fv * SPACING + fu` (the SIMD rows' form of [`Weights`]).
+pub(crate) const PACKED_WEIGHTS: [u32; SPACING * SPACING] = {
+    let mut packed = [0u32; SPACING * SPACING];
+    let s = SPACING as u32;
+    let mut i = 0;
+    while i < SPACING * SPACING {
+        let (fu, fv) = ((i % SPACING) as u32, (i / SPACING) as u32);
+        packed[i] = ((s - fu) * (s - fv))
+            | ((fu * (s - fv)) << 8)
+            | (((s - fu) * fv) << 16)
+            | ((fu * fv) << 24);
+        i += 1;
+    }
+    packed
+};
 
 /// A block's bilinear weights (corner k's weight `w[k]`, the four summing
 /// to `WEIGHT_SUM`), packed for the multiplications of [`luma`] and
