@@ -196,24 +196,30 @@ fn yuv_blocks(
     let dot = |quads: __m256i, w: __m256i| _mm256_madd_epi16(_mm256_maddubs_epi16(quads, w), ones);
     for g in 0..groups {
         let (cx, x) = (8 * g, 16 * g);
-        // Per block: its top pair's sums, its bottom pair's.
-        let mut sums = [[_mm256_setzero_si256(); 2]; 8];
-        {
-            let rows: [&[u8; 16]; 2] = [
-                top[x..][..16].try_into().expect("16 luma codes"),
-                bottom[x..][..16].try_into().expect("16 luma codes"),
-            ];
-            let (cu, cv): (&[u8; 8], &[u8; 8]) = (
-                u[cx..][..8].try_into().expect("8 chroma samples"),
-                v[cx..][..8].try_into().expect("8 chroma samples"),
-            );
-            for (k, sums) in sums.iter_mut().enumerate() {
-                let (run, w) = cell_packed(cu[k], cv[k]);
+        let rows: [&[u8; 16]; 2] = [
+            top[x..][..16].try_into().expect("16 luma codes"),
+            bottom[x..][..16].try_into().expect("16 luma codes"),
+        ];
+        let (cu, cv): (&[u8; 8], &[u8; 8]) = (
+            u[cx..][..8].try_into().expect("8 chroma samples"),
+            v[cx..][..8].try_into().expect("8 chroma samples"),
+        );
+        let round_luma = |s: __m256i| {
+            _mm256_srli_epi32::<{ WEIGHT_BITS as i32 }>(_mm256_add_epi32(s, luma_round))
+        };
+        // Per half (blocks 0-3, 4-7): the rounded lumas of each row (left
+        // pixels | right ones), the U and V sums (left | right pixels).
+        let half = |h: usize| {
+            // Per row, per block: the sums of the block's pair in the row.
+            let mut sums = [[_mm256_setzero_si256(); 4]; 2];
+            for k in 0..4 {
+                let b = 4 * h + k;
+                let (run, w) = cell_packed(cu[b], cv[b]);
                 let w = splat(w as i32);
-                for (r, codes) in rows.into_iter().enumerate() {
+                for (sums, codes) in sums.iter_mut().zip(rows) {
                     let (left, right) = (
-                        &entries[run + codes[2 * k] as usize],
-                        &entries[run + codes[2 * k + 1] as usize],
+                        &entries[run + codes[2 * b] as usize],
+                        &entries[run + codes[2 * b + 1] as usize],
                     );
                     // SAFETY: both pointers come from references to
                     // 16-byte entries; unaligned loads.
@@ -223,37 +229,18 @@ fn yuv_blocks(
                             left.as_ptr() as *const __m128i,
                         )
                     };
-                    sums[r] = dot(pair, w);
+                    sums[k] = dot(pair, w);
                 }
             }
-        }
-        // Lumas of four blocks' pairs: the left pixels' | the right ones'.
-        let lumas = |s: [__m256i; 4]| {
-            _mm256_unpacklo_epi64(
-                _mm256_unpacklo_epi32(s[0], s[1]),
-                _mm256_unpacklo_epi32(s[2], s[3]),
-            )
-        };
-        let round_luma = |s: __m256i| {
-            _mm256_srli_epi32::<{ WEIGHT_BITS as i32 }>(_mm256_add_epi32(s, luma_round))
-        };
-        let row_words = |r: usize| {
-            let half = |h: usize| round_luma(lumas([0, 1, 2, 3].map(|k| sums[4 * h + k][r])));
-            // Words: left pixels of blocks 0-7 | right pixels.
-            _mm256_packus_epi32(half(0), half(1))
-        };
-        // Bytes: top left, bottom left | top right, bottom right.
-        let bytes = _mm256_packus_epi16(row_words(0), row_words(1));
-        let (lo, hi) = (
-            _mm256_castsi256_si128(bytes),
-            _mm256_extracti128_si256::<1>(bytes),
-        );
-        // Chroma: the block's two pairs summed; U in dwords 1 and 5, V in
-        // 2 and 6.
-        let block = sums.map(|[t, b]| _mm256_add_epi32(t, b));
-        let (mut us, mut vs) = ([_mm256_setzero_si256(); 2], [_mm256_setzero_si256(); 2]);
-        for h in 0..2 {
-            let s = &block[4 * h..4 * h + 4];
+            let lumas = sums.map(|sums| {
+                round_luma(_mm256_unpacklo_epi64(
+                    _mm256_unpacklo_epi32(sums[0], sums[1]),
+                    _mm256_unpacklo_epi32(sums[2], sums[3]),
+                ))
+            });
+            // Chroma: a block's two pairs summed; U in dwords 1 and 5, V
+            // in 2 and 6.
+            let s = [0, 1, 2, 3].map(|k| _mm256_add_epi32(sums[0][k], sums[1][k]));
             let (lo01, lo23) = (
                 _mm256_unpacklo_epi32(s[0], s[1]),
                 _mm256_unpacklo_epi32(s[2], s[3]),
@@ -262,9 +249,23 @@ fn yuv_blocks(
                 _mm256_unpackhi_epi32(s[0], s[1]),
                 _mm256_unpackhi_epi32(s[2], s[3]),
             );
-            us[h] = _mm256_unpackhi_epi64(lo01, lo23);
-            vs[h] = _mm256_unpacklo_epi64(hi01, hi23);
-        }
+            (
+                lumas,
+                _mm256_unpackhi_epi64(lo01, lo23),
+                _mm256_unpacklo_epi64(hi01, hi23),
+            )
+        };
+        let (halves, (l1, u1, v1)) = (half(0), half(1));
+        let (l0, u0, v0) = halves;
+        let (lumas, us, vs) = ([l0, l1], [u0, u1], [v0, v1]);
+        // Words: a row's left pixels of blocks 0-7 | right pixels.
+        let row_words = |r: usize| _mm256_packus_epi32(lumas[0][r], lumas[1][r]);
+        // Bytes: top left, bottom left | top right, bottom right.
+        let bytes = _mm256_packus_epi16(row_words(0), row_words(1));
+        let (lo, hi) = (
+            _mm256_castsi256_si128(bytes),
+            _mm256_extracti128_si256::<1>(bytes),
+        );
         // Left and right halves added: blocks 0-3 | 4-7.
         let total = |s: [__m256i; 2]| {
             _mm256_add_epi32(
