@@ -2,10 +2,10 @@
 //! and NV12.
 //!
 //! `reference.rs` holds the pixel-at-a-time reference and the scalar rows
-//! (the baseline and SSE4.1 levels); `avx2.rs` the hand-written RGBA row,
-//! with gathers. There is no `sse41.rs`: SSE4.1 has no gathers and no
-//! kernel here, so its level runs the scalar row. `row_kernel` picks the
-//! row once per call. `yuv.rs` holds the YUV-domain table that I420 and
+//! (the baseline level, and SSE4.1's RGBA row); `avx2.rs` the hand-written
+//! RGBA row (with gathers) and YUV row (plain loads); `sse41.rs` a YUV row
+//! (SSE4.1 has no gathers: its RGBA level runs the scalar row).
+//! `row_kernel` and `yuv_row_kernel` pick the row once per call. `yuv.rs` holds the YUV-domain table that I420 and
 //! NV12 go through (no conversion to RGBA), cached in the `Lut3d`.
 
 use std::sync::{Arc, Mutex};
@@ -18,6 +18,8 @@ use crate::layout::{Format, ImageMut, LayoutError};
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 pub mod reference;
+#[cfg(target_arch = "x86_64")]
+mod sse41;
 mod yuv;
 
 /// A cubic RGB table of `size`^3 entries, red varying fastest (.cube order).
@@ -252,6 +254,8 @@ fn yuv_row_kernel(level: CpuLevel) -> YuvRowFn {
     match level.isa() {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => avx2::yuv_row,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Sse41 => sse41::yuv_row,
         _ => reference::yuv_row,
     }
 }

@@ -1,6 +1,6 @@
 //! Trilinear-free reference: the same tetrahedral formula, one pixel at a
 //! time through the public lookup; and the plain scalar row (the baseline
-//! and SSE4.1 levels, and the tail of the AVX2 row).
+//! level, SSE4.1's RGBA row, and the tail of the SIMD rows).
 
 use super::Lut3d;
 use super::yuv::{self, YuvTable};
