@@ -34,8 +34,9 @@ const WEIGHT_SUM: u64 = 1 << WEIGHT_BITS;
 /// One cell's outputs for one luma code: Y', U' and V' at the four corners
 /// of the cell, each a `u32` whose byte k is corner k, the corners in the
 /// order (u0, v0), (u1, v0), (u0, v1), (u1, v1); then a spare word (16
-/// bytes: an entry never straddles a cache line, and the AVX2 row's
-/// gathers find a channel by one shift of the index).
+/// bytes: an entry never straddles a cache line, and the SIMD rows read
+/// one by a single 16-byte load). 12-byte entries (no spare word, 3 MiB)
+/// measured no faster (LUT-SPEED-NOTES.md).
 pub(crate) type Entry = [u32; 4];
 
 /// The memory of a table: an entry per cell and luma code.
