@@ -49,7 +49,7 @@ pub struct FitOptions {
 impl Default for FitOptions {
     fn default() -> FitOptions {
         FitOptions {
-            steps: 16,
+            steps: 10,
             knots: 24,
             relax: 0.9,
             slope: 4.0,
