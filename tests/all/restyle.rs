@@ -735,3 +735,131 @@ fn bad_styles_are_check_errors() {
         "{text}"
     );
 }
+
+/// `toon`: the colours collapse onto the style's palette (far fewer
+/// distinct colours, each near a palette colour), and lines are drawn
+/// where the photograph has edges, as dense as the style's, not on flat
+/// areas; a `.cube` (no palette) is refused.
+#[test]
+fn toon_posterises_to_the_palette_and_draws_lines_at_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let style = trained(&root().join("pipelines/media/film"), dir.path(), "film");
+    let picture = photo("coffee.png");
+    let input = i420(&picture);
+    let in_luma = luma(&input);
+    let mut stage = {
+        let mut spec = file_job_spec(
+            "look",
+            &plugin_path("restyle"),
+            vec![
+                ("style".into(), ParamValue::Text("film.style".into())),
+                ("mode".into(), ParamValue::Text("toon".into())),
+            ],
+        );
+        spec.sandbox = SandboxConfig {
+            assets: Some(dir.path().to_path_buf()),
+            ..SandboxConfig::default()
+        };
+        Stage::new(spec).unwrap()
+    };
+    let out = run(&mut stage, input);
+    let after = colours(&out);
+    // Near a palette colour (or a line's darkening of one): the distance
+    // to the nearest palette colour, for pixels off the lines.
+    let out_luma = luma(&out);
+    let palette: Vec<[f32; 3]> = style.header.palette.iter().map(|p| p.rgb).collect();
+    let colour_mode_out = colours(&run(
+        &mut restyle(dir.path(), "film.style", 1.0),
+        i420(&picture),
+    ));
+    let near = |set: &[[f32; 3]]| {
+        set.iter()
+            .map(|c| {
+                palette
+                    .iter()
+                    .map(|p| (0..3).map(|i| (p[i] - c[i]).abs()).sum::<f32>() / 3.0)
+                    .fold(f32::MAX, f32::min)
+            })
+            .sum::<f32>()
+            / set.len() as f32
+            * 255.0
+    };
+    let (toon_off, colour_off) = (near(&after), near(&colour_mode_out));
+    // Distinct colours at 5 bits a channel.
+    let distinct = |set: &[[f32; 3]]| {
+        let mut bins: Vec<u16> = set
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .fold(0u16, |acc, v| acc << 5 | (v * 31.0).round() as u16)
+            })
+            .collect();
+        bins.sort_unstable();
+        bins.dedup();
+        bins.len()
+    };
+    let (toon_n, colour_n) = (distinct(&after), distinct(&colour_mode_out));
+    println!(
+        "mean distance to the palette: toon {toon_off:.1}, colour mode {colour_off:.1}; distinct colours {toon_n} against {colour_n}"
+    );
+    assert!(
+        toon_off < 0.7 * colour_off,
+        "toon {toon_off}, colour {colour_off}"
+    );
+    assert!(toon_n * 2 < colour_n, "{toon_n} against {colour_n}");
+    // Lines: darkened pixels are where the input has edges.
+    let w = picture.width() as usize;
+    let grad = |x: usize, y: usize| {
+        let at = |x: usize, y: usize| in_luma[y * w + x] as i32;
+        (at(x + 1, y) - at(x - 1, y)).abs() + (at(x, y + 1) - at(x, y - 1)).abs()
+    };
+    let h = in_luma.len() / w;
+    let (mut on_lines, mut edge_sum, mut flat_sum, mut flat) = (0, 0i64, 0i64, 0);
+    for y in 2..h - 2 {
+        for x in 2..w - 2 {
+            // Within 3 pixels of a line pixel, the strongest gradient.
+            let line = out_luma[y * w + x] < 40 && in_luma[y * w + x] > 60;
+            let g = (y - 2..=y + 2)
+                .flat_map(|yy| (x - 2..=x + 2).map(move |xx| (xx, yy)))
+                .map(|(xx, yy)| grad(xx.clamp(1, w - 2), yy.clamp(1, h - 2)))
+                .max()
+                .unwrap() as i64;
+            if line {
+                on_lines += 1;
+                edge_sum += g;
+            } else {
+                flat += 1;
+                flat_sum += g;
+            }
+        }
+    }
+    let share = on_lines as f32 / (on_lines + flat) as f32;
+    let (at_lines, elsewhere) = (
+        edge_sum as f64 / on_lines.max(1) as f64,
+        flat_sum as f64 / flat as f64,
+    );
+    println!(
+        "lines on {:.1}% of the picture (the style's density {:.1}%); local gradient there {at_lines:.1}, elsewhere {elsewhere:.1}",
+        100.0 * share,
+        100.0 * style.header.lines.edge_density
+    );
+    assert!(share > 0.005 && share < 0.2, "{share}");
+    assert!(at_lines > 2.0 * elsewhere, "{at_lines} against {elsewhere}");
+
+    let cube = std::fs::read_to_string(root().join("assets/looks/warm.cube")).unwrap();
+    std::fs::write(dir.path().join("warm.cube"), cube).unwrap();
+    let mut spec = file_job_spec(
+        "look",
+        &plugin_path("restyle"),
+        vec![
+            ("style".into(), ParamValue::Text("warm.cube".into())),
+            ("mode".into(), ParamValue::Text("toon".into())),
+        ],
+    );
+    spec.sandbox = SandboxConfig {
+        assets: Some(dir.path().to_path_buf()),
+        ..SandboxConfig::default()
+    };
+    let err = Stage::new(spec).err().expect("refused").to_string();
+    assert!(err.contains("mode `toon` needs a .style"), "{err}");
+}

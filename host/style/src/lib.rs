@@ -5,6 +5,9 @@
 //!   it into a LUT.
 //! - [`cube`]: the `.cube` LUT files other tools read and write.
 //! - [`measure`]: how far apart two colour distributions are.
+//! - [`toon`]: the `toon` look: posterising to the style's palette, and
+//!   XDoG lines.
+//! - [`colour`]: CIELAB.
 //! - `train` (feature `train`): learning a `.style` from a folder of
 //!   images, for `reel style train`.
 //!
@@ -12,10 +15,12 @@
 //! (`wasm32-wasip2`): the `restyle` plugin reads styles and fits
 //! transfers with it.
 
+pub mod colour;
 pub mod cube;
 pub mod format;
 pub mod measure;
 mod rng;
+pub mod toon;
 pub mod transfer;
 
 pub use cube::{Cube, CubeError};

@@ -18,10 +18,12 @@
 //! so a file job's output is the same on every run. A plain `.cube` as
 //! the style is applied as it is.
 
+mod lines;
 mod sampling;
 mod scenes;
 
 use reel_sdk::{ParamBuilder, kernels::Lut3d, prelude::*};
+use reel_style::toon::{self, Posterize};
 use reel_style::{Cube, FitOptions, Style, Transfer};
 use scenes::{Scenes, Step};
 
@@ -40,6 +42,9 @@ struct Restyle {
     file: String,
     look: Look,
     strength: f32,
+    /// `toon`: the palette colours are posterised to, and the threshold
+    /// of lines (set as each scene starts, for the style's line density).
+    toon: Option<(Posterize, f32)>,
     scenes: Scenes,
     /// The baked table in use (for fades) and its upload.
     current: Option<(Vec<f32>, Lut3d)>,
@@ -73,8 +78,12 @@ impl Plugin for Restyle {
             .range(0.0, 1.0),
         )
         .param(
-            ParamBuilder::text("mode", "color", "What of the style is applied: its colours")
-                .choices(&["color"]),
+            ParamBuilder::text(
+                "mode",
+                "color",
+                "color: the style's colours; toon: posterised to its palette, with lines as dense as its own",
+            )
+            .choices(&["color", "toon"]),
         )
         .build()
     }
@@ -106,10 +115,20 @@ impl Plugin for Restyle {
             Look::Style(style) => spread(&style.colours, FIT_SAMPLES),
             Look::Cube(_) => Vec::new(),
         };
+        let toon = match (params.text("mode"), &look) {
+            ("toon", Look::Style(style)) => Some((Posterize::new(&style.header.palette), 0.0)),
+            ("toon", Look::Cube(_)) => {
+                return Err(StageError::InvalidParam(format!(
+                    "mode `toon` needs a .style (its palette and line density); {name} is a .cube"
+                )));
+            }
+            _ => None,
+        };
         Ok(Restyle {
             file: name.to_string(),
             look,
             strength,
+            toon,
             scenes: Scenes::default(),
             current: None,
             fade: None,
@@ -121,7 +140,9 @@ impl Plugin for Restyle {
     /// A new strength re-bakes the table in use (the fit is kept); a new
     /// style starts over.
     fn configure(&mut self, params: &Params) -> Result<(), StageError> {
-        if params.text("style") != self.file {
+        if params.text("style") != self.file
+            || (params.text("mode") == "toon") != self.toon.is_some()
+        {
             *self = Self::new(params)?;
             return Ok(());
         }
@@ -142,7 +163,20 @@ impl Plugin for Restyle {
             reel_sdk::kernels::apply_lut3d(frame, lut, self.strength)?;
             return Ok(());
         }
+        // Lines are found on the picture as it comes, before grading.
+        let response = match self.toon {
+            Some(_) => {
+                let (luma, width, height) = lines::luma(frame)?;
+                Some(toon::response(&luma, width, height))
+            }
+            None => None,
+        };
         let step = self.scenes.observe(&sampling::histogram(frame)?);
+        if let (Step::NewScene, Some((_, threshold)), Some(response), Look::Style(style)) =
+            (&step, &mut self.toon, &response, &self.look)
+        {
+            *threshold = toon::threshold(response, style.header.lines.edge_density);
+        }
         frame.meta_set("restyle.scene", &self.scenes.index().to_string());
         match step {
             Step::NewScene => {
@@ -180,6 +214,9 @@ impl Plugin for Restyle {
             .as_ref()
             .ok_or_else(|| StageError::Failed("no look fitted".into()))?;
         reel_sdk::kernels::apply_lut3d(frame, lut, 1.0)?;
+        if let (Some((_, threshold)), Some(response)) = (&self.toon, &response) {
+            lines::draw(frame, response, *threshold)?;
+        }
         Ok(())
     }
 }
@@ -192,7 +229,16 @@ impl Restyle {
             &self.style_samples,
             &FitOptions::default(),
         );
-        transfer.bake(LUT_SIZE, self.strength).kernel_table()
+        let strength = self.strength;
+        match &self.toon {
+            // Toon: the transferred colour posterised to the palette.
+            Some((posterize, _)) => Cube::from_fn(LUT_SIZE, None, |rgb| {
+                let out = posterize.apply(transfer.apply(rgb));
+                std::array::from_fn(|c| rgb[c] + (out[c] - rgb[c]) * strength)
+            })
+            .kernel_table(),
+            None => transfer.bake(LUT_SIZE, strength).kernel_table(),
+        }
     }
 
     /// Uploads `table` and makes it the one applied.

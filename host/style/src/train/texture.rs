@@ -2,6 +2,7 @@
 //! sets the painterly modes of `restyle`.
 
 use crate::format::{Lines, Strokes, Tone};
+use crate::toon::{XDOG_EPSILON, XDOG_K, XDOG_SIGMA, XDOG_TAU};
 
 /// A luma picture (0..=1), row by row.
 pub(crate) struct Luma {
@@ -77,13 +78,6 @@ pub(crate) fn tone(luma: &Luma) -> Tone {
         luma_std: var.sqrt() as f32,
     }
 }
-
-/// XDoG parameters (Winnemöller et al. 2012) at the learning size: the
-/// inner scale, the ratio of the outer, and the edge threshold.
-pub(crate) const XDOG_SIGMA: f32 = 1.0;
-pub(crate) const XDOG_K: f32 = 1.6;
-pub(crate) const XDOG_TAU: f32 = 0.98;
-pub(crate) const XDOG_EPSILON: f32 = -0.01;
 
 /// Line work: the share of pixels XDoG marks as lines, and the mean edge
 /// strength (luma gradient).
