@@ -137,19 +137,30 @@ fn trained(images: &Path, dir: &Path, name: &str) -> reel_style::Style {
 }
 
 fn restyle(assets: &Path, style: &str, strength: f64) -> Stage {
+    restyle_in(assets, style, strength, "color").unwrap()
+}
+
+/// A `restyle` stage in `mode`, or why it would not start.
+fn restyle_in(
+    assets: &Path,
+    style: &str,
+    strength: f64,
+    mode: &str,
+) -> reel_runtime::Result<Stage> {
     let mut spec = file_job_spec(
         "look",
         &plugin_path("restyle"),
         vec![
             ("style".into(), ParamValue::Text(style.into())),
             ("strength".into(), ParamValue::Number(strength)),
+            ("mode".into(), ParamValue::Text(mode.into())),
         ],
     );
     spec.sandbox = SandboxConfig {
         assets: Some(assets.to_path_buf()),
         ..SandboxConfig::default()
     };
-    Stage::new(spec).unwrap()
+    Stage::new(spec)
 }
 
 fn run(stage: &mut Stage, frame: HostFrame) -> HostFrame {
@@ -746,27 +757,11 @@ fn toon_posterises_to_the_palette_and_draws_lines_at_edges() {
     let style = trained(&root().join("pipelines/media/film"), dir.path(), "film");
     let picture = photo("coffee.png");
     let input = i420(&picture);
-    let in_luma = luma(&input);
-    let mut stage = {
-        let mut spec = file_job_spec(
-            "look",
-            &plugin_path("restyle"),
-            vec![
-                ("style".into(), ParamValue::Text("film.style".into())),
-                ("mode".into(), ParamValue::Text("toon".into())),
-            ],
-        );
-        spec.sandbox = SandboxConfig {
-            assets: Some(dir.path().to_path_buf()),
-            ..SandboxConfig::default()
-        };
-        Stage::new(spec).unwrap()
-    };
+    let mut stage = restyle_in(dir.path(), "film.style", 1.0, "toon").unwrap();
     let out = run(&mut stage, input);
     let after = colours(&out);
     // Near a palette colour (or a line's darkening of one): the distance
     // to the nearest palette colour, for pixels off the lines.
-    let out_luma = luma(&out);
     let palette: Vec<[f32; 3]> = style.header.palette.iter().map(|p| p.rgb).collect();
     let colour_mode_out = colours(&run(
         &mut restyle(dir.path(), "film.style", 1.0),
@@ -807,59 +802,44 @@ fn toon_posterises_to_the_palette_and_draws_lines_at_edges() {
         "toon {toon_off}, colour {colour_off}"
     );
     assert!(toon_n * 2 < colour_n, "{toon_n} against {colour_n}");
-    // Lines: darkened pixels are where the input has edges.
-    let w = picture.width() as usize;
-    let grad = |x: usize, y: usize| {
-        let at = |x: usize, y: usize| in_luma[y * w + x] as i32;
-        (at(x + 1, y) - at(x - 1, y)).abs() + (at(x, y + 1) - at(x, y - 1)).abs()
-    };
-    let h = in_luma.len() / w;
-    let (mut on_lines, mut edge_sum, mut flat_sum, mut flat) = (0, 0i64, 0i64, 0);
-    for y in 2..h - 2 {
-        for x in 2..w - 2 {
-            // Within 3 pixels of a line pixel, the strongest gradient.
-            let line = out_luma[y * w + x] < 40 && in_luma[y * w + x] > 60;
-            let g = (y - 2..=y + 2)
-                .flat_map(|yy| (x - 2..=x + 2).map(move |xx| (xx, yy)))
-                .map(|(xx, yy)| grad(xx.clamp(1, w - 2), yy.clamp(1, h - 2)))
-                .max()
-                .unwrap() as i64;
-            if line {
-                on_lines += 1;
-                edge_sum += g;
-            } else {
-                flat += 1;
-                flat_sum += g;
-            }
-        }
-    }
-    let share = on_lines as f32 / (on_lines + flat) as f32;
-    let (at_lines, elsewhere) = (
-        edge_sum as f64 / on_lines.max(1) as f64,
-        flat_sum as f64 / flat as f64,
-    );
+    // Lines: two of the palette's colours side by side (posterising
+    // leaves each as it is) get a dark line along their border, and
+    // nothing elsewhere.
+    let (a, b) = (style.header.palette[0].rgb, style.header.palette[1].rgb);
+    let pair = RgbImage::from_fn(160, 90, |x, _| {
+        image::Rgb((if x < 80 { a } else { b }).map(|v| (v * 255.0).round() as u8))
+    });
+    let input = i420(&pair);
+    let before = luma(&input);
+    // Strength 0: no colour transfer, so the palette's own colours.
+    let mut toon_stage = restyle_in(dir.path(), "film.style", 0.0, "toon").unwrap();
+    let after = luma(&run(&mut toon_stage, input));
+    let row = 45 * 160;
+    let darkest = (72..88).map(|x| after[row + x]).min().unwrap();
+    let sides = before[row + 40].min(before[row + 120]);
     println!(
-        "lines on {:.1}% of the picture (the style's density {:.1}%); local gradient there {at_lines:.1}, elsewhere {elsewhere:.1}",
-        100.0 * share,
-        100.0 * style.header.lines.edge_density
+        "the border's darkest luma {darkest} against the sides' {sides}; row {:?}",
+        &after[row + 68..row + 92]
     );
-    assert!(share > 0.005 && share < 0.2, "{share}");
-    assert!(at_lines > 2.0 * elsewhere, "{at_lines} against {elsewhere}");
+    // At least 40% of the way to black (luma 16) from the darker side.
+    assert!(
+        (darkest as f32) < 16.0 + 0.6 * (sides as f32 - 16.0),
+        "{darkest} against {sides}"
+    );
+    for x in [10, 40, 120, 150] {
+        assert!(
+            after[row + x].abs_diff(before[row + x]) <= 2,
+            "x {x}: {} against {}",
+            after[row + x],
+            before[row + x]
+        );
+    }
 
     let cube = std::fs::read_to_string(root().join("assets/looks/warm.cube")).unwrap();
     std::fs::write(dir.path().join("warm.cube"), cube).unwrap();
-    let mut spec = file_job_spec(
-        "look",
-        &plugin_path("restyle"),
-        vec![
-            ("style".into(), ParamValue::Text("warm.cube".into())),
-            ("mode".into(), ParamValue::Text("toon".into())),
-        ],
-    );
-    spec.sandbox = SandboxConfig {
-        assets: Some(dir.path().to_path_buf()),
-        ..SandboxConfig::default()
-    };
-    let err = Stage::new(spec).err().expect("refused").to_string();
+    let err = restyle_in(dir.path(), "warm.cube", 1.0, "toon")
+        .err()
+        .expect("refused")
+        .to_string();
     assert!(err.contains("mode `toon` needs a .style"), "{err}");
 }

@@ -7,7 +7,7 @@
 //! - [`measure`]: how far apart two colour distributions are.
 //! - [`toon`]: the `toon` look: posterising to the style's palette, and
 //!   XDoG lines.
-//! - [`colour`]: CIELAB.
+//! - [`colour`]: sRGB to CIELAB and back.
 //! - `train` (feature `train`): learning a `.style` from a folder of
 //!   images, for `reel style train`.
 //!

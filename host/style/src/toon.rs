@@ -16,51 +16,63 @@ pub const XDOG_EPSILON: f32 = -0.01;
 const XDOG_PHI: f32 = 200.0;
 
 /// Posterising: every colour to the nearest colour of a palette (in
-/// CIELAB), blended with the next nearest near the border between them
-/// so the borders are soft, not jagged.
-pub struct Posterize {
-    rgb: Vec<[f32; 3]>,
-    lab: Vec<[f32; 3]>,
+/// CIELAB), looked up by its BT.709 limited-range YUV: a table of 64 luma
+/// by 32 by 32 chroma cells, each holding its nearest palette colour, so
+/// a pixel costs one lookup and borders stay crisp, as a cartoon's are.
+pub struct PaletteTable {
+    index: Vec<u8>,
+    yuv: Vec<[u8; 3]>,
 }
 
-/// Width of the soft border between two palette colours, in CIELAB
-/// units (about a just-noticeable difference: the LUT the look is baked
-/// into softens it further between its lattice points).
-const SOFTNESS: f32 = 1.5;
-
-impl Posterize {
-    pub fn new(palette: &[PaletteColour]) -> Posterize {
-        Posterize {
-            rgb: palette.iter().map(|p| p.rgb).collect(),
-            lab: palette.iter().map(|p| to_lab(p.rgb)).collect(),
-        }
-    }
-
-    pub fn apply(&self, rgb: [f32; 3]) -> [f32; 3] {
-        if self.lab.is_empty() {
-            return rgb;
-        }
-        let lab = to_lab(rgb);
-        let d: Vec<f32> = self
-            .lab
-            .iter()
-            .map(|p| {
-                ((p[0] - lab[0]).powi(2) + (p[1] - lab[1]).powi(2) + (p[2] - lab[2]).powi(2)).sqrt()
-            })
-            .collect();
-        let nearest = d.iter().copied().fold(f32::MAX, f32::min);
-        // Weights fall off with the distance beyond the nearest's.
-        let mut sum = 0.0;
-        let mut out = [0.0f32; 3];
-        for (c, &dk) in self.rgb.iter().zip(&d) {
-            let w = (-((dk - nearest) / SOFTNESS).powi(2)).exp();
-            sum += w;
-            for i in 0..3 {
-                out[i] += w * c[i];
+impl PaletteTable {
+    pub fn new(palette: &[PaletteColour]) -> PaletteTable {
+        let lab: Vec<[f32; 3]> = palette.iter().map(|p| to_lab(p.rgb)).collect();
+        let yuv = palette.iter().map(|p| to_yuv(p.rgb)).collect();
+        let mut index = vec![0u8; 64 * 32 * 32];
+        if !lab.is_empty() {
+            for (cell, slot) in index.iter_mut().enumerate() {
+                // The cell's centre.
+                let (y, u, v) = (
+                    (cell >> 10) * 4 + 2,
+                    (cell >> 5 & 31) * 8 + 4,
+                    (cell & 31) * 8 + 4,
+                );
+                let c = to_lab(to_rgb(y as f32, u as f32, v as f32));
+                let d = |p: &[f32; 3]| {
+                    (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2) + (p[2] - c[2]).powi(2)
+                };
+                *slot = (0..lab.len())
+                    .min_by(|&a, &b| d(&lab[a]).total_cmp(&d(&lab[b])))
+                    .unwrap_or(0) as u8;
             }
         }
-        out.map(|v| v / sum)
+        PaletteTable { index, yuv }
     }
+
+    /// The palette colour (YUV) nearest to a pixel's YUV; the pixel
+    /// itself when the palette is empty.
+    #[inline]
+    pub fn nearest(&self, y: u8, u: u8, v: u8) -> [u8; 3] {
+        if self.yuv.is_empty() {
+            return [y, u, v];
+        }
+        let cell = (y as usize >> 2) << 10 | (u as usize >> 3) << 5 | v as usize >> 3;
+        self.yuv[self.index[cell] as usize]
+    }
+}
+
+/// BT.709 limited-range YUV (codes) to RGB in 0..=1.
+fn to_rgb(y: f32, u: f32, v: f32) -> [f32; 3] {
+    let (y, u, v) = ((y - 16.0) / 219.0, (u - 128.0) / 224.0, (v - 128.0) / 224.0);
+    [y + 1.5748 * v, y - 0.1873 * u - 0.4681 * v, y + 1.8556 * u].map(|c| c.clamp(0.0, 1.0))
+}
+
+/// RGB in 0..=1 to BT.709 limited-range YUV codes.
+fn to_yuv(rgb: [f32; 3]) -> [u8; 3] {
+    let y = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+    let (u, v) = ((rgb[2] - y) / 1.8556, (rgb[0] - y) / 1.5748);
+    [16.0 + 219.0 * y, 128.0 + 224.0 * u, 128.0 + 224.0 * v]
+        .map(|c| c.round().clamp(0.0, 255.0) as u8)
 }
 
 /// The XDoG response of a luma plane, at half its size (where the plugin
@@ -217,7 +229,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn posterising_lands_on_the_palette_away_from_borders() {
+    fn posterising_picks_the_nearest_palette_colour() {
         let palette = [
             PaletteColour {
                 rgb: [0.9, 0.2, 0.1],
@@ -228,17 +240,18 @@ mod tests {
                 share: 0.5,
             },
         ];
-        let p = Posterize::new(&palette);
-        let out = p.apply([0.8, 0.3, 0.2]);
-        assert!(
-            (0..3).all(|c| (out[c] - palette[0].rgb[c]).abs() < 1e-3),
-            "{out:?}"
+        let table = PaletteTable::new(&palette);
+        let red = to_yuv([0.8, 0.3, 0.2]);
+        assert_eq!(
+            table.nearest(red[0], red[1], red[2]),
+            to_yuv(palette[0].rgb)
         );
-        let out = p.apply([0.2, 0.3, 0.7]);
-        assert!(
-            (0..3).all(|c| (out[c] - palette[1].rgb[c]).abs() < 1e-3),
-            "{out:?}"
+        let blue = to_yuv([0.2, 0.3, 0.7]);
+        assert_eq!(
+            table.nearest(blue[0], blue[1], blue[2]),
+            to_yuv(palette[1].rgb)
         );
+        assert_eq!(PaletteTable::new(&[]).nearest(1, 2, 3), [1, 2, 3]);
     }
 
     #[test]

@@ -23,7 +23,7 @@ mod sampling;
 mod scenes;
 
 use reel_sdk::{ParamBuilder, kernels::Lut3d, prelude::*};
-use reel_style::toon::{self, Posterize};
+use reel_style::toon::{self, PaletteTable};
 use reel_style::{Cube, FitOptions, Style, Transfer};
 use scenes::{Scenes, Step};
 
@@ -44,7 +44,7 @@ struct Restyle {
     strength: f32,
     /// `toon`: the palette colours are posterised to, and the threshold
     /// of lines (set as each scene starts, for the style's line density).
-    toon: Option<(Posterize, f32)>,
+    toon: Option<(PaletteTable, f32)>,
     scenes: Scenes,
     /// The baked table in use (for fades) and its upload.
     current: Option<(Vec<f32>, Lut3d)>,
@@ -116,7 +116,7 @@ impl Plugin for Restyle {
             Look::Cube(_) => Vec::new(),
         };
         let toon = match (params.text("mode"), &look) {
-            ("toon", Look::Style(style)) => Some((Posterize::new(&style.header.palette), 0.0)),
+            ("toon", Look::Style(style)) => Some((PaletteTable::new(&style.header.palette), 0.0)),
             ("toon", Look::Cube(_)) => {
                 return Err(StageError::InvalidParam(format!(
                     "mode `toon` needs a .style (its palette and line density); {name} is a .cube"
@@ -214,8 +214,8 @@ impl Plugin for Restyle {
             .as_ref()
             .ok_or_else(|| StageError::Failed("no look fitted".into()))?;
         reel_sdk::kernels::apply_lut3d(frame, lut, 1.0)?;
-        if let (Some((_, threshold)), Some(response)) = (&self.toon, &response) {
-            lines::draw(frame, response, *threshold)?;
+        if let (Some((palette, threshold)), Some(response)) = (&self.toon, &response) {
+            lines::draw(frame, palette, response, *threshold)?;
         }
         Ok(())
     }
@@ -229,16 +229,7 @@ impl Restyle {
             &self.style_samples,
             &FitOptions::default(),
         );
-        let strength = self.strength;
-        match &self.toon {
-            // Toon: the transferred colour posterised to the palette.
-            Some((posterize, _)) => Cube::from_fn(LUT_SIZE, None, |rgb| {
-                let out = posterize.apply(transfer.apply(rgb));
-                std::array::from_fn(|c| rgb[c] + (out[c] - rgb[c]) * strength)
-            })
-            .kernel_table(),
-            None => transfer.bake(LUT_SIZE, strength).kernel_table(),
-        }
+        transfer.bake(LUT_SIZE, self.strength).kernel_table()
     }
 
     /// Uploads `table` and makes it the one applied.

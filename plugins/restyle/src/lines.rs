@@ -1,8 +1,9 @@
-//! Toon lines on a frame: the XDoG response of its luma (`reel-style`'s
-//! `toon`), drawn into the graded frame.
+//! The `toon` look on a frame: its colours posterised to the style's
+//! palette and its lines drawn, both per pixel in the plugin (a LUT's
+//! interpolation would soften the palette's borders).
 
 use reel_sdk::prelude::*;
-use reel_style::toon::{self, Response};
+use reel_style::toon::{self, PaletteTable, Response};
 
 /// The frame's luma, packed (computed from RGB on RGBA frames).
 pub fn luma(frame: &Frame) -> Result<(Vec<u8>, usize, usize), StageError> {
@@ -12,40 +13,108 @@ pub fn luma(frame: &Frame) -> Result<(Vec<u8>, usize, usize), StageError> {
     let luma = match info.format {
         PixelFormat::Rgba => data
             .chunks_exact(4)
-            .map(|p| {
-                (16.0
-                    + (0.2126 * p[0] as f32 + 0.7152 * p[1] as f32 + 0.0722 * p[2] as f32) * 219.0
-                        / 255.0) as u8
-            })
+            .map(|p| rgb_to_yuv(p[0], p[1], p[2])[0])
             .collect(),
         _ => data,
     };
     Ok((luma, width, height))
 }
 
-/// Darkens the frame where `response` marks lines (below `epsilon`).
-pub fn draw(frame: &Frame, response: &Response, epsilon: f32) -> Result<(), StageError> {
+/// Posterises the frame to `palette` and darkens it where `response`
+/// marks lines (below `epsilon`).
+pub fn draw(
+    frame: &Frame,
+    palette: &PaletteTable,
+    response: &Response,
+    epsilon: f32,
+) -> Result<(), StageError> {
     let info = frame.info();
     let (width, height) = (info.width as usize, info.height as usize);
     match info.format {
         PixelFormat::Rgba => {
-            // The factor from a luma plane of white, applied to RGB.
-            let mut factor = vec![255u8; width * height];
-            toon::draw_lines(&mut factor, width, height, response, epsilon);
             let mut data = frame.read_rows(0, 0, info.height)?;
-            for (px, f) in data.chunks_exact_mut(4).zip(&factor) {
-                let f = (*f as f32 - 16.0) / (255.0 - 16.0);
-                for c in &mut px[..3] {
-                    *c = (*c as f32 * f).round() as u8;
-                }
+            let mut luma = Vec::with_capacity(width * height);
+            let mut chroma = Vec::with_capacity(width * height);
+            for p in data.chunks_exact(4) {
+                let [y, u, v] = rgb_to_yuv(p[0], p[1], p[2]);
+                let [y, u, v] = palette.nearest(y, u, v);
+                luma.push(y);
+                chroma.push((u, v));
+            }
+            toon::draw_lines(&mut luma, width, height, response, epsilon);
+            for ((p, y), (u, v)) in data.chunks_exact_mut(4).zip(&luma).zip(&chroma) {
+                p[..3].copy_from_slice(&yuv_to_rgb(*y, *u, *v));
             }
             frame.write_rows(0, 0, &data)?;
         }
-        _ => {
-            let mut data = frame.read_rows(0, 0, info.height)?;
-            toon::draw_lines(&mut data, width, height, response, epsilon);
-            frame.write_rows(0, 0, &data)?;
+        PixelFormat::I420 | PixelFormat::Nv12 => {
+            let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
+            let mut y_plane = frame.read_rows(0, 0, info.height)?;
+            let mut c1 = frame.read_rows(1, 0, ch as u32)?;
+            let mut c2 = match info.format {
+                PixelFormat::I420 => frame.read_rows(2, 0, ch as u32)?,
+                _ => Vec::new(),
+            };
+            let nv12 = info.format == PixelFormat::Nv12;
+            for by in 0..ch {
+                for bx in 0..cw {
+                    let (u, v) = if nv12 {
+                        (c1[by * 2 * cw + 2 * bx], c1[by * 2 * cw + 2 * bx + 1])
+                    } else {
+                        (c1[by * cw + bx], c2[by * cw + bx])
+                    };
+                    // Each pixel to its nearest palette colour; the
+                    // block's chroma the mean of theirs.
+                    let (mut su, mut sv, mut n) = (0u32, 0u32, 0u32);
+                    for y in 2 * by..(2 * by + 2).min(height) {
+                        for x in 2 * bx..(2 * bx + 2).min(width) {
+                            let px = &mut y_plane[y * width + x];
+                            let [py, pu, pv] = palette.nearest(*px, u, v);
+                            *px = py;
+                            su += pu as u32;
+                            sv += pv as u32;
+                            n += 1;
+                        }
+                    }
+                    let (u, v) = (((su + n / 2) / n) as u8, ((sv + n / 2) / n) as u8);
+                    if nv12 {
+                        c1[by * 2 * cw + 2 * bx] = u;
+                        c1[by * 2 * cw + 2 * bx + 1] = v;
+                    } else {
+                        c1[by * cw + bx] = u;
+                        c2[by * cw + bx] = v;
+                    }
+                }
+            }
+            toon::draw_lines(&mut y_plane, width, height, response, epsilon);
+            frame.write_rows(0, 0, &y_plane)?;
+            frame.write_rows(1, 0, &c1)?;
+            if !nv12 {
+                frame.write_rows(2, 0, &c2)?;
+            }
         }
     }
     Ok(())
+}
+
+/// BT.709 limited range, as the host's `convert`.
+fn rgb_to_yuv(r: u8, g: u8, b: u8) -> [u8; 3] {
+    let (r, g, b) = (r as f32 / 255.0, g as f32 / 255.0, b as f32 / 255.0);
+    let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    [
+        16.0 + 219.0 * y,
+        128.0 + 224.0 * (b - y) / 1.8556,
+        128.0 + 224.0 * (r - y) / 1.5748,
+    ]
+    .map(|c| c.round().clamp(0.0, 255.0) as u8)
+}
+
+fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
+    let (y, u, v) = (
+        (y as f32 - 16.0) / 219.0,
+        (u as f32 - 128.0) / 224.0,
+        (v as f32 - 128.0) / 224.0,
+    );
+    [y + 1.5748 * v, y - 0.1873 * u - 0.4681 * v, y + 1.8556 * u]
+        .map(|c| (c * 255.0).round().clamp(0.0, 255.0) as u8)
 }
