@@ -10,6 +10,7 @@
 
 extern crate self as reel_sdk;
 
+pub mod assets;
 mod describe;
 mod params;
 

@@ -359,7 +359,7 @@ fn lower_third_mistakes_are_named() {
     for (thirds, phrase) in [
         (
             r#"[{"title":"A","x":0,"y":0,"width":100,"title_font":"Nope.otf"}]"#,
-            "cannot read font Nope.otf",
+            "font: cannot read Nope.otf from the stage's assets",
         ),
         (
             r#"[{"title":"\u0E01","x":0,"y":0,"width":100}]"#,

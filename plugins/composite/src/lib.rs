@@ -236,7 +236,13 @@ impl Composite {
         if let Some(f) = self.fonts.get(name) {
             return Ok(f.clone());
         }
-        let f = Rc::new(Font::read(name)?);
+        let data = reel_sdk::assets::read(name).map_err(|e| match e {
+            StageError::InvalidParam(m) | StageError::Failed(m) => {
+                format!("font: {m} (Reel ships Noto Sans CJK SC as the bundle `fonts`)")
+            }
+            other => format!("font {name}: {other:?}"),
+        })?;
+        let f = Rc::new(Font::from_bytes(data).map_err(|e| format!("{name}: {e}"))?);
         self.fonts.insert(name.to_string(), f.clone());
         Ok(f)
     }

@@ -15,20 +15,6 @@ pub struct Font {
 }
 
 impl Font {
-    pub fn read(name: &str) -> Result<Font, String> {
-        if name.contains('/') || name.starts_with('.') {
-            return Err(format!(
-                "font `{name}` must be a file name in the stage's assets"
-            ));
-        }
-        let data = std::fs::read(format!("/assets/{name}")).map_err(|e| {
-            format!(
-                "cannot read font {name} from the stage's assets ({e}); set `assets = \"fonts\"` (the fonts Reel ships) or a folder holding it"
-            )
-        })?;
-        Font::from_bytes(data).map_err(|e| format!("{name}: {e}"))
-    }
-
     pub fn from_bytes(data: Vec<u8>) -> Result<Font, String> {
         Face::from_slice(&data, 0).ok_or("not a font Reel can read")?;
         Ok(Font { data })

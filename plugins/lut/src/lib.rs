@@ -42,16 +42,8 @@ impl Plugin for Lut {
     /// here, never per frame.
     fn new(params: &Params) -> Result<Self, StageError> {
         let name = params.text("file");
-        if name.contains('/') || name.starts_with('.') {
-            return Err(StageError::InvalidParam(format!(
-                "file `{name}` must be a file name inside the assets directory"
-            )));
-        }
-        let text = std::fs::read_to_string(format!("/assets/{name}")).map_err(|e| {
-            StageError::Failed(format!(
-                "cannot read {name} from the stage's assets ({e}); set `assets` in the stage"
-            ))
-        })?;
+        let bytes = reel_sdk::assets::read(name)?;
+        let text = String::from_utf8_lossy(&bytes);
         let cube = Cube::parse(&text).map_err(|e| StageError::Failed(format!("{name}: {e}")))?;
         let lut = Lut3d::from_table(cube.size as u32, &cube.kernel_table())?;
         Ok(Lut {

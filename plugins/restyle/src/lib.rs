@@ -90,16 +90,7 @@ impl Plugin for Restyle {
 
     fn new(params: &Params) -> Result<Self, StageError> {
         let name = params.text("style");
-        if name.contains('/') || name.starts_with('.') {
-            return Err(StageError::InvalidParam(format!(
-                "style `{name}` must be a file name inside the assets directory"
-            )));
-        }
-        let bytes = std::fs::read(format!("/assets/{name}")).map_err(|e| {
-            StageError::Failed(format!(
-                "cannot read {name} from the stage's assets ({e}); set `assets` in the stage"
-            ))
-        })?;
+        let bytes = reel_sdk::assets::read(name)?;
         let strength = params.number("strength") as f32;
         let look = if name.ends_with(".cube") {
             let text = String::from_utf8_lossy(&bytes);
