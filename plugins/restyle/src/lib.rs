@@ -23,7 +23,7 @@ mod sampling;
 mod scenes;
 
 use reel_sdk::{ParamBuilder, kernels::Lut3d, prelude::*};
-use reel_style::toon::{self, PaletteTable};
+use reel_style::toon::PaletteTable;
 use reel_style::{Cube, FitOptions, Style, Transfer};
 use scenes::{Scenes, Step};
 
@@ -154,20 +154,13 @@ impl Plugin for Restyle {
             reel_sdk::kernels::apply_lut3d(frame, lut, self.strength)?;
             return Ok(());
         }
-        // Lines are found on the picture as it comes, before grading.
-        let response = match self.toon {
-            Some(_) => {
-                let (luma, width, height) = lines::luma(frame)?;
-                Some(toon::response(&luma, width, height))
-            }
-            None => None,
-        };
         let step = self.scenes.observe(&sampling::histogram(frame)?);
-        if let (Step::NewScene, Some((_, threshold)), Some(response), Look::Style(style)) =
-            (&step, &mut self.toon, &response, &self.look)
-        {
-            *threshold = toon::threshold(response, style.header.lines.edge_density);
-        }
+        // Toon lines are as dense as the style's: their threshold is set
+        // as each scene starts.
+        let line_density = match (&step, &self.look) {
+            (Step::NewScene, Look::Style(style)) => Some(style.header.lines.edge_density),
+            _ => None,
+        };
         frame.meta_set("restyle.scene", &self.scenes.index().to_string());
         match step {
             Step::NewScene => {
@@ -205,8 +198,8 @@ impl Plugin for Restyle {
             .as_ref()
             .ok_or_else(|| StageError::Failed("no look fitted".into()))?;
         reel_sdk::kernels::apply_lut3d(frame, lut, 1.0)?;
-        if let (Some((palette, threshold)), Some(response)) = (&self.toon, &response) {
-            lines::draw(frame, palette, response, *threshold)?;
+        if let Some((palette, threshold)) = &mut self.toon {
+            lines::draw(frame, palette, line_density, threshold)?;
         }
         Ok(())
     }

@@ -1,47 +1,38 @@
-//! The `toon` look on a frame: its colours posterised to the style's
-//! palette and its lines drawn, both per pixel in the plugin (a LUT's
-//! interpolation would soften the palette's borders).
+//! The `toon` look on a graded frame: its colours posterised to the
+//! style's palette and its lines drawn, both per pixel in the plugin (a
+//! LUT's interpolation would soften the palette's borders).
 
 use reel_sdk::prelude::*;
-use reel_style::toon::{self, PaletteTable, Response};
+use reel_style::toon::{self, PaletteTable};
 
-/// The frame's luma, packed (computed from RGB on RGBA frames).
-pub fn luma(frame: &Frame) -> Result<(Vec<u8>, usize, usize), StageError> {
-    let info = frame.info();
-    let (width, height) = (info.width as usize, info.height as usize);
-    let data = frame.read_rows(0, 0, info.height)?;
-    let luma = match info.format {
-        PixelFormat::Rgba => data
-            .chunks_exact(4)
-            .map(|p| rgb_to_yuv(p[0], p[1], p[2])[0])
-            .collect(),
-        _ => data,
-    };
-    Ok((luma, width, height))
-}
-
-/// Posterises the frame to `palette` and darkens it where `response`
-/// marks lines (below `epsilon`).
+/// Posterises the frame to `palette` and darkens it where XDoG finds
+/// lines in its luma (below `threshold`; with `density`, the threshold
+/// is first set to mark that share of the frame).
 pub fn draw(
     frame: &Frame,
     palette: &PaletteTable,
-    response: &Response,
-    epsilon: f32,
+    density: Option<f32>,
+    threshold: &mut f32,
 ) -> Result<(), StageError> {
     let info = frame.info();
     let (width, height) = (info.width as usize, info.height as usize);
     match info.format {
         PixelFormat::Rgba => {
             let mut data = frame.read_rows(0, 0, info.height)?;
-            let mut luma = Vec::with_capacity(width * height);
-            let mut chroma = Vec::with_capacity(width * height);
-            for p in data.chunks_exact(4) {
-                let [y, u, v] = rgb_to_yuv(p[0], p[1], p[2]);
-                let [y, u, v] = palette.nearest(y, u, v);
-                luma.push(y);
-                chroma.push((u, v));
-            }
-            toon::draw_lines(&mut luma, width, height, response, epsilon);
+            let yuv: Vec<[u8; 3]> = data
+                .chunks_exact(4)
+                .map(|p| rgb_to_yuv(p[0], p[1], p[2]))
+                .collect();
+            let luma: Vec<u8> = yuv.iter().map(|p| p[0]).collect();
+            let response = response(&luma, width, height, density, threshold);
+            let (mut luma, chroma): (Vec<u8>, Vec<(u8, u8)>) = yuv
+                .iter()
+                .map(|&[y, u, v]| {
+                    let [y, u, v] = palette.nearest(y, u, v);
+                    (y, (u, v))
+                })
+                .unzip();
+            toon::draw_lines(&mut luma, width, height, &response, *threshold);
             for ((p, y), (u, v)) in data.chunks_exact_mut(4).zip(&luma).zip(&chroma) {
                 p[..3].copy_from_slice(&yuv_to_rgb(*y, *u, *v));
             }
@@ -50,6 +41,7 @@ pub fn draw(
         PixelFormat::I420 | PixelFormat::Nv12 => {
             let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
             let mut y_plane = frame.read_rows(0, 0, info.height)?;
+            let response = response(&y_plane, width, height, density, threshold);
             let mut c1 = frame.read_rows(1, 0, ch as u32)?;
             let mut c2 = match info.format {
                 PixelFormat::I420 => frame.read_rows(2, 0, ch as u32)?,
@@ -86,7 +78,7 @@ pub fn draw(
                     }
                 }
             }
-            toon::draw_lines(&mut y_plane, width, height, response, epsilon);
+            toon::draw_lines(&mut y_plane, width, height, &response, *threshold);
             frame.write_rows(0, 0, &y_plane)?;
             frame.write_rows(1, 0, &c1)?;
             if !nv12 {
@@ -95,6 +87,23 @@ pub fn draw(
         }
     }
     Ok(())
+}
+
+/// The XDoG response of `luma` (the graded picture's, before
+/// posterising: grading keeps its edges where they are), and the
+/// threshold set for `density` when given.
+fn response(
+    luma: &[u8],
+    width: usize,
+    height: usize,
+    density: Option<f32>,
+    threshold: &mut f32,
+) -> toon::Response {
+    let response = toon::response(luma, width, height);
+    if let Some(density) = density {
+        *threshold = toon::threshold(&response, density);
+    }
+    response
 }
 
 /// BT.709 limited range, as the host's `convert`.
