@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use reel_pipeline::looks;
-use reel_style::train::{RECOMMENDED_IMAGES, TrainError, TrainOptions};
+use reel_style::train::{TrainError, TrainOptions};
 
 use crate::{EXIT_BAD_INPUT, EXIT_RUN_FAILED, fail};
 
@@ -54,11 +54,8 @@ pub fn train(images: &Path, out: &Path) -> ExitCode {
     for (file, why) in &summary.skipped {
         eprintln!("skipped {}: {why}", file.display());
     }
-    if summary.used.len() < RECOMMENDED_IMAGES {
-        eprintln!(
-            "warning: only {} images; {RECOMMENDED_IMAGES}-50 give a reliable style",
-            summary.used.len()
-        );
+    if let Some(warning) = summary.warning() {
+        eprintln!("warning: {warning}");
     }
     if let Err(e) = looks::save(out, &style.to_bytes()) {
         return fail(EXIT_RUN_FAILED, &e.to_string());

@@ -56,6 +56,19 @@ pub struct Summary {
     pub skipped: Vec<(PathBuf, String)>,
 }
 
+impl Summary {
+    /// A warning when fewer images were used than a reliable style
+    /// needs.
+    pub fn warning(&self) -> Option<String> {
+        (self.used.len() < RECOMMENDED_IMAGES).then(|| {
+            format!(
+                "only {} images; {RECOMMENDED_IMAGES}-50 give a reliable style",
+                self.used.len()
+            )
+        })
+    }
+}
+
 /// Why no style was made.
 #[derive(Debug)]
 pub enum TrainError {
