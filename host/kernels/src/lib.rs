@@ -20,6 +20,7 @@ pub mod premultiply;
 pub mod scale;
 #[cfg(target_arch = "x86_64")]
 mod simd;
+pub mod toon;
 
 pub use blend::blend;
 pub use chroma_key::chroma_key;

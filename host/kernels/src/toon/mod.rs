@@ -1,0 +1,183 @@
+//! The cartoon ("toon") look: colours posterised to a palette, and dark
+//! lines where XDoG (the extended difference of Gaussians, Winnemöller,
+//! Kyprianidis and Olsen 2012) finds edges.
+//!
+//! `palette.rs` holds the [`Palette`] and its nearest-colour table (built
+//! once, in CIELAB); `reference.rs` the posterising rows (scalar at every
+//! level: the table lookups are what costs, and AVX2 gathers do them no
+//! faster, see TOON-NOTES); `xdog.rs` the line steps, written once and
+//! compiled twice: for the baseline and, in `avx2.rs`, for AVX2, where
+//! the compiler's eight-lane loops give the same bits (the same float
+//! operations in the same order, no fused multiply-adds).
+
+use crate::cpu::CpuLevel;
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::Isa;
+use crate::layout::{Format, ImageMut, LayoutError};
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+mod palette;
+pub mod reference;
+mod xdog;
+
+pub use palette::Palette;
+
+/// Posterises a picture in place: every pixel becomes its nearest
+/// [`Palette`] colour (CIELAB distance, looked up in the palette's YUV
+/// table). On I420 and NV12 each luma pixel is looked up with its 2x2
+/// block's chroma, and the block's chroma becomes the rounded mean of
+/// the chosen colours' chroma; on RGBA each pixel is converted to YUV
+/// (BT.709 limited range, as `convert`), looked up, and given the
+/// colour's RGB, alpha kept.
+pub fn posterize(img: &mut ImageMut<'_>, palette: &Palette) -> Result<(), LayoutError> {
+    posterize_with(CpuLevel::active(), img, palette)
+}
+
+/// [`posterize`] on a chosen instruction-set level (every level runs the
+/// same scalar rows today: the result never depends on it).
+pub fn posterize_with(
+    _level: CpuLevel,
+    img: &mut ImageMut<'_>,
+    palette: &Palette,
+) -> Result<(), LayoutError> {
+    let (w, h) = (img.layout.width, img.layout.height);
+    if w == 0 || h == 0 {
+        return Ok(());
+    }
+    let tables = palette.tables();
+    match img.layout.format {
+        Format::Rgba => {
+            for y in 0..h {
+                reference::rgba_row(img.row_mut(0, y), tables);
+            }
+        }
+        Format::I420 | Format::Nv12 => {
+            let nv12 = img.layout.format == Format::Nv12;
+            let cw = w.div_ceil(2);
+            let (mut u, mut v) = (vec![0u8; cw], vec![0u8; cw]);
+            for cy in 0..h.div_ceil(2) {
+                if nv12 {
+                    for ((pair, cu), cv) in img.row(1, cy).chunks_exact(2).zip(&mut u).zip(&mut v) {
+                        (*cu, *cv) = (pair[0], pair[1]);
+                    }
+                } else {
+                    u.copy_from_slice(img.row(1, cy));
+                    v.copy_from_slice(img.row(2, cy));
+                }
+                if 2 * cy + 1 < h {
+                    let (top, bottom) = img.rows_mut2((0, 2 * cy), (0, 2 * cy + 1));
+                    reference::yuv_rows(top, Some(bottom), &mut u, &mut v, tables);
+                } else {
+                    reference::yuv_rows(img.row_mut(0, 2 * cy), None, &mut u, &mut v, tables);
+                }
+                if nv12 {
+                    for ((pair, cu), cv) in img.row_mut(1, cy).chunks_exact_mut(2).zip(&u).zip(&v) {
+                        pair.copy_from_slice(&[*cu, *cv]);
+                    }
+                } else {
+                    let (du, dv) = img.rows_mut2((1, cy), (2, cy));
+                    du.copy_from_slice(&u);
+                    dv.copy_from_slice(&v);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// XDoG line parameters, blurs in pixels of the frame. The restyle
+/// plugin's defaults: `sigma` = frame long side / 512 (1 pixel at the
+/// training size), `k` = 1.6, `tau` = 0.98, `phi` = 200.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Xdog {
+    /// The inner Gaussian's standard deviation, in frame pixels (> 0).
+    pub sigma: f32,
+    /// The outer Gaussian's sigma as a multiple of the inner's (> 1).
+    pub k: f32,
+    /// How much of the outer blur is taken from the inner (0..=1).
+    pub tau: f32,
+    /// How sharply a line darkens past the threshold (> 0).
+    pub phi: f32,
+}
+
+/// Where lines start: a fixed response, or the share of the frame to
+/// mark (the threshold is then that quantile of this frame's response).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LineThreshold {
+    Value(f32),
+    Density(f32),
+}
+
+/// Darkens the frame where its XDoG response falls below a threshold:
+/// towards luma 16 on I420 and NV12 (pixels at or below 16 are left), on
+/// RGBA towards black, alpha kept. The response is inner blur minus
+/// `tau` times outer blur of luma in 0..=1, computed at half size (2x2
+/// means); each Gaussian is three box blurs (Wells 1986) of the radius
+/// whose variance matches, the inner sigma in half-size pixels being
+/// `max(sigma / 2, 2)` (below 2 the box radii of the inner and outer
+/// blurs would round alike). Each half-size pixel's factor is XDoG's soft
+/// step `1 + tanh(phi (r - threshold))` (1 where `r >= threshold`), read
+/// from a table (within 1/1600 of tanh); full-size pixels take the
+/// factors bilinearly (weights 3/4 and 1/4 each way, in exact integers).
+///
+/// With `Density(d)` the threshold is first set to the `d`-quantile of
+/// this frame's response (`d` clamped to 0..=0.5, the result at most 0).
+/// Returns the threshold used: passing it back as `Value` gives the same
+/// bytes on the same frame.
+pub fn draw_lines(
+    img: &mut ImageMut<'_>,
+    xdog: &Xdog,
+    threshold: LineThreshold,
+) -> Result<f32, LayoutError> {
+    draw_lines_with(CpuLevel::active(), img, xdog, threshold)
+}
+
+/// [`draw_lines`] on a chosen instruction-set level; every level gives
+/// the same bytes.
+pub fn draw_lines_with(
+    level: CpuLevel,
+    img: &mut ImageMut<'_>,
+    xdog: &Xdog,
+    threshold: LineThreshold,
+) -> Result<f32, LayoutError> {
+    let params = xdog::Params::new(xdog)?;
+    let threshold = match threshold {
+        LineThreshold::Value(t) if t.is_finite() => LineThreshold::Value(t),
+        LineThreshold::Density(d) if d.is_finite() => LineThreshold::Density(d.clamp(0.0, 0.5)),
+        other => {
+            return Err(LayoutError(format!(
+                "line threshold {other:?} is not a finite number"
+            )));
+        }
+    };
+    let steps = Steps::new(level);
+    Ok(xdog::draw_lines(&steps, img, &params, threshold))
+}
+
+/// The line steps that run per pixel, chosen once per call for a level.
+/// Calling them is sound only on a CPU that has that level
+/// (`#[target_feature]` functions only coerce to `unsafe fn`).
+pub(crate) struct Steps {
+    /// Half-size 2x2 means of two luma rows (the bottom one repeated on
+    /// an odd height's last row).
+    pub(crate) half_row: unsafe fn(&[u8], &[u8], &mut [f32]),
+    /// A Gaussian (three box blurs each way) of a plane, in place.
+    pub(crate) gaussian: unsafe fn(&mut [f32], usize, usize, usize, &mut xdog::Scratch),
+    /// `inner - tau * outer`, into `inner`.
+    pub(crate) response: unsafe fn(&mut [f32], &[f32], f32),
+    /// The full-size factors of a row from two half-size factor rows.
+    pub(crate) upsample: unsafe fn(&[u16], &[u16], &mut [u16]),
+    /// A luma row darkened by its factors.
+    pub(crate) darken_luma: unsafe fn(&mut [u8], &[u16]),
+}
+
+impl Steps {
+    fn new(level: CpuLevel) -> Steps {
+        match level.isa() {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => avx2::STEPS,
+            _ => xdog::BASELINE,
+        }
+    }
+}
