@@ -1,5 +1,6 @@
 //! Times the toon kernels on a 1920x1080 I420 frame (or `WxH`), one
-//! thread, at every CPU level this machine has.
+//! thread, at every CPU level this machine has (`REEL_CPU_LEVEL`: that
+//! one alone).
 //!
 //! `toon_bench [WxH] [RUNS]`: prints, per level, the median milliseconds
 //! of RUNS runs (default 31) of `posterize` (a 16-colour palette),
@@ -84,7 +85,12 @@ fn main() {
     };
     let mut frame = input.clone();
     println!("{w}x{h} I420, median of {runs} runs, ms");
-    for level in CpuLevel::all_supported() {
+    // `REEL_CPU_LEVEL` set: that level alone.
+    let levels = match std::env::var_os("REEL_CPU_LEVEL") {
+        Some(_) => vec![CpuLevel::configured().expect("REEL_CPU_LEVEL")],
+        None => CpuLevel::all_supported(),
+    };
+    for level in levels {
         let mut time = |run: &mut dyn FnMut(&mut ImageMut<'_>)| {
             let mut ms = Vec::with_capacity(runs);
             for i in 0..runs + 2 {

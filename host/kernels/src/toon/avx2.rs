@@ -3,13 +3,12 @@
 //! operations per element as the baseline's, so the bytes agree.
 
 use super::Steps;
-use super::xdog::{self, Scratch};
+use super::xdog;
 
 pub(super) const STEPS: Steps = Steps {
     half_row,
-    gaussian,
     response,
-    upsample,
+    blend_rows,
     darken_luma,
 };
 
@@ -19,21 +18,16 @@ fn half_row(top: &[u8], bottom: &[u8], out: &mut [f32]) {
 }
 
 #[target_feature(enable = "avx2")]
-fn gaussian(plane: &mut [f32], w: usize, h: usize, r: usize, s: &mut Scratch) {
-    xdog::gaussian(plane, w, h, r, s)
+fn response(plane: &mut [f32], w: usize, h: usize, inner: usize, outer: usize, tau: f32) {
+    xdog::response(plane, w, h, inner, outer, tau)
 }
 
 #[target_feature(enable = "avx2")]
-fn response(inner: &mut [f32], outer: &[f32], tau: f32) {
-    xdog::response(inner, outer, tau)
+fn blend_rows(a: &[u16], b: &[u16], out: &mut [u16]) {
+    xdog::blend_rows(a, b, out)
 }
 
 #[target_feature(enable = "avx2")]
-fn upsample(a: &[u16], b: &[u16], out: &mut [u16]) {
-    xdog::upsample(a, b, out)
-}
-
-#[target_feature(enable = "avx2")]
-fn darken_luma(row: &mut [u8], factors: &[u16]) {
-    xdog::darken_luma(row, factors)
+fn darken_luma(row: &mut [u8], blend: &[u16]) {
+    xdog::darken_luma(row, blend)
 }

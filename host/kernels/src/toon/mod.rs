@@ -162,13 +162,12 @@ pub(crate) struct Steps {
     /// Half-size 2x2 means of two luma rows (the bottom one repeated on
     /// an odd height's last row).
     pub(crate) half_row: unsafe fn(&[u8], &[u8], &mut [f32]),
-    /// A Gaussian (three box blurs each way) of a plane, in place.
-    pub(crate) gaussian: unsafe fn(&mut [f32], usize, usize, usize, &mut xdog::Scratch),
-    /// `inner - tau * outer`, into `inner`.
-    pub(crate) response: unsafe fn(&mut [f32], &[f32], f32),
-    /// The full-size factors of a row from two half-size factor rows.
-    pub(crate) upsample: unsafe fn(&[u16], &[u16], &mut [u16]),
-    /// A luma row darkened by its factors.
+    /// The response of a half-size luma plane, in place: Gaussians
+    /// (box radii `inner` and `outer`), inner - tau * outer.
+    pub(crate) response: unsafe fn(&mut [f32], usize, usize, usize, usize, f32),
+    /// Two half-size factor rows blended for one full-size row.
+    pub(crate) blend_rows: unsafe fn(&[u16], &[u16], &mut [u16]),
+    /// Luma pixels darkened by their blended factors.
     pub(crate) darken_luma: unsafe fn(&mut [u8], &[u16]),
 }
 

@@ -22,9 +22,8 @@ const MAX_OUTER_SIGMA: f32 = 128.0;
 /// The baseline level's steps.
 pub(crate) const BASELINE: Steps = Steps {
     half_row,
-    gaussian,
     response,
-    upsample,
+    blend_rows,
     darken_luma,
 };
 
@@ -76,13 +75,9 @@ fn box_radius(sigma: f32) -> usize {
         .max(1.0) as usize
 }
 
-/// Buffers a Gaussian reuses: a plane, a padded row and a row.
-#[derive(Default)]
-pub(crate) struct Scratch {
-    plane: Vec<f32>,
-    padded: Vec<f32>,
-    sums: Vec<f32>,
-}
+/// Half-size pixels per flag of "a line somewhere here" (a row's factors
+/// are only upsampled where a flag of its or a neighbour's is up).
+const CHUNK: usize = 32;
 
 /// Everything after the parameters were checked.
 pub(crate) fn draw_lines(
@@ -102,9 +97,9 @@ pub(crate) fn draw_lines(
     let rgba = img.layout.format == Format::Rgba;
 
     // Half-size luma, 0..=1.
-    let mut inner = vec![0f32; hw * hh];
+    let mut half = vec![0f32; hw * hh];
     let mut luma = if rgba { vec![0u8; 2 * w] } else { Vec::new() };
-    for (hy, out) in inner.chunks_exact_mut(hw).enumerate() {
+    for (hy, out) in half.chunks_exact_mut(hw).enumerate() {
         let (y0, y1) = (2 * hy, (2 * hy + 1).min(h - 1));
         let (top, bottom): (&[u8], &[u8]) = if rgba {
             let (a, b) = luma.split_at_mut(w);
@@ -119,35 +114,35 @@ pub(crate) fn draw_lines(
         unsafe { (steps.half_row)(top, bottom, out) };
     }
 
-    // The response, in `inner`.
-    let mut outer = inner.clone();
-    let mut scratch = Scratch::default();
+    // The response, in place.
     // SAFETY: as above (every call through `steps` below too).
-    unsafe {
-        (steps.gaussian)(&mut inner, hw, hh, params.inner, &mut scratch);
-        (steps.gaussian)(&mut outer, hw, hh, params.outer, &mut scratch);
-        (steps.response)(&mut inner, &outer, params.tau);
-    }
-    let response = inner;
+    unsafe { (steps.response)(&mut half, hw, hh, params.inner, params.outer, params.tau) };
+    let response = half;
     let threshold = match threshold {
         LineThreshold::Value(t) => t,
         LineThreshold::Density(d) => quantile(&response, d),
     };
 
-    // Half-size factors, and which rows have any line.
+    // Half-size factors, and which chunks of each row have a line.
+    let chunks = hw.div_ceil(CHUNK);
     let mut factors = vec![ONE; hw * hh];
-    let mut lined = vec![false; hh];
-    for ((r, f), any) in response
+    let mut flags = vec![false; chunks * hh];
+    for ((r, f), flags) in response
         .chunks_exact(hw)
         .zip(factors.chunks_exact_mut(hw))
-        .zip(&mut lined)
+        .zip(flags.chunks_exact_mut(chunks))
     {
-        *any = factor_row(r, f, threshold, params.phi);
+        for ((r, f), flag) in r.chunks(CHUNK).zip(f.chunks_mut(CHUNK)).zip(flags) {
+            *flag = factor_chunk(r, f, threshold, params.phi);
+        }
     }
+    drop(response);
 
     // Full size: row y takes half rows y / 2 (weight 3/4) and its
-    // neighbour on y's side (1/4), edges repeated.
-    let mut row_factors = vec![ONE; w];
+    // neighbour on y's side (1/4), edges repeated; then each pixel its
+    // column's and its neighbour's on its side, as much.
+    let mut blend = vec![0u16; hw + 2];
+    let mut wanted = vec![false; chunks];
     for y in 0..h {
         let j = y / 2;
         let n = if y % 2 == 0 {
@@ -155,19 +150,45 @@ pub(crate) fn draw_lines(
         } else {
             (j + 1).min(hh - 1)
         };
-        if !lined[j] && !lined[n] {
+        // A chunk is wanted if it or a chunk beside it, in either row,
+        // has a line.
+        let (fj, fn_) = (
+            &flags[j * chunks..][..chunks],
+            &flags[n * chunks..][..chunks],
+        );
+        let mut any = false;
+        for (c, want) in wanted.iter_mut().enumerate() {
+            let near = c.saturating_sub(1)..(c + 2).min(chunks);
+            *want = fj[near.clone()].iter().chain(&fn_[near]).any(|&f| f);
+            any |= *want;
+        }
+        if !any {
             continue;
         }
         let (a, b) = (&factors[j * hw..][..hw], &factors[n * hw..][..hw]);
-        unsafe {
-            // SAFETY: as above.
-            (steps.upsample)(a, b, &mut row_factors);
-            if !rgba {
-                (steps.darken_luma)(img.row_mut(0, y), &row_factors);
+        // SAFETY: as above.
+        unsafe { (steps.blend_rows)(a, b, &mut blend) };
+        let row = img.row_mut(0, y);
+        let mut c = 0;
+        while c < chunks {
+            if !wanted[c] {
+                c += 1;
+                continue;
             }
-        }
-        if rgba {
-            darken_rgba(img.row_mut(0, y), &row_factors);
+            let start = c;
+            while c < chunks && wanted[c] {
+                c += 1;
+            }
+            // Half pixels [i0, i1), full pixels [2 i0, min(2 i1, w)).
+            let (i0, i1) = (start * CHUNK, (c * CHUNK).min(hw));
+            let (x0, x1) = (2 * i0, (2 * i1).min(w));
+            let blend = &blend[i0..i1 + 2];
+            if rgba {
+                darken_rgba(&mut row[4 * x0..4 * x1], blend);
+            } else {
+                // SAFETY: as above.
+                unsafe { (steps.darken_luma)(&mut row[x0..x1], blend) };
+            }
         }
     }
     threshold
@@ -210,23 +231,25 @@ fn tanh_table() -> &'static [u16] {
     })
 }
 
-/// One half-size row's factors: XDoG's soft step `1 + tanh(phi (r -
-/// threshold))` where r is below the threshold, else 1. Whether any is
-/// below 1.
+/// One chunk of a half-size row's factors: XDoG's soft step `1 +
+/// tanh(phi (r - threshold))` where r is below the threshold, else 1.
+/// Whether any is below 1.
 #[inline]
-fn factor_row(response: &[f32], out: &mut [u16], threshold: f32, phi: f32) -> bool {
+fn factor_chunk(response: &[f32], out: &mut [u16], threshold: f32, phi: f32) -> bool {
+    // Most chunks have no line: one (vectorised) look first.
+    if !response.iter().fold(false, |any, &r| any | (r < threshold)) {
+        return false;
+    }
     let table = tanh_table();
     let last = table.len() - 1;
-    let mut any = false;
     for (&r, f) in response.iter().zip(out) {
         if r < threshold {
             let x = phi * (threshold - r) * TANH_STEPS + 0.5;
             // `as` saturates: a huge x takes the last entry.
             *f = table[(x as usize).min(last)];
-            any = true;
         }
     }
-    any
+    true
 }
 
 /// Two luma rows' 2x2 means, 0..=1 (`bottom` is `top` again on an odd
@@ -248,134 +271,280 @@ pub(crate) fn half_row(top: &[u8], bottom: &[u8], out: &mut [f32]) {
     }
 }
 
-/// A Gaussian of a `w` x `h` plane in place: three box blurs of radius
-/// `r` along rows, then three down columns; edges repeat.
+/// The XDoG response of a half-size luma plane (`w` x `h`), in place:
+/// each row is blurred along (three box passes) as it comes, then goes
+/// down two cascades of three running-sum column blurs (the inner and
+/// the outer Gaussian) that hold only the rows they still need, so the
+/// work stays in cache; a row of the response is written as soon as the
+/// slower, outer, cascade gives it (its input row was read by then).
 #[inline(always)]
-pub(crate) fn gaussian(plane: &mut [f32], w: usize, h: usize, r: usize, s: &mut Scratch) {
-    let norm = 1.0 / (2 * r + 1) as f32;
-    s.padded.resize(w + 2 * r, 0.0);
-    s.sums.resize(w, 0.0);
-    for row in plane.chunks_exact_mut(w) {
-        for _ in 0..3 {
-            box_row(row, r, norm, &mut s.padded);
-        }
-    }
-    s.plane.resize(w * h, 0.0);
-    box_columns(plane, &mut s.plane, w, h, r, norm, &mut s.sums);
-    box_columns(&s.plane, plane, w, h, r, norm, &mut s.sums);
-    box_columns(plane, &mut s.plane, w, h, r, norm, &mut s.sums);
-    plane.copy_from_slice(&s.plane);
-}
-
-/// One box blur of a row, in place: each value the mean of the 2r + 1
-/// around it, summed left to right.
-#[inline(always)]
-fn box_row(row: &mut [f32], r: usize, norm: f32, padded: &mut [f32]) {
-    let w = row.len();
-    padded[..r].fill(row[0]);
-    padded[r..r + w].copy_from_slice(row);
-    padded[r + w..].fill(row[w - 1]);
-    row.copy_from_slice(&padded[..w]);
-    // A pass over the row per tap: each adds a shifted copy (plain
-    // vector adds; the row stays in L1).
-    for k in 1..=2 * r {
-        for (o, p) in row.iter_mut().zip(&padded[k..k + w]) {
-            *o += p;
-        }
-    }
-    for o in row.iter_mut() {
-        *o *= norm;
-    }
-}
-
-/// One box blur down the columns, `src` to `dst`: a running sum per
-/// column, rows read in order.
-#[inline(always)]
-fn box_columns(
-    src: &[f32],
-    dst: &mut [f32],
+pub(crate) fn response(
+    plane: &mut [f32],
     w: usize,
     h: usize,
+    inner: usize,
+    outer: usize,
+    tau: f32,
+) {
+    let (mut a, mut b) = (Cascade::new(w, h, inner), Cascade::new(w, h, outer));
+    for y in 0..h {
+        let row = &plane[y * w..][..w];
+        a.push(row);
+        b.push(row);
+        // Inner rows come no later than outer ones (its radius is not
+        // larger): each is in place when its outer row takes tau of it.
+        while let Some((y, row)) = a.pull() {
+            plane[y * w..][..w].copy_from_slice(row);
+        }
+        while let Some((y, row)) = b.pull() {
+            for (i, o) in plane[y * w..][..w].iter_mut().zip(row) {
+                *i -= tau * o;
+            }
+        }
+    }
+}
+
+/// One Gaussian as rows go through it: three box passes along each row
+/// (two padded rows, ping-pong), three [`Columns`] stages down.
+struct Cascade {
     r: usize,
     norm: f32,
-    sums: &mut [f32],
-) {
-    let row = |y: isize| {
-        let y = y.clamp(0, h as isize - 1) as usize;
-        &src[y * w..][..w]
-    };
-    let r = r as isize;
-    sums.fill(0.0);
-    for y in -r..=r {
-        for (s, v) in sums.iter_mut().zip(row(y)) {
-            *s += v;
+    pads: [Vec<f32>; 2],
+    stages: [Columns; 3],
+    out: Vec<f32>,
+}
+
+impl Cascade {
+    #[inline(always)]
+    fn new(w: usize, h: usize, r: usize) -> Cascade {
+        let norm = 1.0 / (2 * r + 1) as f32;
+        let stage = || Columns {
+            r,
+            w,
+            h,
+            norm,
+            ring: vec![0.0; (2 * r + 2) * w],
+            sums: vec![0.0; w],
+            have: 0,
+            next: 0,
+        };
+        Cascade {
+            r,
+            norm,
+            pads: [vec![0.0; w + 2 * r], vec![0.0; w + 2 * r]],
+            stages: [stage(), stage(), stage()],
+            out: vec![0.0; w],
         }
     }
-    for (y, out) in dst.chunks_exact_mut(w).enumerate() {
-        for (o, s) in out.iter_mut().zip(sums.iter()) {
-            *o = s * norm;
-        }
-        let (add, sub) = (row(y as isize + r + 1), row(y as isize - r));
-        for ((s, a), b) in sums.iter_mut().zip(add).zip(sub) {
-            *s += a - b;
+
+    /// The next half-size row, blurred along into the first stage.
+    #[inline(always)]
+    fn push(&mut self, row: &[f32]) {
+        let (r, w) = (self.r, row.len());
+        let [p, q] = &mut self.pads;
+        p[r..r + w].copy_from_slice(row);
+        pad_edges(p, r, w);
+        box_taps(p, &mut q[r..r + w], r, self.norm);
+        pad_edges(q, r, w);
+        box_taps(q, &mut p[r..r + w], r, self.norm);
+        pad_edges(p, r, w);
+        box_taps(p, self.stages[0].slot(), r, self.norm);
+        self.stages[0].have += 1;
+    }
+
+    /// Moves rows down the stages as far as they go; the next finished
+    /// row (and its number) if there is one.
+    #[inline(always)]
+    fn pull(&mut self) -> Option<(usize, &[f32])> {
+        loop {
+            let [s0, s1, s2] = &mut self.stages;
+            if s2.ready() {
+                let y = s2.next;
+                s2.emit(&mut self.out);
+                return Some((y, &self.out));
+            }
+            if s1.ready() {
+                s1.emit(s2.slot());
+                s2.have += 1;
+            } else if s0.ready() {
+                s0.emit(s1.slot());
+                s1.have += 1;
+            } else {
+                return None;
+            }
         }
     }
 }
 
-/// `inner - tau * outer`, into `inner`.
-#[inline(always)]
-pub(crate) fn response(inner: &mut [f32], outer: &[f32], tau: f32) {
-    for (i, o) in inner.iter_mut().zip(outer) {
-        *i -= tau * o;
+/// A running-sum box blur down columns, a row in and a row out at a
+/// time: a ring holds the last 2r + 2 rows in (all a row out needs,
+/// edges repeated: the first and last rows stand for those beyond).
+struct Columns {
+    r: usize,
+    w: usize,
+    h: usize,
+    norm: f32,
+    ring: Vec<f32>,
+    sums: Vec<f32>,
+    /// Rows in so far, and the next row out.
+    have: usize,
+    next: usize,
+}
+
+impl Columns {
+    /// Where the next row in goes (then `have += 1`). Rows leave in
+    /// order as soon as they can (callers drain a stage before feeding
+    /// it), so the slot's old row is no longer needed.
+    #[inline(always)]
+    fn slot(&mut self) -> &mut [f32] {
+        let i = self.have % (2 * self.r + 2);
+        &mut self.ring[i * self.w..][..self.w]
+    }
+
+    /// Row `y` in, `y` clamped to the picture.
+    #[inline(always)]
+    fn row(&self, y: isize) -> &[f32] {
+        let y = y.clamp(0, self.h as isize - 1) as usize;
+        &self.ring[(y % (2 * self.r + 2)) * self.w..][..self.w]
+    }
+
+    /// Whether the next row out has every row in it needs.
+    #[inline(always)]
+    fn ready(&self) -> bool {
+        self.next < self.h && self.have > (self.next + self.r).min(self.h - 1)
+    }
+
+    /// The next row out: the mean of the 2r + 1 rows in around it (a
+    /// running sum: one row added, one taken off per row).
+    #[inline(always)]
+    fn emit(&mut self, out: &mut [f32]) {
+        let (y, r) = (self.next as isize, self.r as isize);
+        let mut sums = std::mem::take(&mut self.sums);
+        if y == 0 {
+            sums.fill(0.0);
+            for d in -r..=r {
+                for (s, v) in sums.iter_mut().zip(self.row(d)) {
+                    *s += v;
+                }
+            }
+        } else {
+            let (add, sub) = (self.row(y + r), self.row(y - 1 - r));
+            for ((s, a), b) in sums.iter_mut().zip(add).zip(sub) {
+                *s += a - b;
+            }
+        }
+        for (o, s) in out.iter_mut().zip(&sums) {
+            *o = s * self.norm;
+        }
+        self.sums = sums;
+        self.next += 1;
     }
 }
 
-/// A full-size row's factors from half rows `a` (weight 3/4) and `b`
-/// (1/4): each pixel 3/4 of its own column and 1/4 of the neighbour on
-/// its side (edges repeated). Exact: the weights are sixteenths.
+/// The `r` values either side of a padded row of `w`: its edge values.
 #[inline(always)]
-pub(crate) fn upsample(a: &[u16], b: &[u16], out: &mut [u16]) {
+fn pad_edges(padded: &mut [f32], r: usize, w: usize) {
+    let (first, last) = (padded[r], padded[r + w - 1]);
+    padded[..r].fill(first);
+    padded[r + w..].fill(last);
+}
+
+/// One box blur along a padded row into `dst`: each value the mean of
+/// the 2r + 1 around it, summed left to right. Radii up to 8 have their
+/// taps unrolled, so the compiler vectorises across outputs (the same
+/// additions in the same order); wider ones add a shifted copy per tap.
+#[inline(always)]
+fn box_taps(padded: &[f32], dst: &mut [f32], r: usize, norm: f32) {
+    match r {
+        1 => taps::<3>(padded, dst, norm),
+        2 => taps::<5>(padded, dst, norm),
+        3 => taps::<7>(padded, dst, norm),
+        4 => taps::<9>(padded, dst, norm),
+        5 => taps::<11>(padded, dst, norm),
+        6 => taps::<13>(padded, dst, norm),
+        7 => taps::<15>(padded, dst, norm),
+        8 => taps::<17>(padded, dst, norm),
+        _ => {
+            let w = dst.len();
+            dst.copy_from_slice(&padded[..w]);
+            for k in 1..=2 * r {
+                for (o, p) in dst.iter_mut().zip(&padded[k..k + w]) {
+                    *o += p;
+                }
+            }
+            for o in dst.iter_mut() {
+                *o *= norm;
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn taps<const N: usize>(padded: &[f32], dst: &mut [f32], norm: f32) {
+    for (win, o) in padded.windows(N).zip(dst.iter_mut()) {
+        let mut sum = win[0];
+        for v in &win[1..N] {
+            sum += v;
+        }
+        *o = sum * norm;
+    }
+}
+
+/// Half rows `a` (weight 3/4) and `b` (1/4) of factors, blended into
+/// `out` (in quarters: at most 4 * `ONE`), its ends repeated:
+/// `out[i + 1]` is column i, `out[0]` and `out[a.len() + 1]` the edges.
+#[inline(always)]
+pub(crate) fn blend_rows(a: &[u16], b: &[u16], out: &mut [u16]) {
     let hw = a.len();
-    let v = |i: usize| 3 * a[i] as u32 + b[i] as u32;
-    let mix = |near: u32, far: u32| ((3 * near + far + 8) >> 4) as u16;
-    let w = out.len();
-    out[0] = mix(v(0), v(0));
-    if w > 1 {
-        out[1] = mix(v(0), v(1.min(hw - 1)));
+    for ((o, &a), &b) in out[1..=hw].iter_mut().zip(a).zip(b) {
+        *o = 3 * a + b;
     }
-    // The middle: pixel pairs (2i, 2i + 1) for 1 <= i < w / 2 (and the
-    // last odd pixel, 2i with i = hw - 1, when w is odd).
-    let vs = |i: usize| 3 * a[i] as u32 + b[i] as u32;
-    for i in 1..w / 2 {
-        let (l, c) = (vs(i - 1), vs(i));
-        let r = if i + 1 < hw { vs(i + 1) } else { c };
-        out[2 * i] = mix(c, l);
-        out[2 * i + 1] = mix(c, r);
-    }
-    if w % 2 == 1 && w > 1 {
-        let i = hw - 1;
-        out[2 * i] = mix(v(i), v(i - 1));
-    }
+    (out[0], out[hw + 1]) = (out[1], out[hw]);
 }
 
-/// A luma row darkened towards 16 by its factors (Q12); codes at or
+/// A full-size pixel pair's factors (Q12) from blended columns: each
+/// pixel 3/4 of its column and 1/4 of the neighbour on its side. Exact:
+/// the weights are sixteenths.
+#[inline(always)]
+fn pair_factors(left: u16, centre: u16, right: u16) -> (u32, u32) {
+    let c = 3 * centre as u32 + 8;
+    ((c + left as u32) >> 4, (c + right as u32) >> 4)
+}
+
+/// Luma pixel pairs darkened towards 16 by their factors, from `blend`
+/// (see [`blend_rows`]: pair i takes `blend[i..i + 3]`); codes at or
 /// below 16 are left. A factor of one gives the code back.
 #[inline(always)]
-pub(crate) fn darken_luma(row: &mut [u8], factors: &[u16]) {
-    for (px, &f) in row.iter_mut().zip(factors) {
+pub(crate) fn darken_luma(row: &mut [u8], blend: &[u16]) {
+    let darken = |px: &mut u8, f: u32| {
         let y = *px as u32;
         if y > 16 {
-            *px = (16 + (((y - 16) * f as u32 + (1 << (FACTOR_BITS - 1))) >> FACTOR_BITS)) as u8;
+            *px = (16 + (((y - 16) * f + (1 << (FACTOR_BITS - 1))) >> FACTOR_BITS)) as u8;
         }
+    };
+    let pairs = row.len() / 2;
+    let (l, c, r) = (&blend[..pairs], &blend[1..=pairs], &blend[2..pairs + 2]);
+    for (((px, &l), &c), &r) in row.chunks_exact_mut(2).zip(l).zip(c).zip(r) {
+        let (f0, f1) = pair_factors(l, c, r);
+        darken(&mut px[0], f0);
+        darken(&mut px[1], f1);
+    }
+    if row.len() % 2 == 1 {
+        let f0 = pair_factors(blend[pairs], blend[pairs + 1], blend[pairs + 2]).0;
+        darken(&mut row[2 * pairs], f0);
     }
 }
 
-/// An RGBA row darkened towards black by its factors, alpha kept.
-fn darken_rgba(row: &mut [u8], factors: &[u16]) {
-    for (px, &f) in row.chunks_exact_mut(4).zip(factors) {
-        if f < ONE {
+/// RGBA pixels darkened towards black by their factors (as
+/// [`darken_luma`]), alpha kept.
+fn darken_rgba(row: &mut [u8], blend: &[u16]) {
+    for (x, px) in row.chunks_exact_mut(4).enumerate() {
+        let i = x / 2;
+        let (f0, f1) = pair_factors(blend[i], blend[i + 1], blend[i + 2]);
+        let f = if x % 2 == 0 { f0 } else { f1 };
+        if f < ONE as u32 {
             for c in &mut px[..3] {
-                *c = ((*c as u32 * f as u32 + (1 << (FACTOR_BITS - 1))) >> FACTOR_BITS) as u8;
+                *c = ((*c as u32 * f + (1 << (FACTOR_BITS - 1))) >> FACTOR_BITS) as u8;
             }
         }
     }
