@@ -97,14 +97,15 @@ pub(super) fn yuv_rows(
                 .chunks_exact_mut(2)
                 .zip(bottom[..2 * pairs].chunks_exact_mut(2))
                 .zip(u.iter_mut().zip(v.iter_mut()));
+            let cells: &[u32; super::palette::CELLS] = &t.cells;
             for ((t2, b2), (cu, cv)) in blocks {
                 let base = cell(0, *cu, *cv);
-                let look = |l: u8| t.yuv[index[base | (l as usize >> 2)] as usize];
+                let look = |l: u8| cells[base | (l as usize >> 2)];
                 let (a, b, c, d) = (look(t2[0]), look(t2[1]), look(b2[0]), look(b2[1]));
                 (t2[0], t2[1], b2[0], b2[1]) = (a as u8, b as u8, c as u8, d as u8);
                 // Rounded means of four: (sum + 2) / 4.
-                let s = a + b + c + d + (2 << 16 | 2 << 32);
-                (*cu, *cv) = ((s >> 18 & 0xff) as u8, (s >> 34) as u8);
+                let s = a + b + c + d + (2 << 10 | 2 << 20);
+                (*cu, *cv) = ((s >> 12 & 0xff) as u8, (s >> 22) as u8);
             }
             if width % 2 == 1 {
                 let (x, cx) = (width - 1, pairs);

@@ -549,3 +549,83 @@ fn darken_rgba(row: &mut [u8], blend: &[u16]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three box blurs along rows then three down columns, whole planes,
+    /// clamped edges, in f64: what the streamed cascades stand for.
+    fn gaussian(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f64> {
+        let mut a: Vec<f64> = src.iter().map(|&v| v as f64).collect();
+        let n = (2 * r + 1) as f64;
+        let ri = r as isize;
+        for pass in 0..6 {
+            let along = pass < 3;
+            let mut b = vec![0.0; w * h];
+            for y in 0..h {
+                for x in 0..w {
+                    let at = |d: isize| {
+                        if along {
+                            let x = (x as isize + d).clamp(0, w as isize - 1) as usize;
+                            a[y * w + x]
+                        } else {
+                            let y = (y as isize + d).clamp(0, h as isize - 1) as usize;
+                            a[y * w + x]
+                        }
+                    };
+                    b[y * w + x] = (-ri..=ri).map(at).sum::<f64>() / n;
+                }
+            }
+            a = b;
+        }
+        a
+    }
+
+    #[test]
+    fn streamed_response_matches_whole_plane_blurs() {
+        let mut seed = 1u32;
+        for (w, h) in [(1, 1), (5, 1), (1, 7), (7, 3), (40, 23), (17, 30)] {
+            for (ri, ro) in [(1, 2), (2, 2), (2, 3), (3, 5), (9, 12)] {
+                let plane: Vec<f32> = (0..w * h)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                        (seed >> 8) as f32 / (1 << 24) as f32
+                    })
+                    .collect();
+                let (a, b) = (gaussian(&plane, w, h, ri), gaussian(&plane, w, h, ro));
+                let mut got = plane.clone();
+                response(&mut got, w, h, ri, ro, 0.98);
+                for i in 0..w * h {
+                    let want = a[i] - 0.98 * b[i];
+                    assert!(
+                        (got[i] as f64 - want).abs() < 1e-5,
+                        "{w}x{h} radii {ri}, {ro}: pixel {i} {} against {want}",
+                        got[i]
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn box_radii_follow_sigma() {
+        // sigma 2 (the least at half size) and 3.2 (k = 1.6): boxes of 5
+        // and 7, whose three passes have variances 4 * 3 * (r^2 + r) / 3.
+        assert_eq!(box_radius(2.0), 2);
+        assert_eq!(box_radius(3.2), 3);
+        assert_eq!(box_radius(0.1), 1);
+    }
+
+    #[test]
+    fn tanh_table_is_the_soft_step() {
+        let table = tanh_table();
+        for x in [0.0f32, 0.3, 1.0, 2.5, 7.0] {
+            let i = (x * TANH_STEPS + 0.5) as usize;
+            let want = (1.0 - (x as f64).tanh()) * ONE as f64;
+            assert!((table[i] as f64 - want).abs() <= 1.5, "{x}");
+        }
+        assert_eq!(table[0], ONE);
+        assert_eq!(*table.last().unwrap(), 0);
+    }
+}
