@@ -1,4 +1,4 @@
-//! Times the toon kernels on a 1920x1080 I420 frame (or `WxH`), one
+//! Times the toon kernels on a 1920x1080 I420 frame (or `WxH`), then RGBA, one
 //! thread, at every CPU level this machine has (`REEL_CPU_LEVEL`: that
 //! one alone).
 //!
@@ -15,7 +15,8 @@ use std::time::Instant;
 use reel_kernels::toon::{self, LineThreshold, Palette, Xdog};
 use reel_kernels::{CpuLevel, Format, Image, ImageMut, Layout, convert};
 
-fn picture(w: usize, h: usize) -> Vec<u8> {
+/// The picture in `format`.
+fn picture(format: Format, w: usize, h: usize) -> Vec<u8> {
     let rl = Layout::packed(Format::Rgba, w, h);
     let mut rgba = vec![255u8; rl.min_len()];
     let mut seed = 7u64;
@@ -44,7 +45,10 @@ fn picture(w: usize, h: usize) -> Vec<u8> {
             }
         }
     }
-    let l = Layout::packed(Format::I420, w, h);
+    if format == Format::Rgba {
+        return rgba;
+    }
+    let l = Layout::packed(format, w, h);
     let mut out = vec![0u8; l.min_len()];
     convert(
         Image::new(&rl, &rgba).unwrap(),
@@ -79,14 +83,19 @@ fn main() {
         None => (1920, 1080),
     };
     let runs: usize = args.get(1).map_or(31, |r| r.parse().expect("runs"));
-    let l = Layout::packed(Format::I420, w, h);
-    let input = picture(w, h);
-    let colors: Vec<[u8; 3]> = (0..16)
-        .map(|i| {
-            let t = i as f32 / 15.0;
-            [t, 1.0 - t, (t * 7.0).sin().abs()].map(|c| (c * 255.0) as u8)
-        })
-        .collect();
+    // The picture's own hues in a few shades each (as a style's palette
+    // would be), and black and white.
+    let colors: Vec<[u8; 3]> = [
+        [0.35, 0.55, 0.9],
+        [0.65, 0.75, 0.4],
+        [0.85, 0.6, 0.45],
+        [0.1, 0.15, 0.2],
+        [0.9, 0.8, 0.1],
+    ]
+    .iter()
+    .flat_map(|c: &[f32; 3]| [0.6, 0.85, 1.1].map(|s| c.map(|v| ((v * s).min(1.0) * 255.0) as u8)))
+    .chain([[0, 0, 0], [255, 255, 255]])
+    .collect();
     let palette = Palette::new(&colors).unwrap();
     let xdog = Xdog {
         sigma: w.max(h) as f32 / 512.0,
@@ -94,44 +103,48 @@ fn main() {
         tau: 0.98,
         phi: 200.0,
     };
-    let mut frame = input.clone();
-    println!("{w}x{h} I420, median of {runs} runs, ms");
     // `REEL_CPU_LEVEL` set: that level alone.
     let levels = match std::env::var_os("REEL_CPU_LEVEL") {
         Some(_) => vec![CpuLevel::configured().expect("REEL_CPU_LEVEL")],
         None => CpuLevel::all_supported(),
     };
-    for level in levels {
-        let mut time = |run: &mut dyn FnMut(&mut ImageMut<'_>)| {
-            let mut ms = Vec::with_capacity(runs);
-            for i in 0..runs + 2 {
-                frame.copy_from_slice(&input);
-                let mut img = ImageMut::new(&l, &mut frame).unwrap();
-                let t = Instant::now();
-                run(&mut img);
-                if i >= 2 {
-                    ms.push(t.elapsed().as_secs_f64() * 1e3);
+    for format in [Format::I420, Format::Rgba] {
+        let l = Layout::packed(format, w, h);
+        let input = picture(format, w, h);
+        let mut frame = input.clone();
+        println!("{w}x{h} {format}, ms: median of {runs} runs (best)");
+        for &level in &levels {
+            let mut time = |run: &mut dyn FnMut(&mut ImageMut<'_>)| {
+                let mut ms = Vec::with_capacity(runs);
+                for i in 0..runs + 2 {
+                    frame.copy_from_slice(&input);
+                    let mut img = ImageMut::new(&l, &mut frame).unwrap();
+                    let t = Instant::now();
+                    run(&mut img);
+                    if i >= 2 {
+                        ms.push(t.elapsed().as_secs_f64() * 1e3);
+                    }
                 }
-            }
-            median(ms)
-        };
-        let post = time(&mut |img| toon::posterize_with(level, img, &palette).unwrap());
-        let mut threshold = 0.0;
-        let density = time(&mut |img| {
-            threshold =
-                toon::draw_lines_with(level, img, &xdog, LineThreshold::Density(0.06)).unwrap();
-        });
-        let value = time(&mut |img| {
-            toon::draw_lines_with(level, img, &xdog, LineThreshold::Value(threshold)).unwrap();
-        });
-        let both = time(&mut |img| {
-            toon::posterize_with(level, img, &palette).unwrap();
-            toon::draw_lines_with(level, img, &xdog, LineThreshold::Value(threshold)).unwrap();
-        });
-        println!(
-            "{:>8}: posterize {post}  lines {value}  lines+density {density}  both {both}  (threshold {threshold:.5})",
-            level.name()
-        );
+                median(ms)
+            };
+            let post = time(&mut |img| toon::posterize_with(level, img, &palette).unwrap());
+            let mut threshold = 0.0;
+            let density = time(&mut |img| {
+                threshold =
+                    toon::draw_lines_with(level, img, &xdog, LineThreshold::Density(0.04)).unwrap();
+            });
+            let value = time(&mut |img| {
+                toon::draw_lines_with(level, img, &xdog, LineThreshold::Value(threshold)).unwrap();
+            });
+            let both = time(&mut |img| {
+                toon::posterize_with(level, img, &palette).unwrap();
+                toon::draw_lines_with(level, img, &xdog, LineThreshold::Value(threshold)).unwrap();
+            });
+            println!(
+                "{:>8}: posterize {post}  lines {value}  lines+density {density}  both {both}  (threshold {threshold:.5})",
+                level.name()
+            );
+        }
     }
     let big: Vec<[u8; 3]> = (0..256)
         .map(|i| {
@@ -142,7 +155,7 @@ fn main() {
             ]
         })
         .collect();
-    for (n, colors) in [(16, &colors), (256, &big)] {
+    for (n, colors) in [(colors.len(), &colors), (256, &big)] {
         let t = Instant::now();
         let p = Palette::new(colors).unwrap();
         println!(

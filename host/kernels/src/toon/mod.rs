@@ -4,11 +4,13 @@
 //!
 //! `palette.rs` holds the [`Palette`] and its nearest-colour table (built
 //! once, in CIELAB); `reference.rs` the posterising rows (scalar at every
-//! level: the table lookups are what costs, and AVX2 gathers do them no
-//! faster, see TOON-NOTES); `xdog.rs` the line steps, written once and
+//! level for YUV: a table read a pixel is what costs) and a
+//! pixel-at-a-time reference; `xdog.rs` the line steps, written once and
 //! compiled twice: for the baseline and, in `avx2.rs`, for AVX2, where
 //! the compiler's eight-lane loops give the same bits (the same float
-//! operations in the same order, no fused multiply-adds).
+//! operations in the same order, no fused multiply-adds). `avx2.rs` also
+//! holds the RGBA posterising row. SSE4.1 runs the baseline's code (SSE2
+//! vectors already; nothing there measured worth a third copy).
 
 use crate::cpu::CpuLevel;
 #[cfg(target_arch = "x86_64")]
@@ -34,10 +36,12 @@ pub fn posterize(img: &mut ImageMut<'_>, palette: &Palette) -> Result<(), Layout
     posterize_with(CpuLevel::active(), img, palette)
 }
 
-/// [`posterize`] on a chosen instruction-set level (every level runs the
-/// same scalar rows today: the result never depends on it).
+/// [`posterize`] on a chosen instruction-set level; every level gives the
+/// same bytes. I420 and NV12 run the scalar rows at every level (a
+/// table read a pixel is what costs; gathers do it no faster); RGBA has
+/// an AVX2 row (its YUV conversion in vectors).
 pub fn posterize_with(
-    _level: CpuLevel,
+    level: CpuLevel,
     img: &mut ImageMut<'_>,
     palette: &Palette,
 ) -> Result<(), LayoutError> {
@@ -48,8 +52,16 @@ pub fn posterize_with(
     let tables = palette.tables();
     match img.layout.format {
         Format::Rgba => {
+            let row: unsafe fn(&mut [u8], &palette::Tables) = match level.isa() {
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx2 => avx2::posterize_rgba_row,
+                _ => reference::rgba_row,
+            };
             for y in 0..h {
-                reference::rgba_row(img.row_mut(0, y), tables);
+                // SAFETY: `row` was chosen for `level`, and a `CpuLevel` is
+                // only made by run-time detection: its instruction set is
+                // present.
+                unsafe { row(img.row_mut(0, y), tables) };
             }
         }
         Format::I420 | Format::Nv12 => {
@@ -169,6 +181,10 @@ pub(crate) struct Steps {
     pub(crate) blend_rows: unsafe fn(&[u16], &[u16], &mut [u16]),
     /// Luma pixels darkened by their blended factors.
     pub(crate) darken_luma: unsafe fn(&mut [u8], &[u16]),
+    /// The luma of an RGBA row.
+    pub(crate) rgba_luma: unsafe fn(&[u8], &mut [u8]),
+    /// RGBA pixels darkened by their blended factors.
+    pub(crate) darken_rgba: unsafe fn(&mut [u8], &[u16]),
 }
 
 impl Steps {

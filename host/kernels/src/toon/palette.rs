@@ -15,6 +15,9 @@ use crate::layout::LayoutError;
 /// Cells in the table: 64 luma (4 codes each) by 32 U by 32 V (8 each).
 pub(crate) const CELLS: usize = 64 * 32 * 32;
 
+/// Bytes of [`Tables::index`].
+pub(crate) const INDEX_LEN: usize = CELLS + 3;
+
 /// The table cell of a YUV pixel. Luma varies fastest: the 64 cells of
 /// one chroma pair are one 64-byte run, which a 2x2 block (one chroma
 /// pair) reads four times.
@@ -32,8 +35,9 @@ pub(crate) struct Tables {
     pub(crate) yuv: [u64; 256],
     /// Each colour's R, G, B in bytes 0..=2 (byte 3 zero), for RGBA.
     pub(crate) rgb_word: [u32; 256],
-    /// The nearest colour's number per [`cell`].
-    pub(crate) index: Box<[u8; CELLS]>,
+    /// The nearest colour's number per [`cell`], then 3 spare bytes (so
+    /// that AVX2 can gather 4 bytes at any cell).
+    pub(crate) index: Box<[u8; INDEX_LEN]>,
     /// The nearest colour's Y, U, V per [`cell`], at bits 0, 10 and 20:
     /// four summed never carry into the next field.
     pub(crate) cells: Box<[u32; CELLS]>,
@@ -81,7 +85,7 @@ impl Palette {
             .iter()
             .map(|c| to_lab(c.map(|v| v as f32 / 255.0)))
             .collect();
-        let mut index = Box::new([0u8; CELLS]);
+        let mut index = Box::new([0u8; INDEX_LEN]);
         for u in 0..32 {
             for v in 0..32 {
                 for y in 0..64 {
@@ -125,7 +129,7 @@ impl Palette {
     /// Bytes this palette holds (tables included), for a memory allowance.
     pub fn byte_size(&self) -> usize {
         std::mem::size_of::<Tables>()
-            + std::mem::size_of::<[u8; CELLS]>()
+            + std::mem::size_of::<[u8; INDEX_LEN]>()
             + std::mem::size_of::<[u32; CELLS]>()
             + std::mem::size_of_val(self.tables.rgb.as_slice())
     }

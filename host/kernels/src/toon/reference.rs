@@ -82,7 +82,7 @@ pub(super) fn yuv_rows(
     t: &Tables,
 ) {
     let width = top.len();
-    let index: &[u8; super::palette::CELLS] = &t.index;
+    let index: &[u8; super::palette::INDEX_LEN] = &t.index;
     let pairs = width / 2;
     // Y at bits 0.., U at 16.., V at 32..: sums of up to four colours.
     let finish = |s: u64, n: u64| {

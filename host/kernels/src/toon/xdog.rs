@@ -25,6 +25,8 @@ pub(crate) const BASELINE: Steps = Steps {
     response,
     blend_rows,
     darken_luma,
+    rgba_luma,
+    darken_rgba,
 };
 
 /// Checked parameters: box radii at half size, tau and phi.
@@ -103,8 +105,12 @@ pub(crate) fn draw_lines(
         let (y0, y1) = (2 * hy, (2 * hy + 1).min(h - 1));
         let (top, bottom): (&[u8], &[u8]) = if rgba {
             let (a, b) = luma.split_at_mut(w);
-            rgba_luma(img.row(0, y0), a);
-            rgba_luma(img.row(0, y1), b);
+            // SAFETY: `steps` was chosen for a `CpuLevel`, which only
+            // run-time detection makes: its instruction set is present.
+            unsafe {
+                (steps.rgba_luma)(img.row(0, y0), a);
+                (steps.rgba_luma)(img.row(0, y1), b);
+            }
             (a, b)
         } else {
             (img.row(0, y0), img.row(0, y1))
@@ -183,11 +189,13 @@ pub(crate) fn draw_lines(
             let (i0, i1) = (start * CHUNK, (c * CHUNK).min(hw));
             let (x0, x1) = (2 * i0, (2 * i1).min(w));
             let blend = &blend[i0..i1 + 2];
-            if rgba {
-                darken_rgba(&mut row[4 * x0..4 * x1], blend);
-            } else {
-                // SAFETY: as above.
-                unsafe { (steps.darken_luma)(&mut row[x0..x1], blend) };
+            // SAFETY: as above.
+            unsafe {
+                if rgba {
+                    (steps.darken_rgba)(&mut row[4 * x0..4 * x1], blend);
+                } else {
+                    (steps.darken_luma)(&mut row[x0..x1], blend);
+                }
             }
         }
     }
@@ -195,7 +203,8 @@ pub(crate) fn draw_lines(
 }
 
 /// The luma (as `convert`) of an RGBA row.
-fn rgba_luma(row: &[u8], out: &mut [u8]) {
+#[inline(always)]
+pub(crate) fn rgba_luma(row: &[u8], out: &mut [u8]) {
     for (px, y) in row.chunks_exact(4).zip(out) {
         *y = rgb_to_y(px[0] as i32, px[1] as i32, px[2] as i32);
     }
@@ -537,7 +546,8 @@ pub(crate) fn darken_luma(row: &mut [u8], blend: &[u16]) {
 
 /// RGBA pixels darkened towards black by their factors (as
 /// [`darken_luma`]), alpha kept.
-fn darken_rgba(row: &mut [u8], blend: &[u16]) {
+#[inline(always)]
+pub(crate) fn darken_rgba(row: &mut [u8], blend: &[u16]) {
     for (x, px) in row.chunks_exact_mut(4).enumerate() {
         let i = x / 2;
         let (f0, f1) = pair_factors(blend[i], blend[i + 1], blend[i + 2]);
