@@ -8,7 +8,7 @@ use std::arch::x86_64::*;
 use super::palette::Tables;
 use super::{Steps, reference, xdog};
 use crate::color::{KU, KV, KY};
-use crate::simd::avx2::{channel, dot3, splat};
+use crate::simd::avx2::{channel, dot3, load8, splat, store8};
 
 pub(super) const STEPS: Steps = Steps {
     half_row,
@@ -88,4 +88,79 @@ pub(super) fn posterize_rgba_row(row: &mut [u8], t: &Tables) {
         x += 8;
     }
     reference::rgba_row(&mut row[4 * n..], t);
+}
+
+/// Posterises two luma rows and their planar chroma, 8 blocks (16
+/// pixels by 2) a step: the blocks' cells computed in vectors, the four
+/// pixels' colours gathered from the cell table, luma and chroma means
+/// packed back; the tail (and an odd height's last row) by the scalar
+/// rows. The same bytes as `reference::yuv_rows`.
+#[target_feature(enable = "avx2")]
+pub(super) fn posterize_yuv_rows(
+    top: &mut [u8],
+    bottom: Option<&mut [u8]>,
+    u: &mut [u8],
+    v: &mut [u8],
+    t: &Tables,
+) {
+    let Some(bottom) = bottom else {
+        return reference::yuv_rows(top, None, u, v, t);
+    };
+    let pairs = (top.len().min(bottom.len()) / 2).min(u.len()).min(v.len());
+    let n = pairs / 8 * 8;
+    let even = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+    let odd = _mm_setr_epi8(1, 3, 5, 7, 9, 11, 13, 15, -1, -1, -1, -1, -1, -1, -1, -1);
+    let cells = t.cells.as_ptr() as *const i32;
+    let mut cx = 0;
+    while cx < n {
+        // SAFETY: cx + 8 <= n <= pairs: 16 luma bytes of each row and 8
+        // chroma bytes of each plane from the block, read and written.
+        // Every cell index is below `CELLS` (chroma cell bits 6..=15,
+        // luma bits 0..=5): each gather is inside the table.
+        unsafe {
+            let (pt, pb) = (
+                top.as_mut_ptr().add(2 * cx),
+                bottom.as_mut_ptr().add(2 * cx),
+            );
+            let (pu, pv) = (u.as_mut_ptr().add(cx), v.as_mut_ptr().add(cx));
+            let base = _mm256_or_si256(
+                _mm256_slli_epi32::<11>(_mm256_srli_epi32::<3>(load8(pu))),
+                _mm256_slli_epi32::<6>(_mm256_srli_epi32::<3>(load8(pv))),
+            );
+            let look = |px: __m128i, pick: __m128i| {
+                let luma = _mm256_cvtepu8_epi32(_mm_shuffle_epi8(px, pick));
+                let cell = _mm256_or_si256(base, _mm256_srli_epi32::<2>(luma));
+                _mm256_i32gather_epi32::<4>(cells, cell)
+            };
+            let (t16, b16) = (
+                _mm_loadu_si128(pt as *const __m128i),
+                _mm_loadu_si128(pb as *const __m128i),
+            );
+            let (a, b) = (look(t16, even), look(t16, odd));
+            let (c, d) = (look(b16, even), look(b16, odd));
+            // Each lane's two luma bytes, left then right, as 16 bytes.
+            let pack = |l: __m256i, r: __m256i| {
+                let byte = splat(0xff);
+                let pair = _mm256_or_si256(
+                    _mm256_and_si256(l, byte),
+                    _mm256_slli_epi32::<8>(_mm256_and_si256(r, byte)),
+                );
+                let words = _mm256_packus_epi32(pair, pair);
+                _mm256_castsi256_si128(_mm256_permute4x64_epi64::<0b1000>(words))
+            };
+            _mm_storeu_si128(pt as *mut __m128i, pack(a, b));
+            _mm_storeu_si128(pb as *mut __m128i, pack(c, d));
+            // Rounded means of four: (sum + 2) / 4 in each 10-bit field.
+            let sum = _mm256_add_epi32(
+                _mm256_add_epi32(a, b),
+                _mm256_add_epi32(_mm256_add_epi32(c, d), splat(2 << 10 | 2 << 20)),
+            );
+            let mean_u = _mm256_and_si256(_mm256_srli_epi32::<12>(sum), splat(0xff));
+            let mean_v = _mm256_and_si256(_mm256_srli_epi32::<22>(sum), splat(0xff));
+            store8(pu, mean_u);
+            store8(pv, mean_v);
+        }
+        cx += 8;
+    }
+    reference::yuv_rows_from(top, Some(bottom), u, v, t, n);
 }

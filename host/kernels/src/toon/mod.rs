@@ -65,6 +65,11 @@ pub fn posterize_with(
             }
         }
         Format::I420 | Format::Nv12 => {
+            let rows: YuvRowsFn = match level.isa() {
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx2 => avx2::posterize_yuv_rows,
+                _ => reference::yuv_rows,
+            };
             let nv12 = img.layout.format == Format::Nv12;
             let cw = w.div_ceil(2);
             let (mut u, mut v) = (vec![0u8; cw], vec![0u8; cw]);
@@ -77,11 +82,15 @@ pub fn posterize_with(
                     u.copy_from_slice(img.row(1, cy));
                     v.copy_from_slice(img.row(2, cy));
                 }
+                // SAFETY: `rows` was chosen for `level`, and a `CpuLevel`
+                // is only made by run-time detection: its instruction set
+                // is present.
                 if 2 * cy + 1 < h {
                     let (top, bottom) = img.rows_mut2((0, 2 * cy), (0, 2 * cy + 1));
-                    reference::yuv_rows(top, Some(bottom), &mut u, &mut v, tables);
+                    unsafe { rows(top, Some(bottom), &mut u, &mut v, tables) };
                 } else {
-                    reference::yuv_rows(img.row_mut(0, 2 * cy), None, &mut u, &mut v, tables);
+                    let top = img.row_mut(0, 2 * cy);
+                    unsafe { rows(top, None, &mut u, &mut v, tables) };
                 }
                 if nv12 {
                     for ((pair, cu), cv) in img.row_mut(1, cy).chunks_exact_mut(2).zip(&u).zip(&v) {
@@ -97,6 +106,10 @@ pub fn posterize_with(
     }
     Ok(())
 }
+
+/// Two luma rows (the bottom one absent on an odd height's last row)
+/// and their planar chroma row, posterised in place.
+type YuvRowsFn = unsafe fn(&mut [u8], Option<&mut [u8]>, &mut [u8], &mut [u8], &palette::Tables);
 
 /// XDoG line parameters, blurs in pixels of the frame. The restyle
 /// plugin's defaults: `sigma` = frame long side / 512 (1 pixel at the

@@ -81,6 +81,20 @@ pub(super) fn yuv_rows(
     v: &mut [u8],
     t: &Tables,
 ) {
+    yuv_rows_from(top, bottom, u, v, t, 0);
+}
+
+/// [`yuv_rows`] from block `from` on (the tail of the AVX2 rows; `from`
+/// counts whole blocks of two rows, 0 when `bottom` is absent).
+#[inline(always)]
+pub(super) fn yuv_rows_from(
+    top: &mut [u8],
+    bottom: Option<&mut [u8]>,
+    u: &mut [u8],
+    v: &mut [u8],
+    t: &Tables,
+    from: usize,
+) {
     let width = top.len();
     let index: &[u8; super::palette::INDEX_LEN] = &t.index;
     let pairs = width / 2;
@@ -93,10 +107,10 @@ pub(super) fn yuv_rows(
     };
     match bottom {
         Some(bottom) => {
-            let blocks = top[..2 * pairs]
+            let blocks = top[2 * from..2 * pairs]
                 .chunks_exact_mut(2)
-                .zip(bottom[..2 * pairs].chunks_exact_mut(2))
-                .zip(u.iter_mut().zip(v.iter_mut()));
+                .zip(bottom[2 * from..2 * pairs].chunks_exact_mut(2))
+                .zip(u[from..].iter_mut().zip(v[from..].iter_mut()));
             let cells: &[u32; super::palette::CELLS] = &t.cells;
             for ((t2, b2), (cu, cv)) in blocks {
                 let base = cell(0, *cu, *cv);
