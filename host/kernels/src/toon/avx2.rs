@@ -14,6 +14,7 @@ pub(super) const STEPS: Steps = Steps {
     half_row,
     response,
     blend_rows,
+    full_factors,
     darken_luma,
     rgba_luma,
     darken_rgba,
@@ -35,8 +36,13 @@ fn blend_rows(a: &[u16], b: &[u16], out: &mut [u16]) {
 }
 
 #[target_feature(enable = "avx2")]
-fn darken_luma(row: &mut [u8], blend: &[u16]) {
-    xdog::darken_luma(row, blend)
+fn full_factors(blend: &[u16], out: &mut [u16]) {
+    xdog::full_factors(blend, out)
+}
+
+#[target_feature(enable = "avx2")]
+fn darken_luma(row: &mut [u8], factors: &[u16]) {
+    xdog::darken_luma(row, factors)
 }
 
 #[target_feature(enable = "avx2")]
@@ -45,8 +51,8 @@ fn rgba_luma(row: &[u8], out: &mut [u8]) {
 }
 
 #[target_feature(enable = "avx2")]
-fn darken_rgba(row: &mut [u8], blend: &[u16]) {
-    xdog::darken_rgba(row, blend)
+fn darken_rgba(row: &mut [u8], factors: &[u16]) {
+    xdog::darken_rgba(row, factors)
 }
 
 /// Posterises an RGBA row, 8 pixels a step: their YUV as `convert`

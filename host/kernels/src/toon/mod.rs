@@ -192,11 +192,13 @@ pub(crate) struct Steps {
     pub(crate) response: unsafe fn(&mut [f32], usize, usize, usize, usize, f32),
     /// Two half-size factor rows blended for one full-size row.
     pub(crate) blend_rows: unsafe fn(&[u16], &[u16], &mut [u16]),
-    /// Luma pixels darkened by their blended factors.
+    /// Full-size factors from blended ones.
+    pub(crate) full_factors: unsafe fn(&[u16], &mut [u16]),
+    /// Luma pixels darkened by their factors.
     pub(crate) darken_luma: unsafe fn(&mut [u8], &[u16]),
     /// The luma of an RGBA row.
     pub(crate) rgba_luma: unsafe fn(&[u8], &mut [u8]),
-    /// RGBA pixels darkened by their blended factors.
+    /// RGBA pixels darkened by their factors.
     pub(crate) darken_rgba: unsafe fn(&mut [u8], &[u16]),
 }
 

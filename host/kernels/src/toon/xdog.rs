@@ -24,6 +24,7 @@ pub(crate) const BASELINE: Steps = Steps {
     half_row,
     response,
     blend_rows,
+    full_factors,
     darken_luma,
     rgba_luma,
     darken_rgba,
@@ -147,7 +148,7 @@ pub(crate) fn draw_lines(
     // Full size: row y takes half rows y / 2 (weight 3/4) and its
     // neighbour on y's side (1/4), edges repeated; then each pixel its
     // column's and its neighbour's on its side, as much.
-    let mut blend = vec![0u16; hw + 2];
+    let (mut blend, mut full) = (vec![0u16; hw + 2], vec![0u16; w]);
     let mut wanted = vec![false; chunks];
     for y in 0..h {
         let j = y / 2;
@@ -188,13 +189,14 @@ pub(crate) fn draw_lines(
             // Half pixels [i0, i1), full pixels [2 i0, min(2 i1, w)).
             let (i0, i1) = (start * CHUNK, (c * CHUNK).min(hw));
             let (x0, x1) = (2 * i0, (2 * i1).min(w));
-            let blend = &blend[i0..i1 + 2];
+            let full = &mut full[x0..x1];
             // SAFETY: as above.
             unsafe {
+                (steps.full_factors)(&blend[i0..i1 + 2], full);
                 if rgba {
-                    (steps.darken_rgba)(&mut row[4 * x0..4 * x1], blend);
+                    (steps.darken_rgba)(&mut row[4 * x0..4 * x1], full);
                 } else {
-                    (steps.darken_luma)(&mut row[x0..x1], blend);
+                    (steps.darken_luma)(&mut row[x0..x1], full);
                 }
             }
         }
@@ -511,51 +513,44 @@ pub(crate) fn blend_rows(a: &[u16], b: &[u16], out: &mut [u16]) {
     (out[0], out[hw + 1]) = (out[1], out[hw]);
 }
 
-/// A full-size pixel pair's factors (Q12) from blended columns: each
-/// pixel 3/4 of its column and 1/4 of the neighbour on its side. Exact:
-/// the weights are sixteenths.
+/// Full-size factors (Q12) from blended columns (see [`blend_rows`]:
+/// pixel pair i takes `blend[i..i + 3]`): each pixel 3/4 of its column
+/// and 1/4 of the neighbour on its side. Exact: the weights are
+/// sixteenths.
 #[inline(always)]
-fn pair_factors(left: u16, centre: u16, right: u16) -> (u32, u32) {
-    let c = 3 * centre as u32 + 8;
-    ((c + left as u32) >> 4, (c + right as u32) >> 4)
+pub(crate) fn full_factors(blend: &[u16], out: &mut [u16]) {
+    let pairs = out.len() / 2;
+    let (l, c, r) = (&blend[..pairs], &blend[1..=pairs], &blend[2..pairs + 2]);
+    for (((o, &l), &c), &r) in out.chunks_exact_mut(2).zip(l).zip(c).zip(r) {
+        let c = 3 * c as u32 + 8;
+        o[0] = ((c + l as u32) >> 4) as u16;
+        o[1] = ((c + r as u32) >> 4) as u16;
+    }
+    if out.len() % 2 == 1 {
+        let c = 3 * blend[pairs + 1] as u32 + 8;
+        out[2 * pairs] = ((c + blend[pairs] as u32) >> 4) as u16;
+    }
 }
 
-/// Luma pixel pairs darkened towards 16 by their factors, from `blend`
-/// (see [`blend_rows`]: pair i takes `blend[i..i + 3]`); codes at or
-/// below 16 are left. A factor of one gives the code back.
+/// Luma darkened towards 16 by its factors (Q12); codes at or below 16
+/// are left, and a factor of one gives the code back (no branches: the
+/// compiler vectorises it).
 #[inline(always)]
-pub(crate) fn darken_luma(row: &mut [u8], blend: &[u16]) {
-    let darken = |px: &mut u8, f: u32| {
+pub(crate) fn darken_luma(row: &mut [u8], factors: &[u16]) {
+    for (px, &f) in row.iter_mut().zip(factors) {
         let y = *px as u32;
-        if y > 16 {
-            *px = (16 + (((y - 16) * f + (1 << (FACTOR_BITS - 1))) >> FACTOR_BITS)) as u8;
-        }
-    };
-    let pairs = row.len() / 2;
-    let (l, c, r) = (&blend[..pairs], &blend[1..=pairs], &blend[2..pairs + 2]);
-    for (((px, &l), &c), &r) in row.chunks_exact_mut(2).zip(l).zip(c).zip(r) {
-        let (f0, f1) = pair_factors(l, c, r);
-        darken(&mut px[0], f0);
-        darken(&mut px[1], f1);
-    }
-    if row.len() % 2 == 1 {
-        let f0 = pair_factors(blend[pairs], blend[pairs + 1], blend[pairs + 2]).0;
-        darken(&mut row[2 * pairs], f0);
+        let above = y.saturating_sub(16);
+        *px = (y - above + ((above * f as u32 + (1 << (FACTOR_BITS - 1))) >> FACTOR_BITS)) as u8;
     }
 }
 
 /// RGBA pixels darkened towards black by their factors (as
 /// [`darken_luma`]), alpha kept.
 #[inline(always)]
-pub(crate) fn darken_rgba(row: &mut [u8], blend: &[u16]) {
-    for (x, px) in row.chunks_exact_mut(4).enumerate() {
-        let i = x / 2;
-        let (f0, f1) = pair_factors(blend[i], blend[i + 1], blend[i + 2]);
-        let f = if x % 2 == 0 { f0 } else { f1 };
-        if f < ONE as u32 {
-            for c in &mut px[..3] {
-                *c = ((*c as u32 * f + (1 << (FACTOR_BITS - 1))) >> FACTOR_BITS) as u8;
-            }
+pub(crate) fn darken_rgba(row: &mut [u8], factors: &[u16]) {
+    for (px, &f) in row.chunks_exact_mut(4).zip(factors) {
+        for c in &mut px[..3] {
+            *c = ((*c as u32 * f as u32 + (1 << (FACTOR_BITS - 1))) >> FACTOR_BITS) as u8;
         }
     }
 }
