@@ -82,16 +82,16 @@ pub fn posterize_with(
                     u.copy_from_slice(img.row(1, cy));
                     v.copy_from_slice(img.row(2, cy));
                 }
+                let (top, bottom) = if 2 * cy + 1 < h {
+                    let (top, bottom) = img.rows_mut2((0, 2 * cy), (0, 2 * cy + 1));
+                    (top, Some(bottom))
+                } else {
+                    (img.row_mut(0, 2 * cy), None)
+                };
                 // SAFETY: `rows` was chosen for `level`, and a `CpuLevel`
                 // is only made by run-time detection: its instruction set
                 // is present.
-                if 2 * cy + 1 < h {
-                    let (top, bottom) = img.rows_mut2((0, 2 * cy), (0, 2 * cy + 1));
-                    unsafe { rows(top, Some(bottom), &mut u, &mut v, tables) };
-                } else {
-                    let top = img.row_mut(0, 2 * cy);
-                    unsafe { rows(top, None, &mut u, &mut v, tables) };
-                }
+                unsafe { rows(top, bottom, &mut u, &mut v, tables) };
                 if nv12 {
                     for ((pair, cu), cv) in img.row_mut(1, cy).chunks_exact_mut(2).zip(&u).zip(&v) {
                         pair.copy_from_slice(&[*cu, *cv]);
