@@ -21,6 +21,8 @@ use crate::layout::{Format, ImageMut, LayoutError};
 mod avx2;
 mod palette;
 pub mod reference;
+#[cfg(target_arch = "x86_64")]
+mod sse41;
 mod xdog;
 
 pub use palette::Palette;
@@ -55,6 +57,8 @@ pub fn posterize_with(
             let row: unsafe fn(&mut [u8], &palette::Tables) = match level.isa() {
                 #[cfg(target_arch = "x86_64")]
                 Isa::Avx2 => avx2::posterize_rgba_row,
+                #[cfg(target_arch = "x86_64")]
+                Isa::Sse41 => sse41::posterize_rgba_row,
                 _ => reference::rgba_row,
             };
             for y in 0..h {

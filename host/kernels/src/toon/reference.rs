@@ -57,15 +57,21 @@ pub fn posterize(img: &mut ImageMut<'_>, palette: &Palette) {
 }
 
 /// One RGBA row, in place: each pixel's YUV (as `convert`) looked up,
-/// its RGB replaced by the colour's, alpha kept.
-#[inline]
+/// its RGB replaced by the colour's, alpha kept. 64 pixels at a time:
+/// their cells first (a loop the compiler vectorises), then the lookups.
+#[inline(always)]
 pub(super) fn rgba_row(row: &mut [u8], t: &Tables) {
-    for px in row.chunks_exact_mut(4) {
-        let p = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
-        let (r, g, b) = (px[0] as i32, px[1] as i32, px[2] as i32);
-        let i = t.index[cell(rgb_to_y(r, g, b), rgb_to_u(r, g, b), rgb_to_v(r, g, b))];
-        let out = t.rgb_word[i as usize] | (p & 0xff00_0000);
-        px.copy_from_slice(&out.to_le_bytes());
+    let mut cells = [0u32; 64];
+    for chunk in row.chunks_mut(4 * 64) {
+        for (px, c) in chunk.chunks_exact(4).zip(&mut cells) {
+            let (r, g, b) = (px[0] as i32, px[1] as i32, px[2] as i32);
+            *c = cell(rgb_to_y(r, g, b), rgb_to_u(r, g, b), rgb_to_v(r, g, b)) as u32;
+        }
+        for (px, &c) in chunk.chunks_exact_mut(4).zip(&cells) {
+            let p = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
+            let out = t.rgb_word[t.index[c as usize] as usize] | (p & 0xff00_0000);
+            px.copy_from_slice(&out.to_le_bytes());
+        }
     }
 }
 
