@@ -272,8 +272,13 @@ fn a_bright_square_gets_dark_lines_along_its_border_only() {
                 "{format}: column {x}"
             );
         }
-        // Nothing is brightened.
+        // Nothing is brightened, nor darkened past black (luma 16).
         assert!(a.iter().zip(&b).all(|(p, q)| q[0] <= p[0]), "{format}");
+        if format != Format::Rgba {
+            assert!(b.iter().all(|q| q[0] >= 16), "{format}");
+            // Lines are luma only: chroma kept.
+            assert!(a.iter().zip(&b).all(|(p, q)| p[1..] == q[1..]), "{format}");
+        }
     }
 }
 
@@ -333,7 +338,7 @@ fn every_level_gives_the_baselines_bytes() {
         [200, 180, 40],
     ])
     .unwrap();
-    for (w, h) in [(320, 180), (17, 9), (1, 1), (2, 3), (33, 2)] {
+    for (w, h) in [(320, 180), (17, 9), (1, 1), (2, 3), (33, 2), (1, 9), (9, 1)] {
         let pic = textured(w, h);
         for format in FORMATS {
             let src = to_format(format, w, h, &pic);
