@@ -1,14 +1,16 @@
-//! Times the toon kernels on a 1920x1080 I420 frame (or `WxH`), then RGBA, one
-//! thread, at every CPU level this machine has (`REEL_CPU_LEVEL`: that
-//! one alone).
+//! Times the toon kernels on a 1920x1080 frame (or `WxH`), I420 then
+//! RGBA, one thread, at every CPU level this machine has
+//! (`REEL_CPU_LEVEL`: that one alone).
 //!
 //! `toon_bench [WxH] [RUNS]`: prints, per level, the median milliseconds
-//! of RUNS runs (default 31), and the best in brackets (the machines
-//! here are shared: the best is the least disturbed run), of `posterize` (a 16-colour palette),
-//! `draw_lines` with a fixed threshold, and `draw_lines` with a density
-//! (the quantile found too, as at a scene's start); then the palette's
-//! build. The frame is fresh before each run (the copy is not timed).
-//! The picture: gradients, a few hard-edged shapes, soft shading, grain.
+//! of RUNS runs (default 31), and the best in brackets (the machines here
+//! are shared: the best is the least disturbed run), of `posterize` (a
+//! 17-colour palette of the picture's hues), `draw_lines` with a fixed
+//! threshold, `draw_lines` with a density (the quantile found too, as at
+//! a scene's start), and both (posterize, then lines on the result);
+//! then the palette's build. The frame is fresh before each run (the
+//! copy is not timed). The picture: gradients, a few hard-edged shapes,
+//! soft shading, grain.
 
 use std::time::Instant;
 
