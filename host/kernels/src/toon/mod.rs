@@ -114,16 +114,18 @@ pub fn posterize_with(
 /// and their planar chroma row, posterised in place.
 type YuvRowsFn = unsafe fn(&mut [u8], Option<&mut [u8]>, &mut [u8], &mut [u8], &palette::Tables);
 
-/// XDoG line parameters, blurs in pixels of the frame. The restyle
-/// plugin's defaults: `sigma` = frame long side / 512 (1 pixel at the
-/// training size), `k` = 1.6, `tau` = 0.98, `phi` = 200.
+/// XDoG (Winnemöller, Kyprianidis, Olsen 2012) line parameters, blurs
+/// in pixels of the frame. The restyle plugin's defaults: `sigma` =
+/// frame long side / 512 (1 pixel at the training size), `k` = 1.6,
+/// `tau` = 0.98, `phi` = 200. Refused (a `LayoutError`): anything not
+/// finite, `sigma <= 0`, `k <= 1`, `phi <= 0`, `sigma * k` over 128.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Xdog {
     /// The inner Gaussian's standard deviation, in frame pixels (> 0).
     pub sigma: f32,
     /// The outer Gaussian's sigma as a multiple of the inner's (> 1).
     pub k: f32,
-    /// How much of the outer blur is taken from the inner (0..=1).
+    /// How much of the outer blur is taken from the inner (just under 1).
     pub tau: f32,
     /// How sharply a line darkens past the threshold (> 0).
     pub phi: f32,
@@ -146,8 +148,10 @@ pub enum LineThreshold {
 /// `max(sigma / 2, 2)` (below 2 the box radii of the inner and outer
 /// blurs would round alike). Each half-size pixel's factor is XDoG's soft
 /// step `1 + tanh(phi (r - threshold))` (1 where `r >= threshold`), read
-/// from a table (within 1/1600 of tanh); full-size pixels take the
-/// factors bilinearly (weights 3/4 and 1/4 each way, in exact integers).
+/// from a table in 1/4096 (within 0.0007 of tanh); full-size pixels take
+/// the factors bilinearly (weights 3/4 and 1/4 each way, in exact
+/// integers). Memory: about 6 bytes a half-size pixel (the response and
+/// the factors), and the blurs' rows.
 ///
 /// With `Density(d)` the threshold is first set to the `d`-quantile of
 /// this frame's response (`d` clamped to 0..=0.5, the result at most 0).
