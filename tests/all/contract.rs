@@ -87,7 +87,7 @@ fn assert_inverts(plugin: &Path) {
 /// Binaries built against each earlier shipped contract, kept in the
 /// repo as they were built: the contract only grows, and these must keep
 /// loading and running on every later host.
-const SHIPPED: [&str; 3] = ["0.1.0", "0.1.1", "0.1.2"];
+const SHIPPED: [&str; 4] = ["0.1.0", "0.1.1", "0.1.2", "0.1.3"];
 
 fn fixture(version: &str, name: &str) -> PathBuf {
     root()
@@ -279,11 +279,9 @@ fn blend_layer_from_contract_0_1_2_mixes_in_each_mode() {
     }
 }
 
-/// The `lut` plugin as built against 0.1.2, when the LUT kernel took
-/// only RGBA: it declares RGBA and keeps grading it (red to blue through
-/// a LUT that swaps the two) on a host that also grades YUV.
-#[test]
-fn a_lut_plugin_built_against_0_1_2_keeps_grading_rgba() {
+/// A `lut` stage of `plugin` grading through a LUT that swaps red and
+/// blue.
+fn swap_lut_stage(plugin: &Path) -> (Stage, tempfile::TempDir) {
     let assets = tempfile::tempdir().unwrap();
     let mut cube = String::from("LUT_3D_SIZE 2\n");
     for b in 0..2 {
@@ -294,20 +292,29 @@ fn a_lut_plugin_built_against_0_1_2_keeps_grading_rgba() {
         }
     }
     std::fs::write(assets.path().join("swap.cube"), cube).unwrap();
-    let plugin = runtime().load(&fixture("0.1.2", "lut.wasm")).unwrap();
-    assert_eq!(plugin.description.contract, "0.1.2");
-    assert_eq!(plugin.description.formats, vec![Format::Rgba]);
-    let mut stage = Stage::new(StageSpec {
+    let stage = Stage::new(StageSpec {
         on_error: OnError::Fail,
-        plugin,
+        plugin: runtime().load(plugin).unwrap(),
         params: vec![("file".into(), ParamValue::Text("swap.cube".into()))],
         sandbox: SandboxConfig {
             assets: Some(assets.path().to_path_buf()),
             ..SandboxConfig::default()
         },
-        ..spec_at(&fixture("0.1.2", "lut.wasm"), vec![])
+        ..spec_at(plugin, vec![])
     })
     .unwrap();
+    (stage, assets)
+}
+
+/// The `lut` plugin as built against 0.1.2, when the LUT kernel took
+/// only RGBA: it declares RGBA and keeps grading it (red to blue through
+/// a LUT that swaps the two) on a host that also grades YUV.
+#[test]
+fn a_lut_plugin_built_against_0_1_2_keeps_grading_rgba() {
+    let plugin = runtime().load(&fixture("0.1.2", "lut.wasm")).unwrap();
+    assert_eq!(plugin.description.contract, "0.1.2");
+    assert_eq!(plugin.description.formats, vec![Format::Rgba]);
+    let (mut stage, _assets) = swap_lut_stage(&fixture("0.1.2", "lut.wasm"));
     let (out, verdict) = stage.filter(frame(Format::Rgba, 8, 4, |i| [250, 40, 0, 255][i % 4]));
     assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
     let px = &out.bytes().unwrap()[..4];
@@ -315,6 +322,39 @@ fn a_lut_plugin_built_against_0_1_2_keeps_grading_rgba() {
         px[0] <= 1 && px[2] >= 249 && px[1].abs_diff(40) <= 1,
         "{px:?}"
     );
+}
+
+/// The `lut` plugin as built against 0.1.3, relying on that version's
+/// addition: it declares I420 and grades it directly, to exactly the
+/// bytes today's build gives (the same kernel), a red picture made blue.
+#[test]
+fn a_lut_plugin_built_against_0_1_3_grades_i420_directly() {
+    let plugin = runtime().load(&fixture("0.1.3", "lut.wasm")).unwrap();
+    assert_eq!(plugin.description.contract, "0.1.3");
+    assert!(plugin.description.formats.contains(&Format::I420));
+    // BT.709 limited range: a strong red is (Y 63, U 102, V 240).
+    let red = || {
+        frame(Format::I420, 8, 4, |i| {
+            if i < 32 {
+                63
+            } else if i < 40 {
+                102
+            } else {
+                240
+            }
+        })
+    };
+    let mut graded = Vec::new();
+    for plugin in [fixture("0.1.3", "lut.wasm"), plugin_path("lut")] {
+        let (mut stage, _assets) = swap_lut_stage(&plugin);
+        let (out, verdict) = stage.filter(red());
+        assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+        graded.push(out.bytes().unwrap().to_vec());
+    }
+    assert_eq!(graded[0], graded[1]);
+    // Blue: U well above neutral, V well below.
+    let (u, v) = (graded[0][32], graded[0][40]);
+    assert!(u > 200 && v < 140, "U {u}, V {v}");
 }
 
 /// `Plugin::new` runs once when an instance starts (with the pipeline's

@@ -843,3 +843,89 @@ fn toon_posterises_to_the_palette_and_draws_lines_at_edges() {
         .to_string();
     assert!(err.contains("mode `toon` needs a .style"), "{err}");
 }
+
+/// Mean absolute Laplacian of luma: the fine texture and noise in a
+/// picture, which painting smooths away.
+fn fine_texture(p: &[u8], w: usize) -> f64 {
+    let h = p.len() / w;
+    let at = |x: usize, y: usize| p[y * w + x] as f64;
+    let mut sum = 0.0;
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            sum +=
+                (4.0 * at(x, y) - at(x - 1, y) - at(x + 1, y) - at(x, y - 1) - at(x, y + 1)).abs();
+        }
+    }
+    sum / ((w - 2) * (h - 2)) as f64
+}
+
+/// `paint`: the graded picture smoothed into strokes — on a photograph
+/// the fine texture falls to well under that of `color` mode while its
+/// edges stay where they were; on a noisy border between two colours the
+/// noise goes and the border stays sharp. A `.cube` is refused.
+#[test]
+fn paint_smooths_into_strokes_and_keeps_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    trained(&root().join("pipelines/media/film"), dir.path(), "film");
+    let picture = photo("coffee.png");
+    let w = picture.width() as usize;
+    let colour = luma(&run(
+        &mut restyle(dir.path(), "film.style", 1.0),
+        i420(&picture),
+    ));
+    let mut stage = restyle_in(dir.path(), "film.style", 1.0, "paint").unwrap();
+    let paint = luma(&run(&mut stage, i420(&picture)));
+    let (t_colour, t_paint) = (fine_texture(&colour, w), fine_texture(&paint, w));
+    let edges = edge_correlation(&colour, &paint, w);
+    println!("fine texture: colour {t_colour:.2}, paint {t_paint:.2}; edge correlation {edges:.3}");
+    assert!(
+        t_paint < 0.6 * t_colour,
+        "paint {t_paint}, colour {t_colour}"
+    );
+    assert!(edges > 0.6, "{edges}");
+
+    // A border between two greys, with noise (a fixed pattern): strength
+    // 0, so only the painting changes the picture.
+    let noisy = RgbImage::from_fn(160, 90, |x, y| {
+        let base = if x < 80 { 70 } else { 170 };
+        let n = ((x * 7919 + y * 104729) % 31) as i32 - 15;
+        image::Rgb([(base + n).clamp(0, 255) as u8; 3])
+    });
+    let input = i420(&noisy);
+    let before = luma(&input);
+    let mut stage = restyle_in(dir.path(), "film.style", 0.0, "paint").unwrap();
+    let after = luma(&run(&mut stage, input));
+    let spread = |p: &[u8], xs: std::ops::Range<usize>| {
+        let v: Vec<f64> = (20..70)
+            .flat_map(|y| xs.clone().map(move |x| (x, y)))
+            .map(|(x, y)| p[y * 160 + x] as f64)
+            .collect();
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        (v.iter().map(|a| (a - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
+    };
+    let (noise_before, noise_after) = (spread(&before, 10..60), spread(&after, 10..60));
+    println!("noise {noise_before:.1} to {noise_after:.1}");
+    assert!(
+        noise_after < 0.5 * noise_before,
+        "{noise_before} to {noise_after}"
+    );
+    // The border: from 10% to 90% of the way across within 3 pixels, on
+    // the mean of the middle rows.
+    let column = |x: usize| (30..60).map(|y| after[y * 160 + x] as f64).sum::<f64>() / 30.0;
+    let (lo, hi) = (column(60), column(100));
+    let crossing = |share: f64| {
+        (60..100)
+            .find(|&x| column(x) > lo + share * (hi - lo))
+            .unwrap()
+    };
+    let width = crossing(0.9) - crossing(0.1);
+    assert!(width <= 3, "border {width} pixels wide");
+
+    let cube = std::fs::read_to_string(root().join("assets/looks/warm.cube")).unwrap();
+    std::fs::write(dir.path().join("warm.cube"), cube).unwrap();
+    let err = restyle_in(dir.path(), "warm.cube", 1.0, "paint")
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("mode `paint` needs a .style"), "{err}");
+}

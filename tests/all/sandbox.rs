@@ -213,7 +213,7 @@ fn frames_a_plugin_creates_count_against_its_memory() {
         "{result}"
     );
     assert!(result.contains("(memory) + 201326"), "{result}");
-    assert!(result.contains("frames and LUTs"), "{result}");
+    assert!(result.contains("frames, LUTs and palettes"), "{result}");
 }
 
 #[test]
@@ -238,6 +238,53 @@ fn luts_a_plugin_uploads_count_against_its_memory() {
     let count: usize = result.split(' ').next().unwrap().parse().unwrap();
     assert!((6..=9).contains(&count), "{result}");
     assert!(result.contains("TooLarge"), "{result}");
+}
+
+/// The value of a frame's metadata `key` (the test fails without it).
+fn meta<'a>(frame: &'a reel_runtime::HostFrame, key: &str) -> &'a str {
+    frame
+        .meta
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no {key} in {:?}", frame.meta))
+}
+
+/// Palettes (contract 0.1.4) are tables the host holds like LUTs: one
+/// limit on how many, counted against the plugin's memory.
+#[test]
+fn palettes_a_plugin_uploads_are_limited() {
+    let mut stage = hostile("hoard-palettes", SandboxConfig::default(), OnError::Fail);
+    let (out, verdict) = stage.filter(test_frame());
+    assert_eq!(verdict, Verdict::Keep);
+    let result = meta(&out, "hoard-result");
+    assert!(
+        result.starts_with("64 then FrameError::TooLarge(\"at most 64 LUTs and palettes\")"),
+        "{result}"
+    );
+}
+
+/// The stylising kernels of 0.1.4 refuse bad arguments with an error the
+/// guest sees (never a trap, never a hang), and leave the frame as it was.
+#[test]
+fn stylising_kernels_refuse_bad_arguments() {
+    let mut stage = hostile("bad-stylise", SandboxConfig::default(), OnError::Fail);
+    let input = test_frame();
+    let before = bytes(&input);
+    let (out, verdict) = stage.filter(input);
+    assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+    assert_eq!(bytes(&out), before);
+    for key in [
+        "empty",
+        "too-many",
+        "nan-sigma",
+        "small-k",
+        "radius",
+        "sharpness",
+    ] {
+        let outcome = meta(&out, key);
+        assert!(outcome.starts_with("Err("), "{key}: {outcome}");
+    }
 }
 
 #[test]

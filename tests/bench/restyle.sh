@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The `restyle` plugin (colour mode) at 1080p against ffmpeg's `lut3d`
-# (tetrahedral) with the same look exported as a .cube, in one run; and
-# training on 50 twelve-megapixel images. Prints markdown. Not part of the
+# (tetrahedral) with the same look exported as a .cube, in one run; its
+# `paint` and `toon` modes; and training on 50 twelve-megapixel images. Prints markdown. Not part of the
 # test suite.
 #
 #   tests/bench/restyle.sh
@@ -20,6 +20,12 @@
 #   on planar RGB, so the conversions its graph inserts stay in its
 #   number (Reel's restyle has none: it grades I420 itself).
 #   Each the best of 3 rounds.
+# - `paint` and `toon` modes: the same clip through `restyle` with
+#   `mode = "paint"` and `mode = "toon"` (the stage's wall ms per frame,
+#   the host's Kuwahara kernel on up to two threads), beside ffmpeg's
+#   nearest filters (`bilateral`, edge-preserving smoothing;
+#   `edgedetect=mode=colormix`, a cartoon-like look) on one thread: not
+#   the same looks, for scale only.
 # - Training: 50 JPEGs of 4000x3000 (crops of the five photographs,
 #   scaled up, hue-shifted so they differ), `reel style train` wall clock.
 set -euo pipefail
@@ -35,8 +41,9 @@ ffmpeg -hide_banner -loglevel error -i pipelines/media/photos.mp4 -vf scale=1920
 mkdir -p "$work/looks"
 cp "$work/look.cube" assets/styles/film.style "$work/looks/"
 
-pipeline() { # plugin params
-  cat > "$work/$1.toml" <<EOF
+pipeline() { # plugin params [name]
+  local name=${3:-$1}
+  cat > "$work/$name.toml" <<EOF
 [[source]]
 id = "clip"
 file = "$clip"
@@ -50,10 +57,12 @@ params = $2
 input = "look"
 null = true
 EOF
-  echo "$work/$1.toml"
+  echo "$work/$name.toml"
 }
 restyle_toml=$(pipeline restyle '{ style = "film.style" }')
 lut_toml=$(pipeline lut '{ file = "look.cube" }')
+paint_toml=$(pipeline restyle '{ style = "film.style", mode = "paint" }' paint)
+toon_toml=$(pipeline restyle '{ style = "film.style", mode = "toon" }' toon)
 # The stage's mean and p99 ms from `reel run`'s statistics.
 stage_ms() {
   "$reel" run "$1" 2>&1 | awk '$1 == "look" { print $4, $5 }'
@@ -65,15 +74,25 @@ ffmpeg_rtime() { # [vf]
     -i "$clip" "${vf[@]}" -f null - 2>&1 | sed -n 's/.*rtime=\([0-9.]*\)s.*/\1/p'
 }
 min() { python3 -c "import sys; print(min(float(x) for x in sys.argv[1:]))" "$@"; }
-declare -a rs_mean rs_p99 lut_mean ff_lut ff_base
+declare -a rs_mean rs_p99 lut_mean ff_lut ff_base paint_mean toon_mean ff_bilateral ff_edges
 for round in 1 2 3; do
   read -r m p <<<"$(stage_ms "$restyle_toml")"; rs_mean+=("$m"); rs_p99+=("$p")
   read -r m _ <<<"$(stage_ms "$lut_toml")"; lut_mean+=("$m")
+  read -r m _ <<<"$(stage_ms "$paint_toml")"; paint_mean+=("$m")
+  read -r m _ <<<"$(stage_ms "$toon_toml")"; toon_mean+=("$m")
   ff_lut+=("$(ffmpeg_rtime "lut3d=file=$work/look.cube:interp=tetrahedral")")
+  ff_bilateral+=("$(ffmpeg_rtime "bilateral=sigmaS=10:sigmaR=0.1")")
+  ff_edges+=("$(ffmpeg_rtime "edgedetect=mode=colormix:high=0.2")")
   ff_base+=("$(ffmpeg_rtime)")
 done
 frames=250
-ff_ms=$(python3 -c "print(f'{($(min "${ff_lut[@]}") - $(min "${ff_base[@]}")) / $frames * 1000:.2f}')")
+per_frame() { python3 -c "print(f'{($(min "${@:2}") - $1) / $frames * 1000:.2f}')"; }
+base=$(min "${ff_base[@]}")
+ff_ms=$(per_frame "$base" "${ff_lut[@]}")
+ff_bilateral_ms=$(per_frame "$base" "${ff_bilateral[@]}")
+ff_edges_ms=$(per_frame "$base" "${ff_edges[@]}")
+paint=$(min "${paint_mean[@]}")
+toon=$(min "${toon_mean[@]}")
 rs=$(min "${rs_mean[@]}")
 lut=$(min "${lut_mean[@]}")
 
@@ -103,3 +122,12 @@ echo "| Reel \`lut\` with the exported .cube | $lut | $(python3 -c "print(f'{100
 echo "| ffmpeg \`lut3d\` tetrahedral, the exported .cube | $ff_ms | $(python3 -c "print(f'{1000 / $ff_ms:.0f}')") | 1x |"
 echo
 echo "Training on 50 JPEGs of 4000x3000: $train_s s wall clock (\`reel style train\`, $(nproc) cores)."
+echo
+echo "Restyle, \`paint\` and \`toon\` modes, the same clip (the stage's wall ms per frame, best of 3; \`paint\`'s Kuwahara kernel uses up to two threads), beside the nearest ffmpeg filters on one thread (not the same looks: ffmpeg has no Kuwahara or XDoG):"
+echo
+echo "| what | ms per frame | frames per second |"
+echo "| --- | ---: | ---: |"
+echo "| Reel \`restyle\` \`paint\`, film.style | $paint | $(python3 -c "print(f'{1000 / $paint:.0f}')") |"
+echo "| Reel \`restyle\` \`toon\` | $toon | $(python3 -c "print(f'{1000 / $toon:.0f}')") |"
+echo "| ffmpeg \`bilateral=sigmaS=10:sigmaR=0.1\` (edge-preserving smoothing) | $ff_bilateral_ms | $(python3 -c "print(f'{1000 / $ff_bilateral_ms:.0f}')") |"
+echo "| ffmpeg \`edgedetect=mode=colormix\` (a cartoon-like look) | $ff_edges_ms | $(python3 -c "print(f'{1000 / $ff_edges_ms:.0f}')") |"

@@ -14,8 +14,9 @@ pub const MAX_INSTANCES: usize = 128;
 
 /// One allowance covers everything an instance makes the process hold:
 /// every linear memory (a component may have one per core module), every
-/// table, and what it asks the host to hold for it (frames it creates, LUTs
-/// it uploads), so no one of them can be used to get around the others.
+/// table, and what it asks the host to hold for it (frames it creates,
+/// LUTs and palettes it uploads), so no one of them can be used to get
+/// around the others.
 pub struct MemoryCap {
     pub bytes: usize,
     pub denied: bool,
@@ -23,7 +24,7 @@ pub struct MemoryCap {
     pub linear: usize,
     /// Sum of the sizes of all its tables, at [`TABLE_ELEMENT_BYTES`] each.
     pub tables: usize,
-    /// Bytes the host holds for the guest: frames it created, LUTs.
+    /// Bytes the host holds for the guest: frames it created, LUTs, palettes.
     pub host_bytes: usize,
 }
 

@@ -16,7 +16,7 @@ use wasmtime_wasi::{
 };
 
 use crate::frame::FrameTable;
-use crate::guest::{LutUse, MAX_LUTS};
+use crate::guest::{MAX_TABLES, TableUse};
 use crate::limits::MemoryCap;
 use crate::text::{MAX_LINE, sanitize};
 
@@ -66,7 +66,7 @@ impl Default for SandboxConfig {
 /// Everything a store holds for one instance.
 pub struct StoreState {
     wasi: WasiCtx,
-    /// WASI's resources and the guest's LUTs.
+    /// WASI's resources and the guest's LUTs and palettes.
     pub(crate) table: ResourceTable,
     pub(crate) memory: MemoryCap,
     /// The guest's frames. They have their own table, not the
@@ -75,7 +75,7 @@ pub struct StoreState {
     /// one call and revokes them after it, and the guest's frames are
     /// counted and summed for its memory cap.
     pub(crate) frames: FrameTable,
-    pub(crate) luts: LutUse,
+    pub(crate) tables: TableUse,
     /// When the call in progress must end: clock waits wake by then.
     pub(crate) call_deadline: Option<Instant>,
     /// The thread's CPU time when the call began (for hang guards).
@@ -117,14 +117,15 @@ impl StoreState {
                 })?;
         }
         let mut table = ResourceTable::new();
-        // The table holds the guest's LUTs too (at most MAX_LUTS).
-        table.set_max_capacity(MAX_WASI_RESOURCES + MAX_LUTS);
+        // The table holds the guest's LUTs and palettes too (at most
+        // MAX_TABLES).
+        table.set_max_capacity(MAX_WASI_RESOURCES + MAX_TABLES);
         Ok(StoreState {
             wasi: wasi.build(),
             table,
             memory: MemoryCap::new(config.memory_bytes),
             frames: FrameTable::default(),
-            luts: LutUse::default(),
+            tables: TableUse::default(),
             call_deadline: None,
             call_cpu_start: Duration::ZERO,
             waited_out: false,
@@ -134,7 +135,7 @@ impl StoreState {
 
     /// Recounts what the host holds for the guest after a change.
     pub(crate) fn update_host_bytes(&mut self) {
-        self.memory.host_bytes = self.frames.held_bytes() + self.luts.bytes;
+        self.memory.host_bytes = self.frames.held_bytes() + self.tables.bytes;
     }
 }
 

@@ -5,8 +5,8 @@
 //!   it into a LUT.
 //! - [`cube`]: the `.cube` LUT files other tools read and write.
 //! - [`measure`]: how far apart two colour distributions are.
-//! - [`toon`]: the `toon` look: posterising to the style's palette, and
-//!   XDoG lines.
+//! - [`toon`]: the XDoG settings training counts a style's lines with
+//!   and the `toon` look draws them with.
 //! - [`colour`]: sRGB to CIELAB and back.
 //! - `train` (feature `train`): learning a `.style` from a folder of
 //!   images, for `reel style train`.

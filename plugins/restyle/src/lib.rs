@@ -18,12 +18,12 @@
 //! so a file job's output is the same on every run. A plain `.cube` as
 //! the style is applied as it is.
 
-mod lines;
+mod looks;
 mod sampling;
 mod scenes;
 
+use looks::Stylise;
 use reel_sdk::{ParamBuilder, kernels::Lut3d, prelude::*};
-use reel_style::toon::PaletteTable;
 use reel_style::{Cube, FitOptions, Style, Transfer};
 use scenes::{Scenes, Step};
 
@@ -42,9 +42,10 @@ struct Restyle {
     file: String,
     look: Look,
     strength: f32,
-    /// `toon`: the palette colours are posterised to, and the threshold
-    /// of lines (set as each scene starts, for the style's line density).
-    toon: Option<(PaletteTable, f32)>,
+    /// `color`, `paint` or `toon`; the look the last two draw over the
+    /// graded frame.
+    mode: String,
+    stylise: Option<Stylise>,
     scenes: Scenes,
     /// The baked table in use (for fades) and its upload.
     current: Option<(Vec<f32>, Lut3d)>,
@@ -81,9 +82,9 @@ impl Plugin for Restyle {
             ParamBuilder::text(
                 "mode",
                 "color",
-                "color: the style's colours; toon: posterised to its palette, with lines as dense as its own",
+                "color: the style's colours; paint: those in brush strokes of its scale; toon: posterised to its palette, with lines as dense as its own",
             )
-            .choices(&["color", "toon"]),
+            .choices(&["color", "paint", "toon"]),
         )
         .build()
     }
@@ -106,20 +107,26 @@ impl Plugin for Restyle {
             Look::Style(style) => spread(&style.colours, FIT_SAMPLES),
             Look::Cube(_) => Vec::new(),
         };
-        let toon = match (params.text("mode"), &look) {
-            ("toon", Look::Style(style)) => Some((PaletteTable::new(&style.header.palette), 0.0)),
-            ("toon", Look::Cube(_)) => {
+        let mode = params.text("mode");
+        let stylise = match (mode, &look) {
+            ("color", _) => None,
+            ("toon", Look::Style(style)) => Some(Stylise::toon(style)?),
+            ("paint", Look::Style(style)) => Some(Stylise::paint(style)),
+            (_, Look::Cube(_)) => {
                 return Err(StageError::InvalidParam(format!(
-                    "mode `toon` needs a .style (its palette and line density); {name} is a .cube"
+                    "mode `{mode}` needs a .style (its palette, lines and strokes); {name} is a .cube"
                 )));
             }
-            _ => None,
+            _ => {
+                return Err(StageError::InvalidParam(format!("unknown mode `{mode}`")));
+            }
         };
         Ok(Restyle {
             file: name.to_string(),
             look,
             strength,
-            toon,
+            mode: mode.to_string(),
+            stylise,
             scenes: Scenes::default(),
             current: None,
             fade: None,
@@ -131,9 +138,7 @@ impl Plugin for Restyle {
     /// A new strength re-bakes the table in use (the fit is kept); a new
     /// style starts over.
     fn configure(&mut self, params: &Params) -> Result<(), StageError> {
-        if params.text("style") != self.file
-            || (params.text("mode") == "toon") != self.toon.is_some()
-        {
+        if params.text("style") != self.file || params.text("mode") != self.mode {
             *self = Self::new(params)?;
             return Ok(());
         }
@@ -155,12 +160,7 @@ impl Plugin for Restyle {
             return Ok(());
         }
         let step = self.scenes.observe(&sampling::histogram(frame)?);
-        // Toon lines are as dense as the style's: their threshold is set
-        // as each scene starts.
-        let line_density = match (&step, &self.look) {
-            (Step::NewScene, Look::Style(style)) => Some(style.header.lines.edge_density),
-            _ => None,
-        };
+        let scene_start = matches!(step, Step::NewScene);
         frame.meta_set("restyle.scene", &self.scenes.index().to_string());
         match step {
             Step::NewScene => {
@@ -198,8 +198,8 @@ impl Plugin for Restyle {
             .as_ref()
             .ok_or_else(|| StageError::Failed("no look fitted".into()))?;
         reel_sdk::kernels::apply_lut3d(frame, lut, 1.0)?;
-        if let Some((palette, threshold)) = &mut self.toon {
-            lines::draw(frame, palette, line_density, threshold)?;
+        if let Some(stylise) = &mut self.stylise {
+            stylise.draw(frame, scene_start)?;
         }
         Ok(())
     }

@@ -109,6 +109,22 @@ pub(crate) fn alpha(a: kernels::AlphaKind) -> Alpha {
     }
 }
 
+pub(crate) fn xdog(x: kernels::Xdog) -> reel_kernels::toon::Xdog {
+    reel_kernels::toon::Xdog {
+        sigma: x.sigma,
+        k: x.k,
+        tau: x.tau,
+        phi: x.phi,
+    }
+}
+
+pub(crate) fn line_threshold(t: kernels::LineThreshold) -> reel_kernels::toon::LineThreshold {
+    match t {
+        kernels::LineThreshold::Value(v) => reel_kernels::toon::LineThreshold::Value(v),
+        kernels::LineThreshold::Density(d) => reel_kernels::toon::LineThreshold::Density(d),
+    }
+}
+
 pub(crate) fn rgba(c: kernels::Rgba) -> [u8; 4] {
     [c.r, c.g, c.b, c.a]
 }

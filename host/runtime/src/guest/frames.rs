@@ -128,7 +128,7 @@ impl frames::Host for StoreState {
             reel_kernels::Layout::packed(format, width as usize, height as usize).min_len();
         if !self.memory.host_fits(needed) {
             return Ok(frame_result(Err(FrameError::TooLarge(format!(
-                "a {width}x{height} {format} frame needs {needed} bytes; the plugin already uses {} (memory) + {} (frames and LUTs) of its {} allowed",
+                "a {width}x{height} {format} frame needs {needed} bytes; the plugin already uses {} (memory) + {} (frames, LUTs and palettes) of its {} allowed",
                 self.memory.linear + self.memory.tables,
                 self.memory.host_bytes,
                 self.memory.bytes

@@ -1,26 +1,46 @@
 //! The host side of the `kernels` interface: native pixel kernels run on
 //! frames the guest names by handle. Frames are checked by `FrameTable`
-//! and `HostFrame`; LUTs live in the store's `ResourceTable` (the component
-//! model hands the host only handles of the right type, once each; the
-//! host checks the entry's type again before it deletes one).
+//! and `HostFrame`; tables (LUTs, palettes) live in the store's
+//! `ResourceTable` (the component model hands the host only handles of the
+//! right type, once each; the host checks the entry's type again before it
+//! deletes one).
 
 use reel_kernels::Lut3d;
+use reel_kernels::toon::Palette;
 use wasmtime::component::Resource;
 
-use super::convert::{alpha, blend_mode, filter, frame_result, rect, rgba};
+use super::convert::{alpha, blend_mode, filter, frame_result, line_threshold, rect, rgba, xdog};
 use super::reel::plugin::frames;
 use super::reel::plugin::kernels::{self, Rgba};
 use crate::frame::{FrameError, FrameHandle};
 use crate::sandbox::StoreState;
 
-/// Most LUTs one guest may hold at once.
-pub(crate) const MAX_LUTS: usize = 64;
+/// Most tables (LUTs and palettes together) one guest may hold at once.
+pub(crate) const MAX_TABLES: usize = 64;
 
-/// What a guest's LUTs hold: counted for its memory cap and [`MAX_LUTS`].
+/// What a guest's tables hold: counted for its memory cap and
+/// [`MAX_TABLES`].
 #[derive(Default)]
-pub(crate) struct LutUse {
+pub(crate) struct TableUse {
     pub(crate) count: usize,
     pub(crate) bytes: usize,
+}
+
+/// A table the host holds for a guest.
+trait HeldTable: Send + 'static {
+    fn byte_size(&self) -> usize;
+}
+
+impl HeldTable for Lut3d {
+    fn byte_size(&self) -> usize {
+        Lut3d::byte_size(self)
+    }
+}
+
+impl HeldTable for Palette {
+    fn byte_size(&self) -> usize {
+        Palette::byte_size(self)
+    }
 }
 
 type Res<T> = wasmtime::Result<Result<T, frames::FrameError>>;
@@ -34,24 +54,22 @@ fn rows_covered(y: i64, rows: usize, height: usize) -> std::ops::Range<usize> {
     start..end.max(start)
 }
 
-impl kernels::HostLut3d for StoreState {
-    fn from_table(&mut self, size: u32, table: Vec<f32>) -> Res<Resource<Lut3d>> {
-        let lut = match Lut3d::new(size as usize, &table) {
-            Ok(lut) => lut,
-            Err(e) => return Ok(frame_result(Err(e.into()))),
-        };
-        if self.luts.count >= MAX_LUTS {
+impl StoreState {
+    /// Takes `table` into the guest's keeping, if it fits its allowance;
+    /// `what` names it in a refusal.
+    fn hold<T: HeldTable>(&mut self, table: T, what: &str) -> Res<Resource<T>> {
+        if self.tables.count >= MAX_TABLES {
             return Ok(frame_result(Err(FrameError::TooLarge(format!(
-                "at most {MAX_LUTS} LUTs"
+                "at most {MAX_TABLES} LUTs and palettes"
             )))));
         }
-        let bytes = lut.byte_size();
+        let bytes = table.byte_size();
         if !self.memory.host_fits(bytes) {
             return Ok(frame_result(Err(FrameError::TooLarge(format!(
-                "a LUT of size {size} does not fit the plugin's memory allowance"
+                "{what} does not fit the plugin's memory allowance"
             )))));
         }
-        let handle = match self.table.push(lut) {
+        let handle = match self.table.push(table) {
             Ok(handle) => handle,
             Err(e) => {
                 return Ok(frame_result(Err(FrameError::TooLarge(format!(
@@ -59,20 +77,48 @@ impl kernels::HostLut3d for StoreState {
                 )))));
             }
         };
-        self.luts.count += 1;
-        self.luts.bytes += bytes;
+        self.tables.count += 1;
+        self.tables.bytes += bytes;
         self.update_host_bytes();
         Ok(Ok(handle))
     }
 
-    fn drop(&mut self, lut: Resource<Lut3d>) -> wasmtime::Result<()> {
+    /// Lets go of a table the guest dropped.
+    fn release<T: HeldTable>(&mut self, handle: Resource<T>) -> wasmtime::Result<()> {
         // `delete` removes an entry before it checks its type: look first.
-        self.table.get(&lut)?;
-        let lut = self.table.delete(lut)?;
-        self.luts.count = self.luts.count.saturating_sub(1);
-        self.luts.bytes = self.luts.bytes.saturating_sub(lut.byte_size());
+        self.table.get(&handle)?;
+        let table = self.table.delete(handle)?;
+        self.tables.count = self.tables.count.saturating_sub(1);
+        self.tables.bytes = self.tables.bytes.saturating_sub(table.byte_size());
         self.update_host_bytes();
         Ok(())
+    }
+}
+
+impl kernels::HostLut3d for StoreState {
+    fn from_table(&mut self, size: u32, table: Vec<f32>) -> Res<Resource<Lut3d>> {
+        match Lut3d::new(size as usize, &table) {
+            Ok(lut) => self.hold(lut, &format!("a LUT of size {size}")),
+            Err(e) => Ok(frame_result(Err(e.into()))),
+        }
+    }
+
+    fn drop(&mut self, lut: Resource<Lut3d>) -> wasmtime::Result<()> {
+        self.release(lut)
+    }
+}
+
+impl kernels::HostPalette for StoreState {
+    fn from_colors(&mut self, colors: Vec<Rgba>) -> Res<Resource<Palette>> {
+        let rgb: Vec<[u8; 3]> = colors.into_iter().map(|c| [c.r, c.g, c.b]).collect();
+        match Palette::new(&rgb) {
+            Ok(palette) => self.hold(palette, &format!("a palette of {} colours", rgb.len())),
+            Err(e) => Ok(frame_result(Err(e.into()))),
+        }
+    }
+
+    fn drop(&mut self, palette: Resource<Palette>) -> wasmtime::Result<()> {
+        self.release(palette)
     }
 }
 
@@ -231,6 +277,44 @@ impl kernels::Host for StoreState {
                     table,
                     strength,
                 )?)
+            },
+        )))
+    }
+
+    fn posterize(&mut self, frame: Resource<FrameHandle>, palette: Resource<Palette>) -> Res<()> {
+        let Ok(palette) = self.table.get(&palette) else {
+            return Ok(frame_result(Err(FrameError::OutOfBounds(
+                "unknown palette handle".into(),
+            ))));
+        };
+        Ok(frame_result(self.frames.get_mut(frame.rep()).and_then(
+            |f| Ok(reel_kernels::toon::posterize(&mut f.image_mut()?, palette)?),
+        )))
+    }
+
+    fn draw_lines(
+        &mut self,
+        frame: Resource<FrameHandle>,
+        lines: kernels::Xdog,
+        threshold: kernels::LineThreshold,
+    ) -> Res<f32> {
+        Ok(frame_result(self.frames.get_mut(frame.rep()).and_then(
+            |f| {
+                Ok(reel_kernels::toon::draw_lines(
+                    &mut f.image_mut()?,
+                    &xdog(lines),
+                    line_threshold(threshold),
+                )?)
+            },
+        )))
+    }
+
+    fn kuwahara(&mut self, frame: Resource<FrameHandle>, radius: f32, sharpness: f32) -> Res<()> {
+        Ok(frame_result(self.frames.get_mut(frame.rep()).and_then(
+            |f| {
+                // TEMP until the kernel merges.
+                let _ = (f, radius, sharpness);
+                Err(FrameError::Unsupported("kuwahara: not merged yet".into()))
             },
         )))
     }

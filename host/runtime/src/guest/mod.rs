@@ -16,6 +16,7 @@ wasmtime::component::bindgen!({
     with: {
         "reel:plugin/frames.frame": crate::frame::FrameHandle,
         "reel:plugin/kernels.lut3d": reel_kernels::Lut3d,
+        "reel:plugin/kernels.palette": reel_kernels::toon::Palette,
     },
     imports: { default: trappable },
 });
@@ -23,4 +24,4 @@ wasmtime::component::bindgen!({
 pub(crate) use convert::{description, guest_error, params};
 pub(crate) use exports::reel::plugin::stage;
 pub(crate) use frames::add_direct_write_rows;
-pub(crate) use kernels::{LutUse, MAX_LUTS};
+pub(crate) use kernels::{MAX_TABLES, TableUse};

@@ -26,6 +26,8 @@ const MODES: &[&str] = &[
     "print",
     "hoard-frames",
     "hoard-luts",
+    "hoard-palettes",
+    "bad-stylise",
     "read-planes",
     "rewrite-planes",
     "sleep",
@@ -219,6 +221,72 @@ impl Plugin for Hostile {
                         }
                     }
                 }
+            }
+            "hoard-palettes" => {
+                // Palettes (0.1.4) share the LUTs' limit on tables held.
+                let colours = vec![
+                    kernels::Rgba {
+                        r: 1,
+                        g: 2,
+                        b: 3,
+                        a: 255
+                    };
+                    256
+                ];
+                let mut palettes = Vec::new();
+                loop {
+                    match kernels::Palette::from_colors(&colours) {
+                        Ok(p) => palettes.push(p),
+                        Err(e) => {
+                            frame.meta_set(
+                                "hoard-result",
+                                &format!("{} then {e:?}", palettes.len()),
+                            );
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            "bad-stylise" => {
+                // Every 0.1.4 stylising kernel given what it must refuse.
+                let grey = kernels::Rgba {
+                    r: 9,
+                    g: 9,
+                    b: 9,
+                    a: 255,
+                };
+                let empty = kernels::Palette::from_colors(&[]);
+                let too_many = kernels::Palette::from_colors(&vec![grey; 257]);
+                let nan = kernels::Xdog {
+                    sigma: f32::NAN,
+                    k: 1.6,
+                    tau: 0.98,
+                    phi: 200.0,
+                };
+                let lines = kernels::draw_lines(frame, nan, kernels::LineThreshold::Density(0.1));
+                let flat = kernels::Xdog {
+                    sigma: 2.0,
+                    k: 0.5,
+                    tau: 0.98,
+                    phi: 200.0,
+                };
+                let inner = kernels::draw_lines(frame, flat, kernels::LineThreshold::Value(0.0));
+                let radius = kernels::kuwahara(frame, 1000.0, 8.0);
+                let sharpness = kernels::kuwahara(frame, 4.0, f32::INFINITY);
+                for (key, outcome) in [
+                    ("empty", empty.map(|_| ()).map_err(|e| format!("{e:?}"))),
+                    (
+                        "too-many",
+                        too_many.map(|_| ()).map_err(|e| format!("{e:?}")),
+                    ),
+                    ("nan-sigma", lines.map(|_| ()).map_err(|e| format!("{e:?}"))),
+                    ("small-k", inner.map(|_| ()).map_err(|e| format!("{e:?}"))),
+                    ("radius", radius.map_err(|e| format!("{e:?}"))),
+                    ("sharpness", sharpness.map_err(|e| format!("{e:?}"))),
+                ] {
+                    frame.meta_set(key, &format!("{outcome:?}"));
+                }
+                Ok(())
             }
             "read-planes" | "rewrite-planes" => {
                 let info = frame.info();
