@@ -1,0 +1,141 @@
+//! AVX2 Kuwahara row: the eight sectors as the eight lanes of a register.
+//! A sample is one table load and five lane-wise sums; the per-pixel
+//! finish (means, variances, the q-th power through log2/exp2) is the
+//! scalar `finish` lane by lane. No FMA and the same order of operations
+//! as `reference.rs`, so every float, and every output byte, is the
+//! baseline's.
+
+use std::arch::x86_64::*;
+
+use super::reference::{EXP2_POLY, Job, LOG2_POLY, MAX_SPANS, Span, cell, ellipse};
+
+#[target_feature(enable = "avx2")]
+pub(super) fn filter_row(job: &Job<'_>, y: usize, out_y: &mut [f32], out_u: &mut [f32], out_v: &mut [f32]) {
+    let [py, pu, pv] = &job.planes.ch;
+    let len = py.len().min(pu.len()).min(pv.len());
+    let mut spans = [Span::default(); MAX_SPANS];
+    let zero = _mm256_setzero_ps();
+    for x in 0..job.planes.w {
+        let (count, dfx, dfy) = ellipse(job, x, y, &mut spans);
+        // Even and odd spans in two sets of sums, as the baseline does
+        // (two named sets, not an indexed pair: they stay in registers).
+        let (mut even, mut odd) = ([zero; 5], [zero; 5]);
+        for pair in spans[..count].chunks(2) {
+            // SAFETY: AVX2 is enabled in this function.
+            unsafe { walk(&pair[0], &mut even, job, dfx, dfy, len) };
+            if let Some(span) = pair.get(1) {
+                // SAFETY: as above.
+                unsafe { walk(span, &mut odd, job, dfx, dfy, len) };
+            }
+        }
+        let sums = [even, odd];
+        let [w, sy, syy, su, sv] = std::array::from_fn(|k| _mm256_add_ps(sums[0][k], sums[1][k]));
+        [out_y[x], out_u[x], out_v[x]] = finish(w, sy, syy, su, sv, job.half_q);
+    }
+}
+
+/// Adds the samples of `span` to the sums (w, wY, wY^2, wU, wV).
+#[inline(always)]
+unsafe fn walk(span: &Span, sums: &mut [__m256; 5], job: &Job<'_>, dfx: i32, dfy: i32, len: usize) {
+    let [py, pu, pv] = &job.planes.ch;
+    let cells = &job.table.cells[..];
+    let [mut w, mut sy, mut syy, mut su, mut sv] = *sums;
+    let (mut fx, mut fy, mut at) = (span.fx, span.fy, span.at);
+    // The span's samples lie in the planes (`ellipse` keeps them in the
+    // padding); checked once here rather than per sample.
+    assert!(span.n == 0 || (at + (span.n - 1) * job.step < len && len <= py.len().min(pu.len()).min(pv.len())));
+    for _ in 0..span.n {
+        let wt = &cells[cell(fx, fy)].0;
+        // SAFETY: `wt` is 8 floats (a 32-byte aligned `Weights`); `at` <
+        // `len`, checked for the whole span above; the caller has AVX2.
+        unsafe {
+            let wt = _mm256_load_ps(wt.as_ptr());
+            let ys = _mm256_set1_ps(*py.get_unchecked(at));
+            let us = _mm256_set1_ps(*pu.get_unchecked(at));
+            let vs = _mm256_set1_ps(*pv.get_unchecked(at));
+            w = _mm256_add_ps(w, wt);
+            let wy = _mm256_mul_ps(wt, ys);
+            sy = _mm256_add_ps(sy, wy);
+            syy = _mm256_add_ps(syy, _mm256_mul_ps(wy, ys));
+            su = _mm256_add_ps(su, _mm256_mul_ps(wt, us));
+            sv = _mm256_add_ps(sv, _mm256_mul_ps(wt, vs));
+        }
+        fx += dfx;
+        fy += dfy;
+        at += job.step;
+    }
+    *sums = [w, sy, syy, su, sv];
+}
+
+/// `reference::finish`, the eight sectors at once.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn finish(w: __m256, y: __m256, yy: __m256, u: __m256, v: __m256, half_q: f32) -> [f32; 3] {
+    let splat = _mm256_set1_ps;
+    let one = splat(1.0);
+    let inv = _mm256_div_ps(one, _mm256_max_ps(w, splat(1e-20)));
+    let my = _mm256_mul_ps(y, inv);
+    let var = _mm256_max_ps(
+        _mm256_sub_ps(_mm256_mul_ps(yy, inv), _mm256_mul_ps(my, my)),
+        _mm256_setzero_ps(),
+    );
+    let x = _mm256_max_ps(_mm256_mul_ps(var, splat(3.0 / 255.0)), splat(1e-12));
+    let t = _mm256_mul_ps(splat(half_q), log2(x));
+    let a = _mm256_div_ps(one, _mm256_add_ps(one, exp2(t)));
+    let ay = _mm256_mul_ps(a, my);
+    let au = _mm256_mul_ps(a, _mm256_mul_ps(u, inv));
+    let av = _mm256_mul_ps(a, _mm256_mul_ps(v, inv));
+    let inv = 1.0 / sum8(a);
+    [sum8(ay) * inv, sum8(au) * inv, sum8(av) * inv]
+}
+
+/// `reference::log2_approx` lane by lane.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn log2(x: __m256) -> __m256 {
+    let bits = _mm256_castps_si256(x);
+    let e = _mm256_sub_epi32(
+        _mm256_and_si256(_mm256_srli_epi32::<23>(bits), _mm256_set1_epi32(0xff)),
+        _mm256_set1_epi32(127),
+    );
+    let m = _mm256_castsi256_ps(_mm256_or_si256(
+        _mm256_and_si256(bits, _mm256_set1_epi32(0x007f_ffff)),
+        _mm256_set1_epi32(0x3f80_0000),
+    ));
+    let c = |i: usize| _mm256_set1_ps(LOG2_POLY[i]);
+    let p = _mm256_mul_ps(c(4), m);
+    let p = _mm256_mul_ps(_mm256_add_ps(c(3), p), m);
+    let p = _mm256_mul_ps(_mm256_add_ps(c(2), p), m);
+    let p = _mm256_mul_ps(_mm256_add_ps(c(1), p), m);
+    let p = _mm256_add_ps(c(0), p);
+    _mm256_add_ps(_mm256_cvtepi32_ps(e), p)
+}
+
+/// `reference::exp2_approx` lane by lane.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn exp2(t: __m256) -> __m256 {
+    let t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(-64.0)), _mm256_set1_ps(64.0));
+    let i = _mm256_cvttps_epi32(t);
+    // Where truncation went up (negative t), step down: a floor.
+    let up = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GT_OQ>(_mm256_cvtepi32_ps(i), t));
+    let i = _mm256_add_epi32(i, up);
+    let f = _mm256_sub_ps(t, _mm256_cvtepi32_ps(i));
+    let c = |k: usize| _mm256_set1_ps(EXP2_POLY[k]);
+    let p = _mm256_mul_ps(f, c(3));
+    let p = _mm256_mul_ps(f, _mm256_add_ps(c(2), p));
+    let p = _mm256_mul_ps(f, _mm256_add_ps(c(1), p));
+    let p = _mm256_mul_ps(f, _mm256_add_ps(c(0), p));
+    let p = _mm256_add_ps(_mm256_set1_ps(1.0), p);
+    let scale = _mm256_slli_epi32::<23>(_mm256_add_epi32(i, _mm256_set1_epi32(127)));
+    _mm256_mul_ps(p, _mm256_castsi256_ps(scale))
+}
+
+/// `reference::sum8`: halves, quarters, then the pair.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn sum8(a: __m256) -> f32 {
+    let q = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps::<1>(a));
+    let h = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    _mm_cvtss_f32(_mm_add_ss(h, _mm_shuffle_ps::<0b01>(h, h)))
+}

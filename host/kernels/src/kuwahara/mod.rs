@@ -1,0 +1,217 @@
+//! Anisotropic Kuwahara filter (Kyprianidis, Kang, Döllner 2009), with the
+//! polynomial sector weights of Kyprianidis 2011, on I420, NV12 and RGBA.
+//!
+//! The picture is read into a padded floating-point Y, U, V working image
+//! (RGBA through an exactly invertible float transform, so nothing is
+//! quantised on the way), at full resolution or, for speed, at half
+//! resolution (I420's chroma grid: luma averaged 2x2). A structure tensor
+//! from Sobel on luma, smoothed by a Gaussian of sigma 2 frame pixels,
+//! gives each pixel a direction and an anisotropy A; its kernel is the
+//! ellipse a = r (1 + A), b = r / (1 + A) (alpha = 1) turned along the
+//! local structure. Inside the ellipse the 8 sector weights, Gaussian
+//! falloff included, come from a precomputed table indexed by the sample's
+//! position in the unit disc (`reference::Table`), so a sample costs a
+//! table load and the five sums (w, wY, wY^2, wU, wV) per sector, eight
+//! sectors side by side. The sector variances are those of luma alone;
+//! chroma is averaged with luma's weights.
+//!
+//! `reference.rs` holds the generic per-row bodies (plain Rust, written so
+//! the eight sectors are eight lanes); `avx2.rs` compiles the same bodies
+//! with AVX2 enabled (no FMA: the compiler never fuses, so every level
+//! computes exactly the same floats and gives the same bytes). SSE4.1
+//! runs the baseline rows. Rows are split over up to two threads; each
+//! output row depends only on the input, so the thread count does not
+//! change the result.
+
+use crate::cpu::CpuLevel;
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::Isa;
+use crate::layout::{ImageMut, LayoutError};
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+mod reference;
+
+use reference::{Job, Table};
+
+/// Accepted `radius` range, in pixels of the frame.
+pub const RADIUS_RANGE: std::ops::RangeInclusive<f32> = 1.0..=32.0;
+/// Accepted `sharpness` (the paper's q) range.
+pub const SHARPNESS_RANGE: std::ops::RangeInclusive<f32> = 1.0..=32.0;
+
+/// Beyond this radius in working pixels the ellipse is sampled every
+/// second pixel in both directions (a quarter of the samples): the sector
+/// means are smooth averages, and at that size a 2-pixel lattice still
+/// puts ~20 or more samples in each sector.
+const STEP2_RADIUS: f32 = 4.0;
+
+/// Where the filter runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Resolution {
+    /// The default chosen from measurements (see [`Resolution::resolve`]).
+    Auto,
+    /// Every pixel of the frame (chroma upsampled to it, then averaged back).
+    Full,
+    /// Half size in both directions (I420 chroma's grid): luma averaged
+    /// 2x2, filtered with chroma, then upsampled bilinearly.
+    Half,
+}
+
+impl Resolution {
+    /// The resolution `Auto` stands for at `radius` frame pixels. Half
+    /// resolution is the only one near real time at 1080p (see
+    /// KUWAHARA notes: full resolution costs ~4x as much); small radii,
+    /// where half resolution would leave less than ~2 pixel kernels, run
+    /// at full resolution.
+    pub fn resolve(self, radius: f32) -> Resolution {
+        match self {
+            Resolution::Auto if radius < 3.0 => Resolution::Full,
+            Resolution::Auto => Resolution::Half,
+            other => other,
+        }
+    }
+}
+
+/// How [`kuwahara_opts`] runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Options {
+    /// Worker threads; 0 means `available_parallelism().min(2)`.
+    pub threads: usize,
+    pub resolution: Resolution,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            threads: 0,
+            resolution: Resolution::Auto,
+        }
+    }
+}
+
+/// Anisotropic Kuwahara: smooths within regions, along the local
+/// structure, keeping edges sharp — brush strokes of about `radius` pixels
+/// (of the frame) in length. `sharpness` is the paper's q (typical 8;
+/// 1..=32 accepted). Works in place on I420, NV12, RGBA (alpha kept).
+pub fn kuwahara(img: &mut ImageMut<'_>, radius: f32, sharpness: f32) -> Result<(), LayoutError> {
+    kuwahara_with(CpuLevel::active(), img, radius, sharpness)
+}
+
+pub fn kuwahara_with(
+    level: CpuLevel,
+    img: &mut ImageMut<'_>,
+    radius: f32,
+    sharpness: f32,
+) -> Result<(), LayoutError> {
+    kuwahara_opts(level, img, radius, sharpness, Options::default())
+}
+
+/// [`kuwahara_with`] with an explicit thread count and resolution (for
+/// tests and benchmarks).
+pub fn kuwahara_opts(
+    level: CpuLevel,
+    img: &mut ImageMut<'_>,
+    radius: f32,
+    sharpness: f32,
+    opts: Options,
+) -> Result<(), LayoutError> {
+    if !RADIUS_RANGE.contains(&radius) {
+        return Err(LayoutError(format!(
+            "kuwahara radius must be a number in {}..={} pixels, got {radius}",
+            RADIUS_RANGE.start(),
+            RADIUS_RANGE.end()
+        )));
+    }
+    if !SHARPNESS_RANGE.contains(&sharpness) {
+        return Err(LayoutError(format!(
+            "kuwahara sharpness must be a number in {}..={}, got {sharpness}",
+            SHARPNESS_RANGE.start(),
+            SHARPNESS_RANGE.end()
+        )));
+    }
+    let (w, h) = (img.layout.width, img.layout.height);
+    if w == 0 || h == 0 {
+        return Ok(());
+    }
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+        n => n,
+    };
+    let scale = match opts.resolution.resolve(radius) {
+        Resolution::Half => 2,
+        _ => 1,
+    };
+    let r = radius / scale as f32;
+    let step = if r > STEP2_RADIUS { 2 } else { 1 };
+    // The ellipse reaches 2r along its major axis (A = 1), at least 1.
+    let pad = (2.0 * r).max(1.0).ceil() as usize + 2;
+    let planes = reference::load(img, scale, pad);
+    let sigma = 2.0 / scale as f32;
+    let tensor = reference::tensor(&planes, sigma, threads);
+    let job = Job {
+        planes: &planes,
+        tensor: &tensor,
+        table: Table::get(),
+        radius: r,
+        step,
+        half_q: 0.5 * sharpness,
+    };
+    let out = filter(level, &job, threads);
+    reference::store(img, &out, scale);
+    Ok(())
+}
+
+/// One filtered row: output luma, U and V of working row `y`.
+type RowFn = unsafe fn(&Job<'_>, usize, &mut [f32], &mut [f32], &mut [f32]);
+
+/// The row kernel for `level`. Calling it is sound only on a CPU that has
+/// `level` (`#[target_feature]` functions only coerce to `unsafe fn`).
+fn row_kernel(level: CpuLevel) -> RowFn {
+    match level.isa() {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => avx2::filter_row,
+        _ => reference::filter_row,
+    }
+}
+
+/// Filters every working row, bands of rows on `threads` threads; the
+/// result is three unpadded planes (Y, U, V) of the working size.
+fn filter(level: CpuLevel, job: &Job<'_>, threads: usize) -> [Vec<f32>; 3] {
+    let (w, h) = (job.planes.w, job.planes.h);
+    let mut out = [vec![0f32; w * h], vec![0f32; w * h], vec![0f32; w * h]];
+    let row = row_kernel(level);
+    let band = h.div_ceil(threads.max(1)).max(1);
+    let [oy, ou, ov] = &mut out;
+    let bands = oy
+        .chunks_mut(band * w)
+        .zip(ou.chunks_mut(band * w))
+        .zip(ov.chunks_mut(band * w))
+        .enumerate();
+    let run = |(i, ((by, bu), bv)): (usize, ((&mut [f32], &mut [f32]), &mut [f32]))| {
+        let rows = by
+            .chunks_mut(w)
+            .zip(bu.chunks_mut(w))
+            .zip(bv.chunks_mut(w));
+        for (j, ((ry, ru), rv)) in rows.enumerate() {
+            // SAFETY: `row` was chosen for `level`, and a `CpuLevel` is only
+            // made by run-time detection: its instruction set is present.
+            unsafe { row(job, i * band + j, ry, ru, rv) };
+        }
+    };
+    if threads <= 1 {
+        bands.for_each(run);
+    } else {
+        std::thread::scope(|s| {
+            let mut bands = bands;
+            // The first band on this thread, the others on new ones.
+            let first = bands.next();
+            for b in bands {
+                s.spawn(move || run(b));
+            }
+            if let Some(b) = first {
+                run(b);
+            }
+        });
+    }
+    out
+}
