@@ -48,7 +48,11 @@ fn picture(w: usize, h: usize) -> Vec<u8> {
             }
         }
         if x > 0.1 * wf && x < 0.25 * wf && y > 0.6 * hf {
-            v = if ((x + y) / 12.0) as i32 % 2 == 0 { 30.0 } else { 200.0 };
+            v = if ((x + y) / 12.0) as i32 % 2 == 0 {
+                30.0
+            } else {
+                200.0
+            };
         }
         v
     };

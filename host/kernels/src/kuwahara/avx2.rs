@@ -10,7 +10,13 @@ use std::arch::x86_64::*;
 use super::reference::{EXP2_POLY, Job, LOG2_POLY, MAX_SPANS, Span, cell, ellipse};
 
 #[target_feature(enable = "avx2")]
-pub(super) fn filter_row(job: &Job<'_>, y: usize, out_y: &mut [f32], out_u: &mut [f32], out_v: &mut [f32]) {
+pub(super) fn filter_row(
+    job: &Job<'_>,
+    y: usize,
+    out_y: &mut [f32],
+    out_u: &mut [f32],
+    out_v: &mut [f32],
+) {
     let [py, pu, pv] = &job.planes.ch;
     let len = py.len().min(pu.len()).min(pv.len());
     let mut spans = [Span::default(); MAX_SPANS];
@@ -43,7 +49,10 @@ unsafe fn walk(span: &Span, sums: &mut [__m256; 5], job: &Job<'_>, dfx: i32, dfy
     let (mut fx, mut fy, mut at) = (span.fx, span.fy, span.at);
     // The span's samples lie in the planes (`ellipse` keeps them in the
     // padding); checked once here rather than per sample.
-    assert!(span.n == 0 || (at + (span.n - 1) * job.step < len && len <= py.len().min(pu.len()).min(pv.len())));
+    assert!(
+        span.n == 0
+            || (at + (span.n - 1) * job.step < len && len <= py.len().min(pu.len()).min(pv.len()))
+    );
     for _ in 0..span.n {
         let wt = &cells[cell(fx, fy)].0;
         // SAFETY: `wt` is 8 floats (a 32-byte aligned `Weights`); `at` <
@@ -115,7 +124,10 @@ fn log2(x: __m256) -> __m256 {
 #[inline]
 #[target_feature(enable = "avx2")]
 fn exp2(t: __m256) -> __m256 {
-    let t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(-64.0)), _mm256_set1_ps(64.0));
+    let t = _mm256_min_ps(
+        _mm256_max_ps(t, _mm256_set1_ps(-64.0)),
+        _mm256_set1_ps(64.0),
+    );
     let i = _mm256_cvttps_epi32(t);
     // Where truncation went up (negative t), step down: a floor.
     let up = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GT_OQ>(_mm256_cvtepi32_ps(i), t));

@@ -174,6 +174,9 @@ fn row_kernel(level: CpuLevel) -> RowFn {
     }
 }
 
+/// The index of a band of rows and its Y, U, V output rows.
+type Band<'a> = (usize, ((&'a mut [f32], &'a mut [f32]), &'a mut [f32]));
+
 /// Filters every working row, bands of rows on `threads` threads; the
 /// result is three unpadded planes (Y, U, V) of the working size.
 fn filter(level: CpuLevel, job: &Job<'_>, threads: usize) -> [Vec<f32>; 3] {
@@ -187,11 +190,8 @@ fn filter(level: CpuLevel, job: &Job<'_>, threads: usize) -> [Vec<f32>; 3] {
         .zip(ou.chunks_mut(band * w))
         .zip(ov.chunks_mut(band * w))
         .enumerate();
-    let run = |(i, ((by, bu), bv)): (usize, ((&mut [f32], &mut [f32]), &mut [f32]))| {
-        let rows = by
-            .chunks_mut(w)
-            .zip(bu.chunks_mut(w))
-            .zip(bv.chunks_mut(w));
+    let run = |(i, ((by, bu), bv)): Band<'_>| {
+        let rows = by.chunks_mut(w).zip(bu.chunks_mut(w)).zip(bv.chunks_mut(w));
         for (j, ((ry, ru), rv)) in rows.enumerate() {
             // SAFETY: `row` was chosen for `level`, and a `CpuLevel` is only
             // made by run-time detection: its instruction set is present.

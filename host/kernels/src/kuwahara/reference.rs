@@ -98,6 +98,7 @@ fn chroma(img: &ImageMut<'_>, cx: usize, cy: usize) -> (u8, u8) {
 /// The working image at 1/`scale` of the frame's size (1 or 2), padded by
 /// `pad`: at 2 luma is averaged 2x2 (clamped at odd edges) and I420/NV12
 /// chroma is taken as it is; at 1 chroma is repeated 2x2.
+#[allow(clippy::needless_range_loop)] // x indexes three rows at once
 pub(crate) fn load(img: &ImageMut<'_>, scale: usize, pad: usize) -> Planes {
     let (w, h) = (img.layout.width, img.layout.height);
     let (ww, wh) = (w.div_ceil(scale), h.div_ceil(scale));
@@ -167,11 +168,12 @@ pub(crate) fn store(img: &mut ImageMut<'_>, out: &[Vec<f32>; 3], scale: usize) {
         (p0, p1, (pos - p0 as f32).clamp(0.0, 1.0))
     };
     let xtaps: Vec<_> = (0..w).map(|x| taps(x, ww)).collect();
-    let sample = |c: usize, (x0, x1, fx): (usize, usize, f32), (y0, y1, fy): (usize, usize, f32)| {
-        let top = at(c, x0, y0) + (at(c, x1, y0) - at(c, x0, y0)) * fx;
-        let bottom = at(c, x0, y1) + (at(c, x1, y1) - at(c, x0, y1)) * fx;
-        top + (bottom - top) * fy
-    };
+    let sample =
+        |c: usize, (x0, x1, fx): (usize, usize, f32), (y0, y1, fy): (usize, usize, f32)| {
+            let top = at(c, x0, y0) + (at(c, x1, y0) - at(c, x0, y0)) * fx;
+            let bottom = at(c, x0, y1) + (at(c, x1, y1) - at(c, x0, y1)) * fx;
+            top + (bottom - top) * fy
+        };
     let format = img.layout.format;
     for y in 0..h {
         let yt = taps(y, wh);
@@ -250,9 +252,13 @@ pub(crate) fn tensor(p: &Planes, sigma: f32, threads: usize) -> Vec<[f32; 3]> {
             for (i, e) in prod.iter_mut().enumerate() {
                 // Clamped column (the padding holds at least one pixel).
                 let x = (i as isize - r as isize).clamp(0, w as isize - 1) as usize;
-                let at = |dx: isize, dy: isize| y[(c as isize + x as isize + dx + dy * s as isize) as usize];
-                let gx = (at(1, -1) + 2.0 * at(1, 0) + at(1, 1)) - (at(-1, -1) + 2.0 * at(-1, 0) + at(-1, 1));
-                let gy = (at(-1, 1) + 2.0 * at(0, 1) + at(1, 1)) - (at(-1, -1) + 2.0 * at(0, -1) + at(1, -1));
+                let at = |dx: isize, dy: isize| {
+                    y[(c as isize + x as isize + dx + dy * s as isize) as usize]
+                };
+                let gx = (at(1, -1) + 2.0 * at(1, 0) + at(1, 1))
+                    - (at(-1, -1) + 2.0 * at(-1, 0) + at(-1, 1));
+                let gy = (at(-1, 1) + 2.0 * at(0, 1) + at(1, 1))
+                    - (at(-1, -1) + 2.0 * at(0, -1) + at(1, -1));
                 *e = [gx * gx, gx * gy, gy * gy];
             }
             for (x, o) in out.iter_mut().enumerate() {
@@ -286,8 +292,16 @@ pub(crate) fn tensor(p: &Planes, sigma: f32, threads: usize) -> Vec<[f32; 3]> {
                 let (l1, l2) = (0.5 * (e + g + root), 0.5 * (e + g - root));
                 let (tx, ty) = (l1 - e, -f);
                 let len = (tx * tx + ty * ty).sqrt();
-                let (c, s) = if len > 1e-6 { (tx / len, ty / len) } else { (1.0, 0.0) };
-                let a = if l1 + l2 > 1e-6 { (l1 - l2) / (l1 + l2) } else { 0.0 };
+                let (c, s) = if len > 1e-6 {
+                    (tx / len, ty / len)
+                } else {
+                    (1.0, 0.0)
+                };
+                let a = if l1 + l2 > 1e-6 {
+                    (l1 - l2) / (l1 + l2)
+                } else {
+                    0.0
+                };
                 *o = [c, s, a.clamp(0.0, 1.0)];
             }
         }
@@ -426,7 +440,12 @@ pub(crate) const MAX_SPANS: usize = 136;
 /// every table coordinate inside the table (|v| <= 1 up to rounding,
 /// which the zero border absorbs).
 #[inline(always)]
-pub(crate) fn ellipse(job: &Job<'_>, x: usize, y: usize, spans: &mut [Span; MAX_SPANS]) -> (usize, i32, i32) {
+pub(crate) fn ellipse(
+    job: &Job<'_>,
+    x: usize,
+    y: usize,
+    spans: &mut [Span; MAX_SPANS],
+) -> (usize, i32, i32) {
     let p = job.planes;
     let stride = p.stride as isize;
     let r = job.radius;
@@ -512,12 +531,24 @@ pub(crate) fn log2_approx(x: f32) -> f32 {
     let bits = x.to_bits();
     let e = ((bits >> 23) & 0xff) as i32 - 127;
     let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
-    let p = LOG2_POLY[0] + (LOG2_POLY[1] + (LOG2_POLY[2] + (LOG2_POLY[3] + LOG2_POLY[4] * m) * m) * m) * m;
+    let p = LOG2_POLY[0]
+        + (LOG2_POLY[1] + (LOG2_POLY[2] + (LOG2_POLY[3] + LOG2_POLY[4] * m) * m) * m) * m;
     e as f32 + p
 }
 
-pub(crate) const LOG2_POLY: [f32; 5] = [-1.741_793_9, 2.821_202_6, -1.469_956_8, 0.447_179_55, -0.056_570_851];
-pub(crate) const EXP2_POLY: [f32; 4] = [0.693_147_2, 0.240_226_5, 0.055_504_1, 0.009_618_1];
+pub(crate) const LOG2_POLY: [f32; 5] = [
+    -1.741_793_9,
+    2.821_202_6,
+    -1.469_956_8,
+    0.447_179_55,
+    -0.056_570_85,
+];
+pub(crate) const EXP2_POLY: [f32; 4] = [
+    std::f32::consts::LN_2,
+    0.240_226_5,
+    0.055_504_1,
+    0.009_618_1,
+];
 
 /// 2^t for t in -64..=64: the integer part into the exponent, a quartic
 /// for the fraction.
@@ -568,7 +599,14 @@ fn finish(s: &Sums, half_q: f32) -> [f32; 3] {
 }
 
 /// The baseline row: for each pixel, its ellipse walked span by span.
-pub(crate) fn filter_row(job: &Job<'_>, y: usize, out_y: &mut [f32], out_u: &mut [f32], out_v: &mut [f32]) {
+#[allow(clippy::needless_range_loop)] // k indexes six arrays at once
+pub(crate) fn filter_row(
+    job: &Job<'_>,
+    y: usize,
+    out_y: &mut [f32],
+    out_u: &mut [f32],
+    out_v: &mut [f32],
+) {
     let [py, pu, pv] = &job.planes.ch;
     let cells = &job.table.cells[..];
     let mut spans = [Span::default(); MAX_SPANS];
