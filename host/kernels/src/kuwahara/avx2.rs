@@ -7,7 +7,7 @@
 
 use std::arch::x86_64::*;
 
-use super::reference::{EXP2_POLY, Job, LOG2_POLY, MAX_SPANS, Span, cell, ellipse};
+use super::reference::{Bank, EXP2_POLY, Job, LOG2_POLY, Weights};
 
 #[target_feature(enable = "avx2")]
 pub(super) fn filter_row(
@@ -17,63 +17,63 @@ pub(super) fn filter_row(
     out_u: &mut [f32],
     out_v: &mut [f32],
 ) {
-    let [py, pu, pv] = &job.planes.ch;
+    let p = job.planes;
+    let [py, pu, pv] = &p.ch;
     let len = py.len().min(pu.len()).min(pv.len());
-    let mut spans = [Span::default(); MAX_SPANS];
+    let row0 = p.start(y);
+    let kernels = &job.kernels[y * p.w..][..p.w];
+    let bank = job.bank;
+    // Every offset reaches at most `reach` rows and columns away, and the
+    // planes are padded by at least that: checked once for the call.
+    let reach = (bank.stride + 1) * Bank::reach(bank.radius, bank.step);
+    assert!(bank.stride == p.stride && row0 >= reach && row0 + p.w + reach <= len);
+    assert!(bank.offsets.iter().all(|o| o.unsigned_abs() <= reach));
     let zero = _mm256_setzero_ps();
-    for x in 0..job.planes.w {
-        let (count, dfx, dfy) = ellipse(job, x, y, &mut spans);
-        // Even and odd spans in two sets of sums, as the baseline does
+    for x in 0..p.w {
+        let (offsets, weights) = bank.kernel(kernels[x]);
+        let centre = (row0 + x) as isize;
+        // Even and odd samples in two sets of sums, as the baseline does
         // (two named sets, not an indexed pair: they stay in registers).
         let (mut even, mut odd) = ([zero; 5], [zero; 5]);
-        for pair in spans[..count].chunks(2) {
-            // SAFETY: AVX2 is enabled in this function.
-            unsafe { walk(&pair[0], &mut even, job, dfx, dfy, len) };
-            if let Some(span) = pair.get(1) {
-                // SAFETY: as above.
-                unsafe { walk(span, &mut odd, job, dfx, dfy, len) };
+        let mut pairs = offsets.chunks_exact(2).zip(weights.chunks_exact(2));
+        for (off, wt) in &mut pairs {
+            // SAFETY: |offset| <= reach and `centre` is a picture pixel of
+            // a row padded by `reach` (checked above): in the planes.
+            unsafe {
+                add(&mut even, (centre + off[0]) as usize, &wt[0], py, pu, pv);
+                add(&mut odd, (centre + off[1]) as usize, &wt[1], py, pu, pv);
             }
         }
-        let sums = [even, odd];
-        let [w, sy, syy, su, sv] = std::array::from_fn(|k| _mm256_add_ps(sums[0][k], sums[1][k]));
+        if let (Some(off), Some(wt)) = (offsets.chunks_exact(2).remainder().first(), weights.chunks_exact(2).remainder().first()) {
+            // SAFETY: as above.
+            unsafe { add(&mut even, (centre + off) as usize, wt, py, pu, pv) };
+        }
+        let [w, sy, syy, su, sv] = std::array::from_fn(|k| _mm256_add_ps(even[k], odd[k]));
         [out_y[x], out_u[x], out_v[x]] = finish(w, sy, syy, su, sv, job.half_q);
     }
 }
 
-/// Adds the samples of `span` to the sums (w, wY, wY^2, wU, wV).
+/// Adds the sample at `at` with weights `wt` to the sums (w, wY, wY^2,
+/// wU, wV).
+///
+/// # Safety
+/// `at` is inside the three planes; the CPU has AVX2.
 #[inline(always)]
-unsafe fn walk(span: &Span, sums: &mut [__m256; 5], job: &Job<'_>, dfx: i32, dfy: i32, len: usize) {
-    let [py, pu, pv] = &job.planes.ch;
-    let cells = &job.table.cells[..];
-    let [mut w, mut sy, mut syy, mut su, mut sv] = *sums;
-    let (mut fx, mut fy, mut at) = (span.fx, span.fy, span.at);
-    // The span's samples lie in the planes (`ellipse` keeps them in the
-    // padding); checked once here rather than per sample.
-    assert!(
-        span.n == 0
-            || (at + (span.n - 1) * job.step < len && len <= py.len().min(pu.len()).min(pv.len()))
-    );
-    for _ in 0..span.n {
-        let wt = &cells[cell(fx, fy)].0;
-        // SAFETY: `wt` is 8 floats (a 32-byte aligned `Weights`); `at` <
-        // `len`, checked for the whole span above; the caller has AVX2.
-        unsafe {
-            let wt = _mm256_load_ps(wt.as_ptr());
-            let ys = _mm256_set1_ps(*py.get_unchecked(at));
-            let us = _mm256_set1_ps(*pu.get_unchecked(at));
-            let vs = _mm256_set1_ps(*pv.get_unchecked(at));
-            w = _mm256_add_ps(w, wt);
-            let wy = _mm256_mul_ps(wt, ys);
-            sy = _mm256_add_ps(sy, wy);
-            syy = _mm256_add_ps(syy, _mm256_mul_ps(wy, ys));
-            su = _mm256_add_ps(su, _mm256_mul_ps(wt, us));
-            sv = _mm256_add_ps(sv, _mm256_mul_ps(wt, vs));
-        }
-        fx += dfx;
-        fy += dfy;
-        at += job.step;
+unsafe fn add(sums: &mut [__m256; 5], at: usize, wt: &Weights, py: &[f32], pu: &[f32], pv: &[f32]) {
+    // SAFETY: the caller's guarantees; `wt` is 8 aligned floats.
+    unsafe {
+        let wt = _mm256_load_ps(wt.0.as_ptr());
+        let ys = _mm256_set1_ps(*py.get_unchecked(at));
+        let us = _mm256_set1_ps(*pu.get_unchecked(at));
+        let vs = _mm256_set1_ps(*pv.get_unchecked(at));
+        let [w, sy, syy, su, sv] = sums;
+        *w = _mm256_add_ps(*w, wt);
+        let wy = _mm256_mul_ps(wt, ys);
+        *sy = _mm256_add_ps(*sy, wy);
+        *syy = _mm256_add_ps(*syy, _mm256_mul_ps(wy, ys));
+        *su = _mm256_add_ps(*su, _mm256_mul_ps(wt, us));
+        *sv = _mm256_add_ps(*sv, _mm256_mul_ps(wt, vs));
     }
-    *sums = [w, sy, syy, su, sv];
 }
 
 /// `reference::finish`, the eight sectors at once.

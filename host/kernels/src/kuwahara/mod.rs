@@ -32,7 +32,7 @@ use crate::layout::{ImageMut, LayoutError};
 mod avx2;
 mod reference;
 
-use reference::{Job, Table};
+use reference::{Bank, Job};
 
 /// Accepted `radius` range, in pixels of the frame.
 pub const RADIUS_RANGE: std::ops::RangeInclusive<f32> = 1.0..=32.0;
@@ -143,17 +143,15 @@ pub fn kuwahara_opts(
     };
     let r = radius / scale as f32;
     let step = if r > STEP2_RADIUS { 2 } else { 1 };
-    // The ellipse reaches 2r along its major axis (A = 1), at least 1.
-    let pad = (2.0 * r).max(1.0).ceil() as usize + 2;
+    let pad = Bank::reach(r, step) + 2;
     let planes = reference::load(img, scale, pad);
     let sigma = 2.0 / scale as f32;
-    let tensor = reference::tensor(&planes, sigma, threads);
+    let kernels = reference::tensor(&planes, sigma, threads);
+    let bank = Bank::cached(r, step, planes.stride);
     let job = Job {
         planes: &planes,
-        tensor: &tensor,
-        table: Table::get(),
-        radius: r,
-        step,
+        kernels: &kernels,
+        bank: &bank,
         half_q: 0.5 * sharpness,
     };
     let out = filter(level, &job, threads);

@@ -3,7 +3,7 @@
 //! baseline level runs it as it is, `avx2.rs` with AVX2 enabled) and
 //! storing the result.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex};
 
 use crate::layout::{Format, ImageMut};
 
@@ -226,11 +226,12 @@ pub(crate) fn store(img: &mut ImageMut<'_>, out: &[Vec<f32>; 3], scale: usize) {
     }
 }
 
-/// Per working pixel: the direction of the local structure (cos, sin of
-/// the tangent, the eigenvector of the smaller eigenvalue) and the
-/// anisotropy A = (l1 - l2) / (l1 + l2), from Sobel on luma smoothed by a
-/// Gaussian of `sigma` working pixels (truncated at 2 sigma).
-pub(crate) fn tensor(p: &Planes, sigma: f32, threads: usize) -> Vec<[f32; 3]> {
+/// Per working pixel, the index in `bank` of its kernel: the direction
+/// of the local structure (the tangent, the eigenvector of the smaller
+/// eigenvalue) and the anisotropy A = (l1 - l2) / (l1 + l2), from Sobel on
+/// luma smoothed by a Gaussian of `sigma` working pixels (truncated at 2
+/// sigma).
+pub(crate) fn tensor(p: &Planes, sigma: f32, threads: usize) -> Vec<u16> {
     let (w, h) = (p.w, p.h);
     let y = &p.ch[0];
     let s = p.stride;
@@ -274,8 +275,8 @@ pub(crate) fn tensor(p: &Planes, sigma: f32, threads: usize) -> Vec<[f32; 3]> {
         }
     };
     par_bands(&mut horiz, w, h, threads, sobel_rows);
-    let mut out = vec![[0f32; 3]; w * h];
-    let vert_rows = |y0: usize, band: &mut [[f32; 3]]| {
+    let mut out = vec![0u16; w * h];
+    let vert_rows = |y0: usize, band: &mut [u16]| {
         let mut acc = vec![[0f32; 3]; w];
         for (j, out) in band.chunks_mut(w).enumerate() {
             acc.fill([0.0; 3]);
@@ -291,18 +292,10 @@ pub(crate) fn tensor(p: &Planes, sigma: f32, threads: usize) -> Vec<[f32; 3]> {
                 let root = ((e - g) * (e - g) + 4.0 * f * f).sqrt();
                 let (l1, l2) = (0.5 * (e + g + root), 0.5 * (e + g - root));
                 let (tx, ty) = (l1 - e, -f);
-                let len = (tx * tx + ty * ty).sqrt();
-                let (c, s) = if len > 1e-6 {
-                    (tx / len, ty / len)
-                } else {
-                    (1.0, 0.0)
-                };
-                let a = if l1 + l2 > 1e-6 {
-                    (l1 - l2) / (l1 + l2)
-                } else {
-                    0.0
-                };
-                *o = [c, s, a.clamp(0.0, 1.0)];
+                // Flat: no direction (A is 0 there, any angle will do).
+                let angle = if tx * tx + ty * ty > 1e-12 { atan2_approx(ty, tx) } else { 0.0 };
+                let a = if l1 + l2 > 1e-6 { (l1 - l2) / (l1 + l2) } else { 0.0 };
+                *o = Bank::index(angle, a);
             }
         }
     };
@@ -337,171 +330,160 @@ fn par_bands<T: Send>(
     });
 }
 
-/// Cells of the weight table across the unit disc's diameter.
-const CELLS: usize = 32;
-/// The table's side: the cells plus a border cell each side (all zero),
-/// which catches a sample rounding just past the ellipse.
-pub(crate) const SIDE: usize = CELLS + 2;
-/// Fixed-point bits of the table coordinates walked along a row.
-const FIX: i32 = 16;
+/// atan2 within ~0.01 rad (an octant polynomial), no libm.
+#[inline(always)]
+fn atan2_approx(y: f32, x: f32) -> f32 {
+    use std::f32::consts::{FRAC_PI_2, PI};
+    let (ax, ay) = (x.abs(), y.abs());
+    let t = ax.min(ay) / ax.max(ay).max(1e-30);
+    let t2 = t * t;
+    let mut r = ((-0.046_496_47 * t2 + 0.159_314_22) * t2 - 0.327_622_76) * t2 * t + t;
+    if ay > ax {
+        r = FRAC_PI_2 - r;
+    }
+    if x < 0.0 {
+        r = PI - r;
+    }
+    if y < 0.0 { -r } else { r }
+}
 
-/// Eight sector weights for positions in the unit disc (the sample's
-/// offset divided by the ellipse's axes), Gaussian falloff included.
+/// Kernel directions over half a turn (an ellipse is symmetric): 7.5
+/// degrees apart, a tip of a 2r-long axis moves at most r / 8 pixels.
+const ANGLES: usize = 24;
+/// Anisotropy levels (A quantised to the middles of 6 equal steps).
+const LEVELS: usize = 6;
+
+/// Eight sector weights of a sample, Gaussian falloff included.
 #[repr(C, align(32))]
 #[derive(Clone, Copy)]
 pub(crate) struct Weights(pub [f32; 8]);
 
-pub(crate) struct Table {
-    pub cells: Vec<Weights>,
+/// The precomputed kernels of one radius and lattice step: for each
+/// quantised direction and anisotropy, the samples inside its ellipse, as
+/// offsets into the padded planes and eight sector weights each. Pixels
+/// pick a kernel instead of building their own ellipse: no per-pixel
+/// geometry, and a sample is two loads and five sums per sector.
+pub(crate) struct Bank {
+    pub radius: f32,
+    pub step: usize,
+    pub stride: usize,
+    /// Kernel k's samples are `start[k]..start[k + 1]`.
+    pub start: Vec<usize>,
+    pub offsets: Vec<isize>,
+    pub weights: Vec<Weights>,
 }
 
-impl Table {
-    /// The table (built once: it depends on no parameter).
-    pub fn get() -> &'static Table {
-        static TABLE: OnceLock<Table> = OnceLock::new();
-        TABLE.get_or_init(Table::build)
+impl Bank {
+    /// The kernel index of a structure at `angle` (radians, any turn)
+    /// with anisotropy `a`.
+    #[inline(always)]
+    fn index(angle: f32, a: f32) -> u16 {
+        use std::f32::consts::PI;
+        let turns = angle * (1.0 / PI) * ANGLES as f32;
+        // Nearest direction, modulo half a turn (turns is within -+24).
+        let i = ((turns + 0.5 + 2.0 * ANGLES as f32) as usize) % ANGLES;
+        let level = ((a.clamp(0.0, 1.0) * LEVELS as f32) as usize).min(LEVELS - 1);
+        (i * LEVELS + level) as u16
     }
 
-    /// Kyprianidis 2011's polynomial sectors: with v the position scaled
-    /// to a disc of radius 1/2 (as in the paper), sector k's weight is
+    /// Kyprianidis 2011's polynomial sectors: with v the sample's offset
+    /// in the ellipse's frame divided by its axes and halved (a disc of
+    /// radius 1/2, as in the paper), sector k's weight is
     /// max(0, x_k + zeta - eta y_k^2)^2, (x_k, y_k) being v turned by k
     /// eighths of a turn; the eight are normalised to sum to 1 and
     /// multiplied by exp(-3.125 |v|^2). zeta = 0.1 and a zero crossing at
-    /// 0.58 rad, the values used by the paper's demo.
-    fn build() -> Table {
+    /// 0.58 rad, the values of the paper's demo. The ellipse has axes
+    /// a = r (1 + A), b = r / (1 + A) (alpha = 1), at least 1 pixel.
+    pub fn build(radius: f32, step: usize, stride: usize) -> Bank {
         let zeta = 0.1f32;
         let cross = 0.58f32;
         let eta = (zeta + cross.cos()) / (cross.sin() * cross.sin());
-        let half = CELLS as f32 / 2.0;
-        let mut cells = vec![Weights([0.0; 8]); SIDE * SIDE];
-        for iy in 0..CELLS {
-            for ix in 0..CELLS {
-                let vx = (ix as f32 + 0.5) / half - 1.0;
-                let vy = (iy as f32 + 0.5) / half - 1.0;
-                let r2 = vx * vx + vy * vy;
-                if r2 > 1.0 {
-                    continue;
-                }
-                let (vx, vy) = (0.5 * vx, 0.5 * vy);
-                let mut w = [0f32; 8];
-                for (k, wk) in w.iter_mut().enumerate() {
-                    let angle = k as f32 * std::f32::consts::FRAC_PI_4;
-                    let (s, c) = angle.sin_cos();
-                    let along = c * vx + s * vy;
-                    let across = -s * vx + c * vy;
-                    let z = (along + zeta - eta * across * across).max(0.0);
-                    *wk = z * z;
-                }
-                let sum: f32 = w.iter().sum();
-                let g = (-3.125 * (vx * vx + vy * vy)).exp();
-                if sum > 0.0 {
-                    for wk in &mut w {
-                        *wk *= g / sum;
+        let sectors: [(f32, f32); 8] =
+            std::array::from_fn(|k| (k as f32 * std::f32::consts::FRAC_PI_4).sin_cos());
+        let mut bank = Bank {
+            radius,
+            step,
+            stride,
+            start: vec![0],
+            offsets: Vec::new(),
+            weights: Vec::new(),
+        };
+        for i in 0..ANGLES {
+            let (s, c) = (i as f32 * std::f32::consts::PI / ANGLES as f32).sin_cos();
+            for level in 0..LEVELS {
+                let an = (level as f32 + 0.5) / LEVELS as f32;
+                let a = (radius * (1.0 + an)).max(1.0);
+                let b = (radius / (1.0 + an)).max(1.0);
+                let reach = (a.max(b) / step as f32).ceil() as isize;
+                let step = step as isize;
+                for j in -reach..=reach {
+                    for i in -reach..=reach {
+                        let (dx, dy) = ((i * step) as f32, (j * step) as f32);
+                        let vx = (c * dx + s * dy) / a;
+                        let vy = (-s * dx + c * dy) / b;
+                        if vx * vx + vy * vy > 1.0 {
+                            continue;
+                        }
+                        let (vx, vy) = (0.5 * vx, 0.5 * vy);
+                        let mut w = [0f32; 8];
+                        for (wk, (ks, kc)) in w.iter_mut().zip(sectors) {
+                            let along = kc * vx + ks * vy;
+                            let across = -ks * vx + kc * vy;
+                            let z = (along + zeta - eta * across * across).max(0.0);
+                            *wk = z * z;
+                        }
+                        let sum: f32 = w.iter().sum();
+                        if sum <= 0.0 {
+                            continue;
+                        }
+                        let g = (-3.125 * (vx * vx + vy * vy)).exp() / sum;
+                        bank.offsets.push(j * step * stride as isize + i * step);
+                        bank.weights.push(Weights(w.map(|wk| wk * g)));
                     }
                 }
-                cells[(iy + 1) * SIDE + ix + 1] = Weights(w);
+                bank.start.push(bank.offsets.len());
             }
         }
-        Table { cells }
+        bank
+    }
+
+    /// The bank for these parameters, rebuilt only when they change (a
+    /// video's frames share one).
+    pub fn cached(radius: f32, step: usize, stride: usize) -> Arc<Bank> {
+        static LAST: Mutex<Option<Arc<Bank>>> = Mutex::new(None);
+        let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+        match &*last {
+            Some(b) if b.radius == radius && b.step == step && b.stride == stride => b.clone(),
+            _ => {
+                let b = Arc::new(Bank::build(radius, step, stride));
+                *last = Some(b.clone());
+                b
+            }
+        }
+    }
+
+    /// Kernel `k`'s offsets and weights.
+    #[inline(always)]
+    pub fn kernel(&self, k: u16) -> (&[isize], &[Weights]) {
+        let range = self.start[k as usize]..self.start[k as usize + 1];
+        (&self.offsets[range.clone()], &self.weights[range])
+    }
+
+    /// How far from its pixel a kernel reads (for the padding).
+    pub fn reach(radius: f32, step: usize) -> usize {
+        let a = (2.0 * radius).max(1.0);
+        (a / step as f32).ceil() as usize * step
     }
 }
 
 /// What the row kernels need.
 pub(crate) struct Job<'a> {
     pub planes: &'a Planes,
-    pub tensor: &'a [[f32; 3]],
-    pub table: &'a Table,
-    /// The radius in working pixels.
-    pub radius: f32,
-    /// Sample lattice step (1 or 2).
-    pub step: usize,
+    /// Each working pixel's kernel.
+    pub kernels: &'a [u16],
+    pub bank: &'a Bank,
     /// q / 2.
     pub half_q: f32,
-}
-
-/// One row of a pixel's ellipse: `n` samples from plane index `at`,
-/// `step` apart, the table coordinates starting at (fx, fy) (fixed point,
-/// `FIX` fractional bits) and moving by the ellipse's (dfx, dfy).
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Span {
-    pub at: usize,
-    pub n: usize,
-    pub fx: i32,
-    pub fy: i32,
-}
-
-/// The most ellipse rows: 2 * (2 * 32 + 1) + 1 (radius 32 at step 1 and
-/// full anisotropy; the axes are at most 2r, at least 1).
-pub(crate) const MAX_SPANS: usize = 136;
-
-/// The spans of the ellipse of working pixel (x, y) into `spans`; returns
-/// their count and the table step (dfx, dfy) per sample. Every sample
-/// lies within `2r + 1` pixels of (x, y), inside the planes' padding, and
-/// every table coordinate inside the table (|v| <= 1 up to rounding,
-/// which the zero border absorbs).
-#[inline(always)]
-pub(crate) fn ellipse(
-    job: &Job<'_>,
-    x: usize,
-    y: usize,
-    spans: &mut [Span; MAX_SPANS],
-) -> (usize, i32, i32) {
-    let p = job.planes;
-    let stride = p.stride as isize;
-    let r = job.radius;
-    let step = job.step as i32;
-    let st = job.step as f32;
-    // 1 or 1/2: exact, so multiplying is dividing.
-    let inv_st = 1.0 / st;
-    let half = CELLS as f32 / 2.0;
-    let one = (1i32 << FIX) as f32;
-    let base = (half + 1.0) * one;
-    let [c, s, an] = job.tensor[y * p.w + x];
-    let a = (r * (1.0 + an)).max(1.0);
-    let b = (r / (1.0 + an)).max(1.0);
-    let (ia, ib) = (1.0 / a, 1.0 / b);
-    // |v|^2 = qa dx^2 + 2 qb dx dy + qc dy^2, v = (R d) / (a, b), and
-    // qa qc - qb^2 = 1 / (ab)^2.
-    let qa = c * c * ia * ia + s * s * ib * ib;
-    let qb = c * s * (ia * ia - ib * ib);
-    // Rows with |dy| <= ymax cross the ellipse: dx in centre -+ half,
-    // with centre = -qb dy / qa and half = sqrt(qa - dy^2 / (ab)^2) / qa.
-    let iqa = 1.0 / qa;
-    let det = (ia * ib) * (ia * ib);
-    let ymax = (a * a * s * s + b * b * c * c).sqrt();
-    let ny = ((ymax * inv_st) as i32).min((MAX_SPANS as i32 - 1) / 2);
-    // Table coordinate (fixed point) per unit of dx and dy.
-    let (kxx, kxy) = (c * ia * half * one, s * ia * half * one);
-    let (kyx, kyy) = (-s * ib * half * one, c * ib * half * one);
-    let (dfx, dfy) = ((kxx * st) as i32, (kyx * st) as i32);
-    let centre = (p.start(y) + x) as isize;
-    let mut count = 0;
-    for j in -ny..=ny {
-        let dy = (j * step) as f32;
-        let root = (qa - dy * dy * det).max(0.0).sqrt() * iqa;
-        let mid = -qb * dy * iqa;
-        // First and last lattice columns inside, as lattice indices: a
-        // floor by truncating a positive number (|dx| / step < 66 < 128),
-        // branch-free (the ceil/floor branches were half mispredicted).
-        let i0 = 128 - ((128.0 - (mid - root) * inv_st) as i32);
-        let i1 = ((mid + root) * inv_st + 128.0) as i32 - 128;
-        let n = (i1 - i0 + 1).max(0);
-        let dx0 = (i0 * step) as f32;
-        spans[count] = Span {
-            at: (centre + (j * step) as isize * stride + (i0 * step) as isize) as usize,
-            n: n as usize,
-            fx: (base + kxx * dx0 + kxy * dy) as i32,
-            fy: (base + kyx * dx0 + kyy * dy) as i32,
-        };
-        count += 1;
-    }
-    (count, dfx, dfy)
-}
-
-/// The table cell of fixed-point coordinates (fx, fy).
-#[inline(always)]
-pub(crate) fn cell(fx: i32, fy: i32) -> usize {
-    (fy >> FIX) as usize * SIDE + (fx >> FIX) as usize
 }
 
 /// The five sums of each sector.
@@ -598,7 +580,9 @@ fn finish(s: &Sums, half_q: f32) -> [f32; 3] {
     [sum8(ay) * inv, sum8(au) * inv, sum8(av) * inv]
 }
 
-/// The baseline row: for each pixel, its ellipse walked span by span.
+/// The baseline row: for each pixel, its kernel's samples, even and odd
+/// ones in two sets of sums (so two chains of additions overlap; AVX2
+/// does the same), added together at the end.
 #[allow(clippy::needless_range_loop)] // k indexes six arrays at once
 pub(crate) fn filter_row(
     job: &Job<'_>,
@@ -607,32 +591,26 @@ pub(crate) fn filter_row(
     out_u: &mut [f32],
     out_v: &mut [f32],
 ) {
-    let [py, pu, pv] = &job.planes.ch;
-    let cells = &job.table.cells[..];
-    let mut spans = [Span::default(); MAX_SPANS];
-    for x in 0..job.planes.w {
-        let (count, dfx, dfy) = ellipse(job, x, y, &mut spans);
-        // Two sets of sums, even and odd spans, so that two rows' chains
-        // of additions overlap; added together at the end.
+    let p = job.planes;
+    let [py, pu, pv] = &p.ch;
+    let row0 = p.start(y);
+    let kernels = &job.kernels[y * p.w..][..p.w];
+    for x in 0..p.w {
+        let (offsets, weights) = job.bank.kernel(kernels[x]);
+        let centre = (row0 + x) as isize;
         let mut sums = [Sums::ZERO, Sums::ZERO];
-        for (i, span) in spans[..count].iter().enumerate() {
+        for (i, (off, wt)) in offsets.iter().zip(weights).enumerate() {
             let sums = &mut sums[i & 1];
-            let (mut fx, mut fy, mut at) = (span.fx, span.fy, span.at);
-            for _ in 0..span.n {
-                let wt = &cells[cell(fx, fy)].0;
-                let (sy, su, sv) = (py[at], pu[at], pv[at]);
-                for k in 0..8 {
-                    let wk = wt[k];
-                    sums.w[k] += wk;
-                    let wy = wk * sy;
-                    sums.y[k] += wy;
-                    sums.yy[k] += wy * sy;
-                    sums.u[k] += wk * su;
-                    sums.v[k] += wk * sv;
-                }
-                fx += dfx;
-                fy += dfy;
-                at += job.step;
+            let at = (centre + off) as usize;
+            let (sy, su, sv) = (py[at], pu[at], pv[at]);
+            for k in 0..8 {
+                let wk = wt.0[k];
+                sums.w[k] += wk;
+                let wy = wk * sy;
+                sums.y[k] += wy;
+                sums.yy[k] += wy * sy;
+                sums.u[k] += wk * su;
+                sums.v[k] += wk * sv;
             }
         }
         let [even, odd] = &sums;
