@@ -7,7 +7,7 @@
 
 use std::arch::x86_64::*;
 
-use super::reference::{Bank, EXP2_POLY, Job, LOG2_POLY, Weights};
+use super::reference::{EXP2_POLY, Job, LOG2_POLY, Planes, Weights, tensor_h_body, tensor_v_body};
 
 #[target_feature(enable = "avx2")]
 pub(super) fn filter_row(
@@ -23,11 +23,10 @@ pub(super) fn filter_row(
     let row0 = p.start(y);
     let kernels = &job.kernels[y * p.w..][..p.w];
     let bank = job.bank;
-    // Every offset reaches at most `reach` rows and columns away, and the
-    // planes are padded by at least that: checked once for the call.
-    let reach = (bank.stride + 1) * Bank::reach(bank.radius, bank.step);
+    // No offset is longer than `max_offset`, and the picture's rows are
+    // padded by at least that: checked once a row.
+    let reach = bank.max_offset;
     assert!(bank.stride == p.stride && row0 >= reach && row0 + p.w + reach <= len);
-    assert!(bank.offsets.iter().all(|o| o.unsigned_abs() <= reach));
     let zero = _mm256_setzero_ps();
     for x in 0..p.w {
         let (offsets, weights) = bank.kernel(kernels[x]);
@@ -44,7 +43,10 @@ pub(super) fn filter_row(
                 add(&mut odd, (centre + off[1]) as usize, &wt[1], py, pu, pv);
             }
         }
-        if let (Some(off), Some(wt)) = (offsets.chunks_exact(2).remainder().first(), weights.chunks_exact(2).remainder().first()) {
+        if let (Some(off), Some(wt)) = (
+            offsets.chunks_exact(2).remainder().first(),
+            weights.chunks_exact(2).remainder().first(),
+        ) {
             // SAFETY: as above.
             unsafe { add(&mut even, (centre + off) as usize, wt, py, pu, pv) };
         }
@@ -150,4 +152,23 @@ fn sum8(a: __m256) -> f32 {
     let q = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps::<1>(a));
     let h = _mm_add_ps(q, _mm_movehl_ps(q, q));
     _mm_cvtss_f32(_mm_add_ss(h, _mm_shuffle_ps::<0b01>(h, h)))
+}
+
+/// `reference::tensor_h` with AVX2 (vectorised along x; the same floats).
+#[target_feature(enable = "avx2")]
+pub(super) fn tensor_h(p: &Planes, taps: &[f32], y0: usize, out: &mut [&mut [f32]; 3]) {
+    tensor_h_body(p, taps, y0, out);
+}
+
+/// `reference::tensor_v` with AVX2.
+#[target_feature(enable = "avx2")]
+pub(super) fn tensor_v(
+    planes: [&[f32]; 3],
+    w: usize,
+    h: usize,
+    taps: &[f32],
+    y0: usize,
+    out: &mut [u16],
+) {
+    tensor_v_body(planes, w, h, taps, y0, out);
 }

@@ -143,10 +143,12 @@ pub fn kuwahara_opts(
     };
     let r = radius / scale as f32;
     let step = if r > STEP2_RADIUS { 2 } else { 1 };
-    let pad = Bank::reach(r, step) + 2;
+    // Room for the farthest sample, and for Sobel and a blur of radius
+    // 4 around the edge pixels.
+    let pad = (Bank::reach(r, step) + 2).max(6);
     let planes = reference::load(img, scale, pad);
     let sigma = 2.0 / scale as f32;
-    let kernels = reference::tensor(&planes, sigma, threads);
+    let kernels = reference::tensor(level, &planes, sigma, threads);
     let bank = Bank::cached(r, step, planes.stride);
     let job = Job {
         planes: &planes,

@@ -5,6 +5,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::cpu::CpuLevel;
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::Isa;
 use crate::layout::{Format, ImageMut};
 
 /// Y, U, V planes of the working size, each with `pad` replicated pixels
@@ -83,18 +86,6 @@ fn to_u8(v: f32) -> u8 {
     (v + 0.5).clamp(0.0, 255.0) as u8
 }
 
-/// The (U, V) bytes of chroma sample `cx` of chroma row `cy`.
-#[inline(always)]
-fn chroma(img: &ImageMut<'_>, cx: usize, cy: usize) -> (u8, u8) {
-    match img.layout.format {
-        Format::Nv12 => {
-            let row = img.row(1, cy);
-            (row[2 * cx], row[2 * cx + 1])
-        }
-        _ => (img.row(1, cy)[cx], img.row(2, cy)[cx]),
-    }
-}
-
 /// The working image at 1/`scale` of the frame's size (1 or 2), padded by
 /// `pad`: at 2 luma is averaged 2x2 (clamped at odd edges) and I420/NV12
 /// chroma is taken as it is; at 1 chroma is repeated 2x2.
@@ -131,11 +122,25 @@ pub(crate) fn load(img: &ImageMut<'_>, scale: usize, pad: usize) -> Planes {
                 let sum = r0[xs[0]] as f32 + r0[xs[1]] as f32 + r1[xs[0]] as f32 + r1[xs[1]] as f32;
                 *out = sum * 0.25;
             }
+            // Chroma rows fetched once a row (not a `row()` per pixel).
             let cy = y * scale / 2;
-            for x in 0..ww {
-                let (u, v) = chroma(img, x * scale / 2, cy);
-                rows[1][x] = u as f32;
-                rows[2][x] = v as f32;
+            match format {
+                Format::Nv12 => {
+                    let uv = img.row(1, cy);
+                    for x in 0..ww {
+                        let cx = x * scale / 2;
+                        rows[1][x] = uv[2 * cx] as f32;
+                        rows[2][x] = uv[2 * cx + 1] as f32;
+                    }
+                }
+                _ => {
+                    let (u, v) = (img.row(1, cy), img.row(2, cy));
+                    for x in 0..ww {
+                        let cx = x * scale / 2;
+                        rows[1][x] = u[cx] as f32;
+                        rows[2][x] = v[cx] as f32;
+                    }
+                }
             }
         }
         for (c, row) in rows.iter().enumerate() {
@@ -175,6 +180,7 @@ pub(crate) fn store(img: &mut ImageMut<'_>, out: &[Vec<f32>; 3], scale: usize) {
             top + (bottom - top) * fy
         };
     let format = img.layout.format;
+    let mut mixed = vec![0f32; ww];
     for y in 0..h {
         let yt = taps(y, wh);
         if format == Format::Rgba {
@@ -187,9 +193,17 @@ pub(crate) fn store(img: &mut ImageMut<'_>, out: &[Vec<f32>; 3], scale: usize) {
                 }
             }
         } else {
+            // Luma: the two working rows mixed first, then each frame
+            // pixel from that row (at scale 1 a copy).
+            let (y0, y1, fy) = yt;
+            let (r0, r1) = (&out[0][y0 * ww..][..ww], &out[0][y1 * ww..][..ww]);
+            for ((m, &a), &b) in mixed.iter_mut().zip(r0).zip(r1) {
+                *m = a + (b - a) * fy;
+            }
             let row = img.row_mut(0, y);
-            for (x, &xt) in xtaps.iter().enumerate() {
-                row[x] = to_u8(sample(0, xt, yt));
+            for (d, &(x0, x1, fx)) in row.iter_mut().zip(&xtaps) {
+                let (a, b) = (mixed[x0], mixed[x1]);
+                *d = to_u8(a + (b - a) * fx);
             }
         }
     }
@@ -231,11 +245,8 @@ pub(crate) fn store(img: &mut ImageMut<'_>, out: &[Vec<f32>; 3], scale: usize) {
 /// eigenvalue) and the anisotropy A = (l1 - l2) / (l1 + l2), from Sobel on
 /// luma smoothed by a Gaussian of `sigma` working pixels (truncated at 2
 /// sigma).
-pub(crate) fn tensor(p: &Planes, sigma: f32, threads: usize) -> Vec<u16> {
+pub(crate) fn tensor(level: CpuLevel, p: &Planes, sigma: f32, threads: usize) -> Vec<u16> {
     let (w, h) = (p.w, p.h);
-    let y = &p.ch[0];
-    let s = p.stride;
-    // Sobel products, then the horizontal blur, per row.
     let taps: Vec<f32> = {
         let r = (2.0 * sigma).ceil() as i32;
         let k: Vec<f32> = (-r..=r)
@@ -244,90 +255,172 @@ pub(crate) fn tensor(p: &Planes, sigma: f32, threads: usize) -> Vec<u16> {
         let sum: f32 = k.iter().sum();
         k.iter().map(|v| v / sum).collect()
     };
-    let r = taps.len() / 2;
-    let mut horiz = vec![[0f32; 3]; w * h];
-    let sobel_rows = |y0: usize, band: &mut [[f32; 3]]| {
-        let mut prod = vec![[0f32; 3]; w + 2 * r];
-        for (j, out) in band.chunks_mut(w).enumerate() {
-            let c = p.start(y0 + j);
-            for (i, e) in prod.iter_mut().enumerate() {
-                // Clamped column (the padding holds at least one pixel).
-                let x = (i as isize - r as isize).clamp(0, w as isize - 1) as usize;
-                let at = |dx: isize, dy: isize| {
-                    y[(c as isize + x as isize + dx + dy * s as isize) as usize]
-                };
-                let gx = (at(1, -1) + 2.0 * at(1, 0) + at(1, 1))
-                    - (at(-1, -1) + 2.0 * at(-1, 0) + at(-1, 1));
-                let gy = (at(-1, 1) + 2.0 * at(0, 1) + at(1, 1))
-                    - (at(-1, -1) + 2.0 * at(0, -1) + at(1, -1));
-                *e = [gx * gx, gx * gy, gy * gy];
+    assert!(p.pad > taps.len() / 2 + 1, "padding for Sobel and the blur");
+    let (rows_h, rows_v) = tensor_kernels(level);
+    // Sobel products blurred horizontally: three planes.
+    let mut e = vec![0f32; w * h];
+    let mut f = vec![0f32; w * h];
+    let mut g = vec![0f32; w * h];
+    {
+        let mut bands: Vec<_> = e
+            .chunks_mut(band_rows(h, threads) * w)
+            .zip(f.chunks_mut(band_rows(h, threads) * w))
+            .zip(g.chunks_mut(band_rows(h, threads) * w))
+            .map(|((e, f), g)| [e, f, g])
+            .collect();
+        let band = band_rows(h, threads);
+        let taps = &taps;
+        let run = |i: usize, out: &mut [&mut [f32]; 3]| {
+            // SAFETY: chosen for `level`, which run-time detection made.
+            unsafe { rows_h(p, taps, i * band, out) }
+        };
+        std::thread::scope(|s| {
+            let mut it = bands.iter_mut().enumerate();
+            let first = it.next();
+            for (i, out) in it {
+                s.spawn(move || run(i, out));
             }
-            for (x, o) in out.iter_mut().enumerate() {
-                let mut acc = [0f32; 3];
-                for (k, t) in taps.iter().enumerate() {
-                    let v = prod[x + k];
-                    for c in 0..3 {
-                        acc[c] += t * v[c];
-                    }
-                }
-                *o = acc;
+            if let Some((i, out)) = first {
+                run(i, out);
             }
-        }
-    };
-    par_bands(&mut horiz, w, h, threads, sobel_rows);
+        });
+    }
     let mut out = vec![0u16; w * h];
-    let vert_rows = |y0: usize, band: &mut [u16]| {
-        let mut acc = vec![[0f32; 3]; w];
-        for (j, out) in band.chunks_mut(w).enumerate() {
-            acc.fill([0.0; 3]);
-            for (k, t) in taps.iter().enumerate() {
-                let sy = (y0 + j + k).saturating_sub(r).min(h - 1);
-                for (a, v) in acc.iter_mut().zip(&horiz[sy * w..][..w]) {
-                    for c in 0..3 {
-                        a[c] += t * v[c];
-                    }
-                }
-            }
-            for (o, &[e, f, g]) in out.iter_mut().zip(&acc) {
-                let root = ((e - g) * (e - g) + 4.0 * f * f).sqrt();
-                let (l1, l2) = (0.5 * (e + g + root), 0.5 * (e + g - root));
-                let (tx, ty) = (l1 - e, -f);
-                // Flat: no direction (A is 0 there, any angle will do).
-                let angle = if tx * tx + ty * ty > 1e-12 { atan2_approx(ty, tx) } else { 0.0 };
-                let a = if l1 + l2 > 1e-6 { (l1 - l2) / (l1 + l2) } else { 0.0 };
-                *o = Bank::index(angle, a);
-            }
-        }
+    let band = band_rows(h, threads);
+    let planes = [&e[..], &f[..], &g[..]];
+    let taps = &taps;
+    let run = |i: usize, rows: &mut [u16]| {
+        // SAFETY: chosen for `level`, which run-time detection made.
+        unsafe { rows_v(planes, w, h, taps, i * band, rows) }
     };
-    par_bands(&mut out, w, h, threads, vert_rows);
+    std::thread::scope(|s| {
+        let mut it = out.chunks_mut(band * w).enumerate();
+        let first = it.next();
+        for (i, rows) in it {
+            s.spawn(move || run(i, rows));
+        }
+        if let Some((i, rows)) = first {
+            run(i, rows);
+        }
+    });
     out
 }
 
-/// Runs `f(first_row, rows)` over bands of rows of `data` (`w` items a
-/// row) on up to `threads` threads.
-fn par_bands<T: Send>(
-    data: &mut [T],
+/// Rows a thread takes (of `h`, over `threads`).
+fn band_rows(h: usize, threads: usize) -> usize {
+    h.div_ceil(threads.max(1)).max(1)
+}
+
+/// Sobel products and horizontal blur of rows `y0..` into `out` (E, F, G).
+pub(crate) type TensorH = unsafe fn(&Planes, &[f32], usize, &mut [&mut [f32]; 3]);
+/// Vertical blur and kernel choice of rows `y0..` into `out`.
+pub(crate) type TensorV = unsafe fn([&[f32]; 3], usize, usize, &[f32], usize, &mut [u16]);
+
+fn tensor_kernels(level: CpuLevel) -> (TensorH, TensorV) {
+    match level.isa() {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => (super::avx2::tensor_h, super::avx2::tensor_v),
+        _ => (tensor_h, tensor_v),
+    }
+}
+
+pub(crate) fn tensor_h(p: &Planes, taps: &[f32], y0: usize, out: &mut [&mut [f32]; 3]) {
+    tensor_h_body(p, taps, y0, out);
+}
+
+pub(crate) fn tensor_v(
+    planes: [&[f32]; 3],
     w: usize,
     h: usize,
-    threads: usize,
-    f: impl Fn(usize, &mut [T]) + Sync,
+    taps: &[f32],
+    y0: usize,
+    out: &mut [u16],
 ) {
-    let band = h.div_ceil(threads.max(1)).max(1);
-    if threads <= 1 {
-        f(0, data);
-        return;
+    tensor_v_body(planes, w, h, taps, y0, out);
+}
+
+/// Sobel on the padded luma (the padding stands in for the edge), the
+/// products E = gx^2, F = gx gy, G = gy^2, then the horizontal blur; the
+/// loops run along x so the compiler vectorises them (the same floats
+/// either way: element by element, in the same order).
+#[inline(always)]
+pub(crate) fn tensor_h_body(p: &Planes, taps: &[f32], y0: usize, out: &mut [&mut [f32]; 3]) {
+    let (w, s) = (p.w, p.stride);
+    let r = taps.len() / 2;
+    let n = w + 2 * r;
+    let luma = &p.ch[0];
+    let mut prod = [vec![0f32; n], vec![0f32; n], vec![0f32; n]];
+    let [oe, of, og] = out;
+    let rows = oe.chunks_mut(w).zip(of.chunks_mut(w)).zip(og.chunks_mut(w));
+    for (j, ((oe, of), og)) in rows.enumerate() {
+        // Column -r - 1 of the rows above, at and below.
+        let c = p.start(y0 + j) - r - 1;
+        let up = &luma[c - s..][..n + 2];
+        let mid = &luma[c..][..n + 2];
+        let down = &luma[c + s..][..n + 2];
+        let [pe, pf, pg] = &mut prod;
+        for i in 0..n {
+            let gx =
+                (up[i + 2] + 2.0 * mid[i + 2] + down[i + 2]) - (up[i] + 2.0 * mid[i] + down[i]);
+            let gy =
+                (down[i] + 2.0 * down[i + 1] + down[i + 2]) - (up[i] + 2.0 * up[i + 1] + up[i + 2]);
+            pe[i] = gx * gx;
+            pf[i] = gx * gy;
+            pg[i] = gy * gy;
+        }
+        for (o, src) in [(oe, &*pe), (of, &*pf), (og, &*pg)] {
+            o.fill(0.0);
+            for (k, &t) in taps.iter().enumerate() {
+                for (o, &v) in o.iter_mut().zip(&src[k..k + w]) {
+                    *o += t * v;
+                }
+            }
+        }
     }
-    std::thread::scope(|s| {
-        let mut chunks = data.chunks_mut(band * w).enumerate();
-        let first = chunks.next();
-        for (i, chunk) in chunks {
-            let f = &f;
-            s.spawn(move || f(i * band, chunk));
+}
+
+/// The vertical blur (rows clamped at the picture's edges), then each
+/// pixel's kernel from the tensor's eigenvectors.
+#[inline(always)]
+pub(crate) fn tensor_v_body(
+    planes: [&[f32]; 3],
+    w: usize,
+    h: usize,
+    taps: &[f32],
+    y0: usize,
+    out: &mut [u16],
+) {
+    let r = taps.len() / 2;
+    let mut acc = [vec![0f32; w], vec![0f32; w], vec![0f32; w]];
+    for (j, out) in out.chunks_mut(w).enumerate() {
+        for (a, plane) in acc.iter_mut().zip(planes) {
+            a.fill(0.0);
+            for (k, &t) in taps.iter().enumerate() {
+                let sy = (y0 + j + k).saturating_sub(r).min(h - 1);
+                for (a, &v) in a.iter_mut().zip(&plane[sy * w..][..w]) {
+                    *a += t * v;
+                }
+            }
         }
-        if let Some((_, chunk)) = first {
-            f(0, chunk);
+        let [ae, af, ag] = &acc;
+        for (((o, &e), &f), &g) in out.iter_mut().zip(ae).zip(af).zip(ag) {
+            let root = ((e - g) * (e - g) + 4.0 * f * f).sqrt();
+            let (l1, l2) = (0.5 * (e + g + root), 0.5 * (e + g - root));
+            let (tx, ty) = (l1 - e, -f);
+            // Flat: no direction (A is 0 there, any angle will do).
+            let angle = if tx * tx + ty * ty > 1e-12 {
+                atan2_approx(ty, tx)
+            } else {
+                0.0
+            };
+            let a = if l1 + l2 > 1e-6 {
+                (l1 - l2) / (l1 + l2)
+            } else {
+                0.0
+            };
+            *o = Bank::index(angle, a);
         }
-    });
+    }
 }
 
 /// atan2 within ~0.01 rad (an octant polynomial), no libm.
@@ -371,6 +464,8 @@ pub(crate) struct Bank {
     pub start: Vec<usize>,
     pub offsets: Vec<isize>,
     pub weights: Vec<Weights>,
+    /// The largest |offset|.
+    pub max_offset: usize,
 }
 
 impl Bank {
@@ -407,6 +502,7 @@ impl Bank {
             start: vec![0],
             offsets: Vec::new(),
             weights: Vec::new(),
+            max_offset: 0,
         };
         for i in 0..ANGLES {
             let (s, c) = (i as f32 * std::f32::consts::PI / ANGLES as f32).sin_cos();
@@ -444,6 +540,12 @@ impl Bank {
                 bank.start.push(bank.offsets.len());
             }
         }
+        bank.max_offset = bank
+            .offsets
+            .iter()
+            .map(|o| o.unsigned_abs())
+            .max()
+            .unwrap_or(0);
         bank
     }
 
