@@ -96,8 +96,18 @@ fn finish(w: __m256, y: __m256, yy: __m256, u: __m256, v: __m256, half_q: f32) -
     let ay = _mm256_mul_ps(a, my);
     let au = _mm256_mul_ps(a, _mm256_mul_ps(u, inv));
     let av = _mm256_mul_ps(a, _mm256_mul_ps(v, inv));
-    let inv = 1.0 / sum8(a);
-    [sum8(ay) * inv, sum8(au) * inv, sum8(av) * inv]
+    // The four sums at once: [a, ay, au, av] reduced pairwise by `hadd`
+    // (lanes 0..4 and 4..8 apart), as `reference::sum8` orders them.
+    let pairs = _mm256_hadd_ps(_mm256_hadd_ps(a, ay), _mm256_hadd_ps(au, av));
+    let sums = _mm_add_ps(
+        _mm256_castps256_ps128(pairs),
+        _mm256_extractf128_ps::<1>(pairs),
+    );
+    let mut s = [0f32; 4];
+    // SAFETY: `s` holds 4 floats.
+    unsafe { _mm_storeu_ps(s.as_mut_ptr(), sums) };
+    let inv = 1.0 / s[0];
+    [s[1] * inv, s[2] * inv, s[3] * inv]
 }
 
 /// `reference::log2_approx` lane by lane.
@@ -143,15 +153,6 @@ fn exp2(t: __m256) -> __m256 {
     let p = _mm256_add_ps(_mm256_set1_ps(1.0), p);
     let scale = _mm256_slli_epi32::<23>(_mm256_add_epi32(i, _mm256_set1_epi32(127)));
     _mm256_mul_ps(p, _mm256_castsi256_ps(scale))
-}
-
-/// `reference::sum8`: halves, quarters, then the pair.
-#[inline]
-#[target_feature(enable = "avx2")]
-fn sum8(a: __m256) -> f32 {
-    let q = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps::<1>(a));
-    let h = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    _mm_cvtss_f32(_mm_add_ss(h, _mm_shuffle_ps::<0b01>(h, h)))
 }
 
 /// `reference::tensor_h` with AVX2 (vectorised along x; the same floats).

@@ -430,13 +430,9 @@ fn atan2_approx(y: f32, x: f32) -> f32 {
     let (ax, ay) = (x.abs(), y.abs());
     let t = ax.min(ay) / ax.max(ay).max(1e-30);
     let t2 = t * t;
-    let mut r = ((-0.046_496_47 * t2 + 0.159_314_22) * t2 - 0.327_622_76) * t2 * t + t;
-    if ay > ax {
-        r = FRAC_PI_2 - r;
-    }
-    if x < 0.0 {
-        r = PI - r;
-    }
+    let r = ((-0.046_496_47 * t2 + 0.159_314_22) * t2 - 0.327_622_76) * t2 * t + t;
+    let r = if ay > ax { FRAC_PI_2 - r } else { r };
+    let r = if x < 0.0 { PI - r } else { r };
     if y < 0.0 { -r } else { r }
 }
 
@@ -474,11 +470,14 @@ impl Bank {
     #[inline(always)]
     fn index(angle: f32, a: f32) -> u16 {
         use std::f32::consts::PI;
-        let turns = angle * (1.0 / PI) * ANGLES as f32;
-        // Nearest direction, modulo half a turn (turns is within -+24).
-        let i = ((turns + 0.5 + 2.0 * ANGLES as f32) as usize) % ANGLES;
-        let level = ((a.clamp(0.0, 1.0) * LEVELS as f32) as usize).min(LEVELS - 1);
-        (i * LEVELS + level) as u16
+        // Nearest direction, modulo half a turn: `angle` is within -+pi,
+        // `i` within 24..=72 (selects, not `%`, so the loop vectorises).
+        let i = (angle * (ANGLES as f32 / PI) + (0.5 + 2.0 * ANGLES as f32)) as i32;
+        let n = ANGLES as i32;
+        let i = if i >= 2 * n { i - 2 * n } else { i };
+        let i = if i >= n { i - n } else { i };
+        let level = ((a * LEVELS as f32) as i32).clamp(0, LEVELS as i32 - 1);
+        (i * LEVELS as i32 + level) as u16
     }
 
     /// Kyprianidis 2011's polynomial sectors: with v the sample's offset
@@ -649,13 +648,11 @@ pub(crate) fn exp2_approx(t: f32) -> f32 {
     p * f32::from_bits(((i + 127) as u32) << 23)
 }
 
-/// The sum of eight lanes in the order an 8-lane register reduces them:
-/// halves, then quarters, then the pair.
+/// The sum of eight lanes in the order AVX2's pairwise `hadd` reduces
+/// them: neighbours, pairs of pairs, then the two halves.
 #[inline(always)]
 pub(crate) fn sum8(a: [f32; 8]) -> f32 {
-    let q = [a[0] + a[4], a[1] + a[5], a[2] + a[6], a[3] + a[7]];
-    let h = [q[0] + q[2], q[1] + q[3]];
-    h[0] + h[1]
+    ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
 }
 
 /// One pixel's output from its sector sums: the sectors' means weighted
