@@ -10,7 +10,9 @@
 //! for the wall time on two idle cores.
 //!
 //! `kuwahara_bench [FRAMES] [WxH]` (default 9 frames, 1920x1080).
-//! `KUWAHARA_BENCH_QUICK=1` times the best level only.
+//! `KUWAHARA_BENCH_QUICK=1` times the best level only;
+//! `KUWAHARA_BENCH_DUMP=DIR` writes the input and each result (raw I420)
+//! there, to look at.
 
 use std::time::Instant;
 
@@ -121,6 +123,12 @@ fn main() {
                         .unwrap();
                         times.push(t.elapsed().as_secs_f64() * 1e3);
                         cpu.push((thread_cpu_ns() - c) as f64 / 1e6);
+                    }
+                    if let Some(dir) = std::env::var_os("KUWAHARA_BENCH_DUMP") {
+                        let dir = std::path::Path::new(&dir);
+                        std::fs::write(dir.join("input.yuv"), &input).expect("dump");
+                        let name = format!("{resolution:?}-r{radius}.yuv").to_lowercase();
+                        std::fs::write(dir.join(name), &frame).expect("dump");
                     }
                     times.sort_by(f64::total_cmp);
                     cpu.sort_by(f64::total_cmp);

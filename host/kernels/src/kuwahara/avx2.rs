@@ -7,7 +7,9 @@
 
 use std::arch::x86_64::*;
 
-use super::reference::{EXP2_POLY, Job, LOG2_POLY, Planes, Weights, tensor_h_body, tensor_v_body};
+use super::reference::{
+    EXP2_POLY, Job, LOG2_POLY, POW_CAP, Planes, Weights, tensor_h_body, tensor_v_body,
+};
 
 #[target_feature(enable = "avx2")]
 pub(super) fn filter_row(
@@ -51,7 +53,7 @@ pub(super) fn filter_row(
             unsafe { add(&mut even, (centre + off) as usize, wt, py, pu, pv) };
         }
         let [w, sy, syy, su, sv] = std::array::from_fn(|k| _mm256_add_ps(even[k], odd[k]));
-        [out_y[x], out_u[x], out_v[x]] = finish(w, sy, syy, su, sv, job.half_q);
+        [out_y[x], out_u[x], out_v[x]] = finish(w, sy, syy, su, sv, job.half_q, job.int_q);
     }
 }
 
@@ -81,7 +83,15 @@ unsafe fn add(sums: &mut [__m256; 5], at: usize, wt: &Weights, py: &[f32], pu: &
 /// `reference::finish`, the eight sectors at once.
 #[inline]
 #[target_feature(enable = "avx2")]
-fn finish(w: __m256, y: __m256, yy: __m256, u: __m256, v: __m256, half_q: f32) -> [f32; 3] {
+fn finish(
+    w: __m256,
+    y: __m256,
+    yy: __m256,
+    u: __m256,
+    v: __m256,
+    half_q: f32,
+    int_q: u32,
+) -> [f32; 3] {
     let splat = _mm256_set1_ps;
     let one = splat(1.0);
     let inv = _mm256_div_ps(one, _mm256_max_ps(w, splat(1e-20)));
@@ -91,8 +101,12 @@ fn finish(w: __m256, y: __m256, yy: __m256, u: __m256, v: __m256, half_q: f32) -
         _mm256_setzero_ps(),
     );
     let x = _mm256_max_ps(_mm256_mul_ps(var, splat(3.0 / 255.0)), splat(1e-12));
-    let t = _mm256_mul_ps(splat(half_q), log2(x));
-    let a = _mm256_div_ps(one, _mm256_add_ps(one, exp2(t)));
+    let pow = if int_q > 0 {
+        powi(x, int_q)
+    } else {
+        exp2(_mm256_mul_ps(splat(half_q), log2(x)))
+    };
+    let a = _mm256_div_ps(one, _mm256_add_ps(one, pow));
     let ay = _mm256_mul_ps(a, my);
     let au = _mm256_mul_ps(a, _mm256_mul_ps(u, inv));
     let av = _mm256_mul_ps(a, _mm256_mul_ps(v, inv));
@@ -108,6 +122,26 @@ fn finish(w: __m256, y: __m256, yy: __m256, u: __m256, v: __m256, half_q: f32) -
     unsafe { _mm_storeu_ps(s.as_mut_ptr(), sums) };
     let inv = 1.0 / s[0];
     [s[1] * inv, s[2] * inv, s[3] * inv]
+}
+
+/// `reference::powi` lane by lane.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn powi(x: __m256, n: u32) -> __m256 {
+    let (mut result, mut base, mut n) = (x, x, n);
+    while n & 1 == 0 {
+        base = _mm256_mul_ps(base, base);
+        n >>= 1;
+    }
+    n >>= 1;
+    while n > 0 {
+        base = _mm256_mul_ps(base, base);
+        if n & 1 == 1 {
+            result = _mm256_mul_ps(result, base);
+        }
+        n >>= 1;
+    }
+    _mm256_min_ps(result, _mm256_set1_ps(POW_CAP))
 }
 
 /// `reference::log2_approx` lane by lane.

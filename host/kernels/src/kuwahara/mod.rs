@@ -4,24 +4,35 @@
 //! The picture is read into a padded floating-point Y, U, V working image
 //! (RGBA through an exactly invertible float transform, so nothing is
 //! quantised on the way), at full resolution or, for speed, at half
-//! resolution (I420's chroma grid: luma averaged 2x2). A structure tensor
-//! from Sobel on luma, smoothed by a Gaussian of sigma 2 frame pixels,
-//! gives each pixel a direction and an anisotropy A; its kernel is the
-//! ellipse a = r (1 + A), b = r / (1 + A) (alpha = 1) turned along the
-//! local structure. Inside the ellipse the 8 sector weights, Gaussian
-//! falloff included, come from a precomputed table indexed by the sample's
-//! position in the unit disc (`reference::Table`), so a sample costs a
-//! table load and the five sums (w, wY, wY^2, wU, wV) per sector, eight
-//! sectors side by side. The sector variances are those of luma alone;
-//! chroma is averaged with luma's weights.
+//! resolution (I420's chroma grid: luma averaged 2x2; luma is upsampled
+//! bilinearly afterwards, chroma written as it is). A structure tensor
+//! from Sobel on luma, smoothed by a Gaussian of sigma 2 frame pixels
+//! (1 working pixel at half size), gives each pixel a direction and an
+//! anisotropy A = (l1 - l2) / (l1 + l2); its kernel is the ellipse
+//! a = r (1 + A), b = r / (1 + A) (alpha = 1) turned along the local
+//! structure, with the 8 polynomial sectors of Kyprianidis 2011 and a
+//! Gaussian falloff.
 //!
-//! `reference.rs` holds the generic per-row bodies (plain Rust, written so
-//! the eight sectors are eight lanes); `avx2.rs` compiles the same bodies
-//! with AVX2 enabled (no FMA: the compiler never fuses, so every level
-//! computes exactly the same floats and gives the same bytes). SSE4.1
-//! runs the baseline rows. Rows are split over up to two threads; each
-//! output row depends only on the input, so the thread count does not
-//! change the result.
+//! Rather than build each pixel's ellipse, the kernels are precomputed
+//! once per radius (`reference::Bank`, cached across frames): 24
+//! directions (7.5 degrees apart) x 6 anisotropy levels, each a list of
+//! sample offsets with their 8 sector weights. A pixel picks the nearest
+//! kernel; a sample then costs two loads and five lane-wise sums
+//! (w, wY, wY^2, wU, wV) over the 8 sectors. Beyond a radius of
+//! `STEP2_RADIUS` working pixels the kernels sample every second pixel in
+//! both directions (a quarter of the samples; at those sizes each sector
+//! still averages a few dozen pixels' worth of area). The sector
+//! variances are those of luma alone; chroma is averaged with luma's
+//! weights.
+//!
+//! `reference.rs` holds the stages in plain Rust (the baseline level, and
+//! SSE4.1, which has nothing to add here); `avx2.rs` the row with the 8
+//! sectors as the 8 lanes of a register, and the tensor stages compiled
+//! with AVX2. No FMA, and the same order of operations everywhere (Rust
+//! never fuses a multiply and an add), so every level computes exactly
+//! the same floats and gives the same bytes. Rows are split over up to
+//! two threads; each output row depends only on the input, so the thread
+//! count does not change the result either.
 
 use crate::cpu::CpuLevel;
 #[cfg(target_arch = "x86_64")]
@@ -155,6 +166,11 @@ pub fn kuwahara_opts(
         kernels: &kernels,
         bank: &bank,
         half_q: 0.5 * sharpness,
+        int_q: if sharpness % 2.0 == 0.0 {
+            (sharpness / 2.0) as u32
+        } else {
+            0
+        },
     };
     let out = filter(level, &job, threads);
     reference::store(img, &out, scale);

@@ -585,7 +585,35 @@ pub(crate) struct Job<'a> {
     pub bank: &'a Bank,
     /// q / 2.
     pub half_q: f32,
+    /// q / 2 when it is a whole number (q even, the usual 8 among them):
+    /// the power is then a few multiplications (`powi`); 0 otherwise.
+    pub int_q: u32,
 }
+
+/// x^n by squaring (n >= 1), capped at 2^64 like `exp2_approx`; `avx2.rs`
+/// runs the same steps lane by lane.
+#[inline(always)]
+pub(crate) fn powi(x: f32, n: u32) -> f32 {
+    let (mut result, mut base, mut n) = (x, x, n);
+    // The lowest set bit starts the product (no multiplication by 1).
+    while n & 1 == 0 {
+        base *= base;
+        n >>= 1;
+    }
+    n >>= 1;
+    while n > 0 {
+        base *= base;
+        if n & 1 == 1 {
+            result *= base;
+        }
+        n >>= 1;
+    }
+    result.min(POW_CAP)
+}
+
+/// 2^64, the largest power `finish` uses (then every sector weighs at
+/// least 2^-64, and their sum is never 0).
+pub(crate) const POW_CAP: f32 = 18_446_744_073_709_551_616.0;
 
 /// The five sums of each sector.
 pub(crate) struct Sums {
@@ -660,7 +688,7 @@ pub(crate) fn sum8(a: [f32; 8]) -> f32 {
 /// in code values squared (the paper sums three channels' variances in
 /// 0..1 units times 255; three times luma's stands in for that).
 #[inline(always)]
-fn finish(s: &Sums, half_q: f32) -> [f32; 3] {
+fn finish(s: &Sums, half_q: f32, int_q: u32) -> [f32; 3] {
     let mut alpha = [0f32; 8];
     let (mut ay, mut au, mut av) = ([0f32; 8], [0f32; 8], [0f32; 8]);
     for k in 0..8 {
@@ -669,7 +697,12 @@ fn finish(s: &Sums, half_q: f32) -> [f32; 3] {
         let my = s.y[k] * inv;
         let var = (s.yy[k] * inv - my * my).max(0.0);
         let x = (var * (3.0 / 255.0)).max(1e-12);
-        let a = 1.0 / (1.0 + exp2_approx(half_q * log2_approx(x)));
+        let pow = if int_q > 0 {
+            powi(x, int_q)
+        } else {
+            exp2_approx(half_q * log2_approx(x))
+        };
+        let a = 1.0 / (1.0 + pow);
         alpha[k] = a;
         ay[k] = a * my;
         au[k] = a * (s.u[k] * inv);
@@ -721,6 +754,6 @@ pub(crate) fn filter_row(
             u: add(&even.u, &odd.u),
             v: add(&even.v, &odd.v),
         };
-        [out_y[x], out_u[x], out_v[x]] = finish(&sums, job.half_q);
+        [out_y[x], out_u[x], out_v[x]] = finish(&sums, job.half_q, job.int_q);
     }
 }
