@@ -174,6 +174,10 @@ pub fn kuwahara_opts(
     };
     let out = filter(level, &job, threads);
     reference::store(img, &out, scale);
+    planes.recycle();
+    for v in out {
+        reference::pool::give(v);
+    }
     Ok(())
 }
 
@@ -197,7 +201,8 @@ type Band<'a> = (usize, ((&'a mut [f32], &'a mut [f32]), &'a mut [f32]));
 /// result is three unpadded planes (Y, U, V) of the working size.
 fn filter(level: CpuLevel, job: &Job<'_>, threads: usize) -> [Vec<f32>; 3] {
     let (w, h) = (job.planes.w, job.planes.h);
-    let mut out = [vec![0f32; w * h], vec![0f32; w * h], vec![0f32; w * h]];
+    let take = || reference::pool::take(w * h);
+    let mut out = [take(), take(), take()];
     let row = row_kernel(level);
     let band = h.div_ceil(threads.max(1)).max(1);
     let [oy, ou, ov] = &mut out;

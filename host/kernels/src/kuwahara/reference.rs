@@ -20,6 +20,48 @@ pub(crate) struct Planes {
     pub ch: [Vec<f32>; 3],
 }
 
+/// Float buffers kept between calls on this thread: a video's frames
+/// need the same ~20 MB (at 1080p) every time, and fresh allocations cost
+/// a page fault per 4 KB touched (about a tenth of a frame's time). Freed
+/// with the thread.
+pub(crate) mod pool {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static FREE: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// At most this many buffers are kept.
+    const KEEP: usize = 12;
+
+    /// A buffer of `len` zeros.
+    pub fn take(len: usize) -> Vec<f32> {
+        let reused = FREE.with(|f| {
+            let mut f = f.borrow_mut();
+            let best = (0..f.len()).find(|&i| f[i].capacity() >= len)?;
+            Some(f.swap_remove(best))
+        });
+        match reused {
+            Some(mut v) => {
+                v.clear();
+                v.resize(len, 0.0);
+                v
+            }
+            None => vec![0.0; len],
+        }
+    }
+
+    /// Keeps `v` for a later `take`.
+    pub fn give(v: Vec<f32>) {
+        FREE.with(|f| {
+            let mut f = f.borrow_mut();
+            if f.len() < KEEP {
+                f.push(v);
+            }
+        });
+    }
+}
+
 impl Planes {
     fn new(w: usize, h: usize, pad: usize) -> Planes {
         let stride = w + 2 * pad;
@@ -29,7 +71,14 @@ impl Planes {
             h,
             pad,
             stride,
-            ch: [vec![0.0; len], vec![0.0; len], vec![0.0; len]],
+            ch: [pool::take(len), pool::take(len), pool::take(len)],
+        }
+    }
+
+    /// Returns the buffers to the pool.
+    pub fn recycle(self) {
+        for c in self.ch {
+            pool::give(c);
         }
     }
 
@@ -83,7 +132,8 @@ fn yuv_to_rgb([y, u, v]: [f32; 3]) -> [f32; 3] {
 fn to_u8(v: f32) -> u8 {
     // `as` saturates (negative to 0, NaN to 0); adding 0.5 then truncating
     // rounds the non-negative values (no libm `round` on the baseline).
-    (v + 0.5).clamp(0.0, 255.0) as u8
+    // (Through i32: a plain conversion, which vectorises.)
+    (v + 0.5).clamp(0.0, 255.0) as i32 as u8
 }
 
 /// The working image at 1/`scale` of the frame's size (1 or 2), padded by
@@ -95,9 +145,9 @@ pub(crate) fn load(img: &ImageMut<'_>, scale: usize, pad: usize) -> Planes {
     let (ww, wh) = (w.div_ceil(scale), h.div_ceil(scale));
     let mut p = Planes::new(ww, wh, pad);
     let format = img.layout.format;
+    let mut rows: [Vec<f32>; 3] = [vec![0.0; ww], vec![0.0; ww], vec![0.0; ww]];
     for y in 0..wh {
         let ys = [y * scale, (y * scale + scale - 1).min(h - 1)];
-        let mut rows: [Vec<f32>; 3] = [vec![0.0; ww], vec![0.0; ww], vec![0.0; ww]];
         if format == Format::Rgba {
             for x in 0..ww {
                 let xs = [x * scale, (x * scale + scale - 1).min(w - 1)];
@@ -115,36 +165,43 @@ pub(crate) fn load(img: &ImageMut<'_>, scale: usize, pad: usize) -> Planes {
                     rows[c][x] = yuv[c];
                 }
             }
-        } else {
-            let (r0, r1) = (img.row(0, ys[0]), img.row(0, ys[1]));
-            for (x, out) in rows[0].iter_mut().enumerate() {
-                let xs = [x * scale, (x * scale + scale - 1).min(w - 1)];
-                let sum = r0[xs[0]] as f32 + r0[xs[1]] as f32 + r1[xs[0]] as f32 + r1[xs[1]] as f32;
-                *out = sum * 0.25;
+            for (c, row) in rows.iter().enumerate() {
+                p.row_mut(c, y).copy_from_slice(row);
             }
-            // Chroma rows fetched once a row (not a `row()` per pixel).
-            let cy = y * scale / 2;
-            match format {
-                Format::Nv12 => {
-                    let uv = img.row(1, cy);
-                    for x in 0..ww {
-                        let cx = x * scale / 2;
-                        rows[1][x] = uv[2 * cx] as f32;
-                        rows[2][x] = uv[2 * cx + 1] as f32;
-                    }
-                }
-                _ => {
-                    let (u, v) = (img.row(1, cy), img.row(2, cy));
-                    for x in 0..ww {
-                        let cx = x * scale / 2;
-                        rows[1][x] = u[cx] as f32;
-                        rows[2][x] = v[cx] as f32;
-                    }
-                }
+            continue;
+        }
+        let (r0, r1) = (img.row(0, ys[0]), img.row(0, ys[1]));
+        let out = p.row_mut(0, y);
+        if scale == 1 {
+            for (o, &v) in out.iter_mut().zip(r0) {
+                *o = v as f32;
+            }
+        } else {
+            // 2x2 means; an odd width's last column pairs with itself.
+            let pairs = r0.chunks_exact(2).zip(r1.chunks_exact(2));
+            for (o, (a, b)) in out.iter_mut().zip(pairs) {
+                *o = ((a[0] as f32 + a[1] as f32) + (b[0] as f32 + b[1] as f32)) * 0.25;
+            }
+            if w % 2 == 1 {
+                let (a, b) = (r0[w - 1] as f32, r1[w - 1] as f32);
+                out[ww - 1] = ((a + a) + (b + b)) * 0.25;
             }
         }
-        for (c, row) in rows.iter().enumerate() {
-            p.row_mut(c, y).copy_from_slice(row);
+        // Chroma rows fetched once a row (not a `row()` per pixel).
+        let cy = y * scale / 2;
+        let (u, v) = match format {
+            Format::Nv12 => (img.row(1, cy), &[][..]),
+            _ => (img.row(1, cy), img.row(2, cy)),
+        };
+        let [_, pu, pv] = &mut p.ch;
+        let start = (y + pad) * (ww + 2 * pad) + pad;
+        let (ou, ov) = (&mut pu[start..start + ww], &mut pv[start..start + ww]);
+        for x in 0..ww {
+            let cx = x * scale / 2;
+            (ou[x], ov[x]) = match format {
+                Format::Nv12 => (u[2 * cx] as f32, u[2 * cx + 1] as f32),
+                _ => (u[cx] as f32, v[cx] as f32),
+            };
         }
     }
     p.fill_padding();
@@ -181,6 +238,7 @@ pub(crate) fn store(img: &mut ImageMut<'_>, out: &[Vec<f32>; 3], scale: usize) {
         };
     let format = img.layout.format;
     let mut mixed = vec![0f32; ww];
+    let (mut lo, mut hi) = (vec![0u8; ww], vec![0u8; ww]);
     for y in 0..h {
         let yt = taps(y, wh);
         if format == Format::Rgba {
@@ -201,9 +259,29 @@ pub(crate) fn store(img: &mut ImageMut<'_>, out: &[Vec<f32>; 3], scale: usize) {
                 *m = a + (b - a) * fy;
             }
             let row = img.row_mut(0, y);
-            for (d, &(x0, x1, fx)) in row.iter_mut().zip(&xtaps) {
-                let (a, b) = (mixed[x0], mixed[x1]);
-                *d = to_u8(a + (b - a) * fx);
+            if scale == 1 {
+                for (d, &m) in row.iter_mut().zip(&mixed) {
+                    *d = to_u8(m);
+                }
+            } else {
+                // Frame pixels 2i + 1 and 2i + 2 lie a quarter and three
+                // quarters of the way from working pixel i to i + 1; pixel
+                // 0 (and an even width's last) on a working pixel.
+                for (i, pair) in mixed.windows(2).enumerate() {
+                    let (a, b) = (pair[0], pair[1]);
+                    lo[i] = to_u8(a + (b - a) * 0.25);
+                    hi[i] = to_u8(a + (b - a) * 0.75);
+                }
+                row[0] = to_u8(mixed[0]);
+                for (d, (&l, &h)) in row[1..].chunks_mut(2).zip(lo.iter().zip(&hi)) {
+                    d[0] = l;
+                    if let Some(d1) = d.get_mut(1) {
+                        *d1 = h;
+                    }
+                }
+                if w % 2 == 0 {
+                    row[w - 1] = to_u8(mixed[ww - 1]);
+                }
             }
         }
     }
@@ -258,9 +336,9 @@ pub(crate) fn tensor(level: CpuLevel, p: &Planes, sigma: f32, threads: usize) ->
     assert!(p.pad > taps.len() / 2 + 1, "padding for Sobel and the blur");
     let (rows_h, rows_v) = tensor_kernels(level);
     // Sobel products blurred horizontally: three planes.
-    let mut e = vec![0f32; w * h];
-    let mut f = vec![0f32; w * h];
-    let mut g = vec![0f32; w * h];
+    let mut e = pool::take(w * h);
+    let mut f = pool::take(w * h);
+    let mut g = pool::take(w * h);
     {
         let mut bands: Vec<_> = e
             .chunks_mut(band_rows(h, threads) * w)
@@ -303,6 +381,9 @@ pub(crate) fn tensor(level: CpuLevel, p: &Planes, sigma: f32, threads: usize) ->
             run(i, rows);
         }
     });
+    for v in [e, f, g] {
+        pool::give(v);
+    }
     out
 }
 
