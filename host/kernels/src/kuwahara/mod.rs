@@ -173,7 +173,7 @@ pub fn kuwahara_opts(
         },
     };
     let out = filter(level, &job, threads);
-    reference::store(img, &out, scale);
+    reference::store(img, &out, scale, threads);
     planes.recycle();
     for v in out {
         reference::pool::give(v);

@@ -213,7 +213,7 @@ pub(crate) fn load(img: &ImageMut<'_>, scale: usize, pad: usize) -> Planes {
 /// at scale 2 chroma directly and luma upsampled bilinearly (the working
 /// pixel (i, j) sits at frame position (2i + 0.5, 2j + 0.5)). RGBA's
 /// alpha is left alone.
-pub(crate) fn store(img: &mut ImageMut<'_>, out: &[Vec<f32>; 3], scale: usize) {
+pub(crate) fn store(img: &mut ImageMut<'_>, out: &[Vec<f32>; 3], scale: usize, threads: usize) {
     let (w, h) = (img.layout.width, img.layout.height);
     let (ww, wh) = (w.div_ceil(scale), h.div_ceil(scale));
     let at = |c: usize, x: usize, y: usize| out[c][y * ww + x];
@@ -237,11 +237,9 @@ pub(crate) fn store(img: &mut ImageMut<'_>, out: &[Vec<f32>; 3], scale: usize) {
             top + (bottom - top) * fy
         };
     let format = img.layout.format;
-    let mut mixed = vec![0f32; ww];
-    let (mut lo, mut hi) = (vec![0u8; ww], vec![0u8; ww]);
     for y in 0..h {
-        let yt = taps(y, wh);
         if format == Format::Rgba {
+            let yt = taps(y, wh);
             let row = img.row_mut(0, y);
             for (x, &xt) in xtaps.iter().enumerate() {
                 let yuv = [0, 1, 2].map(|c| sample(c, xt, yt));
@@ -250,20 +248,41 @@ pub(crate) fn store(img: &mut ImageMut<'_>, out: &[Vec<f32>; 3], scale: usize) {
                     row[4 * x + c] = to_u8(rgb[c]);
                 }
             }
-        } else {
-            // Luma: the two working rows mixed first, then each frame
-            // pixel from that row (at scale 1 a copy).
-            let (y0, y1, fy) = yt;
-            let (r0, r1) = (&out[0][y0 * ww..][..ww], &out[0][y1 * ww..][..ww]);
-            for ((m, &a), &b) in mixed.iter_mut().zip(r0).zip(r1) {
-                *m = a + (b - a) * fy;
-            }
-            let row = img.row_mut(0, y);
-            if scale == 1 {
-                for (d, &m) in row.iter_mut().zip(&mixed) {
-                    *d = to_u8(m);
+        }
+    }
+    if format != Format::Rgba {
+        // Luma, bands of rows on the threads: each band its own part of
+        // the buffer (a plane's rows lie in order, planes never overlap).
+        let plane = *img.layout.plane(0);
+        let band = band_rows(h, threads);
+        let mut parts = Vec::new();
+        let end = plane.offset + (plane.rows - 1) * plane.stride + plane.row_bytes;
+        let mut rest = &mut img.data[plane.offset..end];
+        while parts.len() * band + band < plane.rows {
+            let (head, tail) = rest.split_at_mut(band * plane.stride);
+            parts.push(head);
+            rest = tail;
+        }
+        parts.push(rest);
+        let luma = &out[0][..];
+        let run = |i: usize, part: &mut [u8]| {
+            let mut mixed = vec![0f32; ww];
+            let (mut lo, mut hi) = (vec![0u8; ww], vec![0u8; ww]);
+            for y in i * band..((i + 1) * band).min(h) {
+                let row = &mut part[(y - i * band) * plane.stride..][..w];
+                // The two working rows mixed first, then each frame pixel
+                // from that row (at scale 1 a copy).
+                let (y0, y1, fy) = taps(y, wh);
+                let (r0, r1) = (&luma[y0 * ww..][..ww], &luma[y1 * ww..][..ww]);
+                for ((m, &a), &b) in mixed.iter_mut().zip(r0).zip(r1) {
+                    *m = a + (b - a) * fy;
                 }
-            } else {
+                if scale == 1 {
+                    for (d, &m) in row.iter_mut().zip(&mixed) {
+                        *d = to_u8(m);
+                    }
+                    continue;
+                }
                 // Frame pixels 2i + 1 and 2i + 2 lie a quarter and three
                 // quarters of the way from working pixel i to i + 1; pixel
                 // 0 (and an even width's last) on a working pixel.
@@ -283,7 +302,17 @@ pub(crate) fn store(img: &mut ImageMut<'_>, out: &[Vec<f32>; 3], scale: usize) {
                     row[w - 1] = to_u8(mixed[ww - 1]);
                 }
             }
-        }
+        };
+        std::thread::scope(|s| {
+            let mut it = parts.into_iter().enumerate();
+            let first = it.next();
+            for (i, part) in it {
+                s.spawn(move || run(i, part));
+            }
+            if let Some((i, part)) = first {
+                run(i, part);
+            }
+        });
     }
     if format == Format::Rgba {
         return;
