@@ -34,7 +34,8 @@ pub(crate) mod pool {
     /// At most this many buffers are kept.
     const KEEP: usize = 12;
 
-    /// A buffer of `len` zeros.
+    /// A buffer of `len` floats. A reused one keeps its old contents
+    /// (not zeroed: every user writes all of it before reading).
     pub fn take(len: usize) -> Vec<f32> {
         let reused = FREE.with(|f| {
             let mut f = f.borrow_mut();
@@ -43,7 +44,7 @@ pub(crate) mod pool {
         });
         match reused {
             Some(mut v) => {
-                v.clear();
+                v.truncate(len);
                 v.resize(len, 0.0);
                 v
             }
