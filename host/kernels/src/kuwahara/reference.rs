@@ -841,9 +841,10 @@ pub(crate) fn filter_row(
     for x in 0..p.w {
         let (offsets, weights) = job.bank.kernel(kernels[x]);
         let centre = (row0 + x) as isize;
-        let mut sums = [Sums::ZERO, Sums::ZERO];
-        for (i, (off, wt)) in offsets.iter().zip(weights).enumerate() {
-            let sums = &mut sums[i & 1];
+        // Two named sets (not an indexed pair), so the compiler can keep
+        // them in registers.
+        let (mut even, mut odd) = (Sums::ZERO, Sums::ZERO);
+        let add = |sums: &mut Sums, off: isize, wt: &Weights| {
             let at = (centre + off) as usize;
             let (sy, su, sv) = (py[at], pu[at], pv[at]);
             for k in 0..8 {
@@ -855,8 +856,19 @@ pub(crate) fn filter_row(
                 sums.u[k] += wk * su;
                 sums.v[k] += wk * sv;
             }
+        };
+        let pairs = offsets.chunks_exact(2).zip(weights.chunks_exact(2));
+        for (off, wt) in pairs {
+            add(&mut even, off[0], &wt[0]);
+            add(&mut odd, off[1], &wt[1]);
         }
-        let [even, odd] = &sums;
+        if let (Some(&off), Some(wt)) = (
+            offsets.chunks_exact(2).remainder().first(),
+            weights.chunks_exact(2).remainder().first(),
+        ) {
+            add(&mut even, off, wt);
+        }
+        let (even, odd) = (&even, &odd);
         let add = |a: &[f32; 8], b: &[f32; 8]| std::array::from_fn(|k| a[k] + b[k]);
         let sums = Sums {
             w: add(&even.w, &odd.w),
