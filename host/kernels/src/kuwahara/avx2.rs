@@ -128,11 +128,12 @@ fn finish(
 #[inline]
 #[target_feature(enable = "avx2")]
 fn powi(x: __m256, n: u32) -> __m256 {
-    let (mut result, mut base, mut n) = (x, x, n);
+    let (mut base, mut n) = (x, n);
     while n & 1 == 0 {
         base = _mm256_mul_ps(base, base);
         n >>= 1;
     }
+    let mut result = base;
     n >>= 1;
     while n > 0 {
         base = _mm256_mul_ps(base, base);
@@ -158,10 +159,12 @@ fn log2(x: __m256) -> __m256 {
         _mm256_set1_epi32(0x3f80_0000),
     ));
     let c = |i: usize| _mm256_set1_ps(LOG2_POLY[i]);
-    let p = _mm256_mul_ps(c(4), m);
-    let p = _mm256_mul_ps(_mm256_add_ps(c(3), p), m);
-    let p = _mm256_mul_ps(_mm256_add_ps(c(2), p), m);
-    let p = _mm256_mul_ps(_mm256_add_ps(c(1), p), m);
+    let t = _mm256_sub_ps(m, _mm256_set1_ps(1.0));
+    let p = _mm256_mul_ps(t, c(5));
+    let p = _mm256_mul_ps(t, _mm256_add_ps(c(4), p));
+    let p = _mm256_mul_ps(t, _mm256_add_ps(c(3), p));
+    let p = _mm256_mul_ps(t, _mm256_add_ps(c(2), p));
+    let p = _mm256_mul_ps(t, _mm256_add_ps(c(1), p));
     let p = _mm256_add_ps(c(0), p);
     _mm256_add_ps(_mm256_cvtepi32_ps(e), p)
 }
@@ -180,11 +183,11 @@ fn exp2(t: __m256) -> __m256 {
     let i = _mm256_add_epi32(i, up);
     let f = _mm256_sub_ps(t, _mm256_cvtepi32_ps(i));
     let c = |k: usize| _mm256_set1_ps(EXP2_POLY[k]);
-    let p = _mm256_mul_ps(f, c(3));
+    let p = _mm256_mul_ps(f, c(4));
+    let p = _mm256_mul_ps(f, _mm256_add_ps(c(3), p));
     let p = _mm256_mul_ps(f, _mm256_add_ps(c(2), p));
     let p = _mm256_mul_ps(f, _mm256_add_ps(c(1), p));
-    let p = _mm256_mul_ps(f, _mm256_add_ps(c(0), p));
-    let p = _mm256_add_ps(_mm256_set1_ps(1.0), p);
+    let p = _mm256_add_ps(c(0), p);
     let scale = _mm256_slli_epi32::<23>(_mm256_add_epi32(i, _mm256_set1_epi32(127)));
     _mm256_mul_ps(p, _mm256_castsi256_ps(scale))
 }

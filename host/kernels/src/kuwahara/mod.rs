@@ -157,7 +157,7 @@ pub fn kuwahara_opts(
     // Room for the farthest sample, and for Sobel and a blur of radius
     // 4 around the edge pixels.
     let pad = (Bank::reach(r, step) + 2).max(6);
-    let planes = reference::load(img, scale, pad);
+    let planes = reference::load(img, scale, pad, threads);
     let sigma = 2.0 / scale as f32;
     let kernels = reference::tensor(level, &planes, sigma, threads);
     let bank = Bank::cached(r, step, planes.stride);

@@ -89,11 +89,6 @@ impl Planes {
         (y + self.pad) * self.stride + self.pad
     }
 
-    fn row_mut(&mut self, c: usize, y: usize) -> &mut [f32] {
-        let s = self.start(y);
-        &mut self.ch[c][s..s + self.w]
-    }
-
     /// Replicates the edge pixels into the padding.
     fn fill_padding(&mut self) {
         let (w, h, pad, stride) = (self.w, self.h, self.pad, self.stride);
@@ -141,13 +136,17 @@ fn to_u8(v: f32) -> u8 {
 /// `pad`: at 2 luma is averaged 2x2 (clamped at odd edges) and I420/NV12
 /// chroma is taken as it is; at 1 chroma is repeated 2x2.
 #[allow(clippy::needless_range_loop)] // x indexes three rows at once
-pub(crate) fn load(img: &ImageMut<'_>, scale: usize, pad: usize) -> Planes {
+#[allow(clippy::type_complexity)] // a band's index and three rows
+pub(crate) fn load(img: &ImageMut<'_>, scale: usize, pad: usize, threads: usize) -> Planes {
+    let img = img.as_image();
     let (w, h) = (img.layout.width, img.layout.height);
     let (ww, wh) = (w.div_ceil(scale), h.div_ceil(scale));
     let mut p = Planes::new(ww, wh, pad);
     let format = img.layout.format;
-    let mut rows: [Vec<f32>; 3] = [vec![0.0; ww], vec![0.0; ww], vec![0.0; ww]];
-    for y in 0..wh {
+    let stride = p.stride;
+    // One working row into its three (unpadded) plane rows.
+    let load_row = |y: usize, out: [&mut [f32]; 3]| {
+        let [oy, ou, ov] = out;
         let ys = [y * scale, (y * scale + scale - 1).min(h - 1)];
         if format == Format::Rgba {
             for x in 0..ww {
@@ -161,31 +160,24 @@ pub(crate) fn load(img: &ImageMut<'_>, scale: usize, pad: usize) -> Planes {
                         }
                     }
                 }
-                let yuv = rgb_to_yuv(rgb.map(|c| c * 0.25));
-                for c in 0..3 {
-                    rows[c][x] = yuv[c];
-                }
+                [oy[x], ou[x], ov[x]] = rgb_to_yuv(rgb.map(|c| c * 0.25));
             }
-            for (c, row) in rows.iter().enumerate() {
-                p.row_mut(c, y).copy_from_slice(row);
-            }
-            continue;
+            return;
         }
         let (r0, r1) = (img.row(0, ys[0]), img.row(0, ys[1]));
-        let out = p.row_mut(0, y);
         if scale == 1 {
-            for (o, &v) in out.iter_mut().zip(r0) {
+            for (o, &v) in oy.iter_mut().zip(r0) {
                 *o = v as f32;
             }
         } else {
             // 2x2 means; an odd width's last column pairs with itself.
             let pairs = r0.chunks_exact(2).zip(r1.chunks_exact(2));
-            for (o, (a, b)) in out.iter_mut().zip(pairs) {
+            for (o, (a, b)) in oy.iter_mut().zip(pairs) {
                 *o = ((a[0] as f32 + a[1] as f32) + (b[0] as f32 + b[1] as f32)) * 0.25;
             }
             if w % 2 == 1 {
                 let (a, b) = (r0[w - 1] as f32, r1[w - 1] as f32);
-                out[ww - 1] = ((a + a) + (b + b)) * 0.25;
+                oy[ww - 1] = ((a + a) + (b + b)) * 0.25;
             }
         }
         // Chroma rows fetched once a row (not a `row()` per pixel).
@@ -194,9 +186,6 @@ pub(crate) fn load(img: &ImageMut<'_>, scale: usize, pad: usize) -> Planes {
             Format::Nv12 => (img.row(1, cy), &[][..]),
             _ => (img.row(1, cy), img.row(2, cy)),
         };
-        let [_, pu, pv] = &mut p.ch;
-        let start = (y + pad) * (ww + 2 * pad) + pad;
-        let (ou, ov) = (&mut pu[start..start + ww], &mut pv[start..start + ww]);
         for x in 0..ww {
             let cx = x * scale / 2;
             (ou[x], ov[x]) = match format {
@@ -204,7 +193,40 @@ pub(crate) fn load(img: &ImageMut<'_>, scale: usize, pad: usize) -> Planes {
                 _ => (u[cx] as f32, v[cx] as f32),
             };
         }
-    }
+    };
+    // Bands of rows on the threads, each its own part of the planes.
+    let band = band_rows(wh, threads);
+    let [py, pu, pv] = &mut p.ch;
+    let body = pad * stride;
+    let parts = py[body..]
+        .chunks_mut(band * stride)
+        .zip(pu[body..].chunks_mut(band * stride))
+        .zip(pv[body..].chunks_mut(band * stride))
+        .take(wh.div_ceil(band))
+        .enumerate();
+    let run = |(i, ((by, bu), bv)): (usize, ((&mut [f32], &mut [f32]), &mut [f32]))| {
+        for y in i * band..((i + 1) * band).min(wh) {
+            let at = (y - i * band) * stride + pad;
+            load_row(
+                y,
+                [
+                    &mut by[at..at + ww],
+                    &mut bu[at..at + ww],
+                    &mut bv[at..at + ww],
+                ],
+            );
+        }
+    };
+    std::thread::scope(|s| {
+        let mut parts = parts;
+        let first = parts.next();
+        for part in parts {
+            s.spawn(move || run(part));
+        }
+        if let Some(part) = first {
+            run(part);
+        }
+    });
     p.fill_padding();
     p
 }
@@ -705,12 +727,13 @@ pub(crate) struct Job<'a> {
 /// runs the same steps lane by lane.
 #[inline(always)]
 pub(crate) fn powi(x: f32, n: u32) -> f32 {
-    let (mut result, mut base, mut n) = (x, x, n);
+    let (mut base, mut n) = (x, n);
     // The lowest set bit starts the product (no multiplication by 1).
     while n & 1 == 0 {
         base *= base;
         n >>= 1;
     }
+    let mut result = base;
     n >>= 1;
     while n > 0 {
         base *= base;
@@ -745,31 +768,37 @@ impl Sums {
     };
 }
 
-/// log2 of a positive normal float: exponent plus a quartic on the
-/// mantissa (error ~1e-4, plenty for a weight). `avx2.rs` repeats these
+/// log2 of a positive normal float: exponent plus a quintic on the
+/// mantissa (error ~3e-5, plenty for a weight). `avx2.rs` repeats these
 /// steps lane by lane.
 #[inline(always)]
 pub(crate) fn log2_approx(x: f32) -> f32 {
     let bits = x.to_bits();
     let e = ((bits >> 23) & 0xff) as i32 - 127;
     let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    let t = m - 1.0;
     let p = LOG2_POLY[0]
-        + (LOG2_POLY[1] + (LOG2_POLY[2] + (LOG2_POLY[3] + LOG2_POLY[4] * m) * m) * m) * m;
+        + t * (LOG2_POLY[1]
+            + t * (LOG2_POLY[2] + t * (LOG2_POLY[3] + t * (LOG2_POLY[4] + t * LOG2_POLY[5]))));
     e as f32 + p
 }
 
-pub(crate) const LOG2_POLY: [f32; 5] = [
-    -1.741_793_9,
-    2.821_202_6,
-    -1.469_956_8,
-    0.447_179_55,
-    -0.056_570_85,
+/// log2(1 + t) for t in 0..1, least squares, degree 5 (error 3e-5).
+pub(crate) const LOG2_POLY: [f32; 6] = [
+    3.180_727_4e-5,
+    1.441_268_9,
+    -0.705_711,
+    0.408_734_17,
+    -0.187_732_14,
+    0.043_431_32,
 ];
-pub(crate) const EXP2_POLY: [f32; 4] = [
-    std::f32::consts::LN_2,
-    0.240_226_5,
-    0.055_504_1,
-    0.009_618_1,
+/// 2^f for f in 0..1, least squares, degree 4 (relative error 7e-6).
+pub(crate) const EXP2_POLY: [f32; 5] = [
+    1.000_007_3,
+    0.692_931_4,
+    0.241_709_99,
+    0.051_667_03,
+    0.013_676_561,
 ];
 
 /// 2^t for t in -64..=64: the integer part into the exponent, a quartic
@@ -783,7 +812,8 @@ pub(crate) fn exp2_approx(t: f32) -> f32 {
         i -= 1;
     }
     let f = t - i as f32;
-    let p = 1.0 + f * (EXP2_POLY[0] + f * (EXP2_POLY[1] + f * (EXP2_POLY[2] + f * EXP2_POLY[3])));
+    let p = EXP2_POLY[0]
+        + f * (EXP2_POLY[1] + f * (EXP2_POLY[2] + f * (EXP2_POLY[3] + f * EXP2_POLY[4])));
     p * f32::from_bits(((i + 127) as u32) << 23)
 }
 
@@ -878,5 +908,48 @@ pub(crate) fn filter_row(
             v: add(&even.v, &odd.v),
         };
         [out_y[x], out_u[x], out_v[x]] = finish(&sums, job.half_q, job.int_q);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn powers_match_powf() {
+        for n in 1..=16u32 {
+            for x in [1e-6f32, 0.01, 0.5, 1.0, 1.7, 3.0, 40.0] {
+                let want = x.powi(n as i32).min(POW_CAP);
+                let got = powi(x, n);
+                assert!(
+                    (got - want).abs() <= want * 1e-5,
+                    "{x}^{n}: {got} against {want}"
+                );
+                // The log2/exp2 route, for odd q (clamped to 2^-64..2^64).
+                let approx = exp2_approx(n as f32 * log2_approx(x));
+                let want = want.max(1.0 / POW_CAP);
+                assert!(
+                    (approx / want - 1.0).abs() < 1e-3 * n as f32,
+                    "{x}^{n}: {approx} against {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kernel_index_wraps_half_turns() {
+        use std::f32::consts::PI;
+        // Opposite directions are the same ellipse.
+        assert_eq!(Bank::index(0.1, 0.5), Bank::index(0.1 + PI, 0.5));
+        assert_eq!(Bank::index(-0.1, 0.5), Bank::index(PI - 0.1, 0.5));
+        assert_eq!(Bank::index(PI, 0.0), Bank::index(0.0, 0.0));
+        for angle in [-PI, -1.0, 0.0, 1.0, PI] {
+            for a in [0.0, 0.5, 1.0] {
+                assert!((Bank::index(angle, a) as usize) < ANGLES * LEVELS);
+            }
+        }
+        for (y, x) in [(1.0f32, 2.0f32), (-3.0, 0.5), (0.2, -1.0), (-1.0, -1.0)] {
+            assert!((atan2_approx(y, x) - y.atan2(x)).abs() < 0.01);
+        }
     }
 }
