@@ -184,6 +184,30 @@ fn noisy_edge_stays_sharp_while_noise_goes() {
 }
 
 #[test]
+fn sharpness_sharpens() {
+    // q weighs the sectors by 1 / (1 + variance^(q/2)): a higher q trusts
+    // the calmest sector more, so the edge's ramp shortens.
+    let (w, h) = (128, 64);
+    let (l, input) = noisy_edge(w, h);
+    let rows = (8, h - 8);
+    let width = |q: f32| {
+        let mut data = input.clone();
+        kuwahara_opts(
+            CpuLevel::supported(),
+            &mut ImageMut::new(&l, &mut data).unwrap(),
+            10.0,
+            q,
+            opts(Resolution::Full),
+        )
+        .unwrap();
+        (edge_width(&luma(&data, w, h), w, rows, 60.0, 180.0), data)
+    };
+    let ((soft, a), (sharp, b)) = (width(1.0), width(16.0));
+    assert_ne!(a, b);
+    assert!(sharp < soft, "q 16: {sharp}, q 1: {soft}");
+}
+
+#[test]
 fn far_sharper_than_a_box_blur() {
     let (w, h) = (128, 64);
     let (l, input) = noisy_edge(w, h);
