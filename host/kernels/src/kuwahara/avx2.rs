@@ -1,7 +1,8 @@
 //! AVX2 Kuwahara row: the eight sectors as the eight lanes of a register.
-//! A sample is one table load and five lane-wise sums; the per-pixel
-//! finish (means, variances, the q-th power through log2/exp2) is the
-//! scalar `finish` lane by lane. No FMA and the same order of operations
+//! A sample is one load of its eight weights, three broadcasts (Y, U, V)
+//! and five lane-wise sums; the per-pixel finish (means, variances, the
+//! (q/2)-th power) is the scalar `finish` lane by lane. The tensor stages
+//! are `reference.rs`'s bodies compiled with AVX2. No FMA and the same order of operations
 //! as `reference.rs`, so every float, and every output byte, is the
 //! baseline's.
 

@@ -1,7 +1,7 @@
 //! The Kuwahara stages in plain Rust: loading the working image, the
-//! structure tensor, the sector weight table, the generic row body (the
-//! baseline level runs it as it is, `avx2.rs` with AVX2 enabled) and
-//! storing the result.
+//! structure tensor and each pixel's kernel, the kernel bank, the
+//! baseline row and storing the result. The tensor bodies are also
+//! compiled with AVX2 (`avx2.rs`); the row is written again there.
 
 use std::sync::{Arc, Mutex};
 
