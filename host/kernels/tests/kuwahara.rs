@@ -158,7 +158,8 @@ fn noisy_edge_stays_sharp_while_noise_goes() {
     let flat = [(8, 48), (80, 120)];
     let rows = (8, h - 8);
     for resolution in RESOLUTIONS {
-        for radius in [6.0, 10.0] {
+        // (Half size: every pixel, a quincunx, every second pixel.)
+        for radius in [6.0, 8.0, 10.0] {
             let mut data = input.clone();
             run(&l, &mut data, radius, opts(resolution));
             let after = luma(&data, w, h);
@@ -430,7 +431,8 @@ fn every_level_and_thread_count_gives_the_same_bytes() {
         (Resolution::Half, 8.0),
         (Resolution::Full, 7.0),
     ] {
-        for radius in [2.0, 6.0, 12.0, 32.0] {
+        // Full, quincunx and step-2 lattices at both resolutions.
+        for radius in [2.0, 4.0, 6.0, 8.0, 12.0, 32.0] {
             let mut baseline = input.clone();
             kuwahara_opts(
                 CpuLevel::BASELINE,

@@ -18,12 +18,11 @@
 //! directions (7.5 degrees apart) x 6 anisotropy levels, each a list of
 //! sample offsets with their 8 sector weights. A pixel picks the nearest
 //! kernel; a sample then costs two loads and five lane-wise sums
-//! (w, wY, wY^2, wU, wV) over the 8 sectors. Beyond a radius of
-//! `STEP2_RADIUS` working pixels the kernels sample every second pixel in
-//! both directions (a quarter of the samples; at those sizes each sector
-//! still averages a few dozen pixels' worth of area). The sector
-//! variances are those of luma alone; chroma is averaged with luma's
-//! weights.
+//! (w, wY, wY^2, wU, wV) over the 8 sectors. Beyond a radius of 3
+//! working pixels the kernels take half the pixels (a quincunx), beyond
+//! 4.5 a quarter (every second pixel both ways): see `QUINCUNX_RADIUS`.
+//! The sector variances are those of luma alone; chroma is averaged with
+//! luma's weights.
 //!
 //! `reference.rs` holds the stages in plain Rust (the baseline level, and
 //! SSE4.1, which has nothing to add here); `avx2.rs` the row with the 8
@@ -50,11 +49,15 @@ pub const RADIUS_RANGE: std::ops::RangeInclusive<f32> = 1.0..=32.0;
 /// Accepted `sharpness` (the paper's q) range.
 pub const SHARPNESS_RANGE: std::ops::RangeInclusive<f32> = 1.0..=32.0;
 
-/// Beyond this radius in working pixels the ellipse is sampled every
-/// second pixel in both directions (a quarter of the samples): the sector
-/// means are smooth averages, and at that size a 2-pixel lattice still
-/// puts ~20 or more samples in each sector.
-const STEP2_RADIUS: f32 = 4.0;
+/// Beyond this radius in working pixels the kernels take every second
+/// pixel of a quincunx (dx + dy even: half the samples), and beyond
+/// `STEP2_RADIUS` every second pixel in both directions (a quarter). The
+/// sector means are smooth averages: at those sizes each sector still
+/// sees a few dozen pixels' area through 15-40 samples in all, and the
+/// cost stays near that of a radius of 3 (~28 samples) instead of growing
+/// with the square of the radius.
+const QUINCUNX_RADIUS: f32 = 3.0;
+const STEP2_RADIUS: f32 = 4.5;
 
 /// Where the filter runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -153,14 +156,18 @@ pub fn kuwahara_opts(
         _ => 1,
     };
     let r = radius / scale as f32;
-    let step = if r > STEP2_RADIUS { 2 } else { 1 };
+    let (step, quincunx) = if r > STEP2_RADIUS {
+        (2, false)
+    } else {
+        (1, r > QUINCUNX_RADIUS)
+    };
     // Room for the farthest sample, and for Sobel and a blur of radius
     // 4 around the edge pixels.
     let pad = (Bank::reach(r, step) + 2).max(6);
     let planes = reference::load(img, scale, pad, threads);
     let sigma = 2.0 / scale as f32;
     let kernels = reference::tensor(level, &planes, sigma, threads);
-    let bank = Bank::cached(r, step, planes.stride);
+    let bank = Bank::cached(r, step, quincunx, planes.stride);
     let job = Job {
         planes: &planes,
         kernels: &kernels,

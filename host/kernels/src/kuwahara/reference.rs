@@ -588,6 +588,8 @@ pub(crate) struct Weights(pub [f32; 8]);
 pub(crate) struct Bank {
     pub radius: f32,
     pub step: usize,
+    /// At step 1: only the samples with dx + dy even (half of them).
+    pub quincunx: bool,
     pub stride: usize,
     /// Kernel k's samples are `start[k]..start[k + 1]`.
     pub start: Vec<usize>,
@@ -621,7 +623,7 @@ impl Bank {
     /// multiplied by exp(-3.125 |v|^2). zeta = 0.1 and a zero crossing at
     /// 0.58 rad, the values of the paper's demo. The ellipse has axes
     /// a = r (1 + A), b = r / (1 + A) (alpha = 1), at least 1 pixel.
-    pub fn build(radius: f32, step: usize, stride: usize) -> Bank {
+    pub fn build(radius: f32, step: usize, quincunx: bool, stride: usize) -> Bank {
         let zeta = 0.1f32;
         let cross = 0.58f32;
         let eta = (zeta + cross.cos()) / (cross.sin() * cross.sin());
@@ -630,6 +632,7 @@ impl Bank {
         let mut bank = Bank {
             radius,
             step,
+            quincunx,
             stride,
             start: vec![0],
             offsets: Vec::new(),
@@ -646,6 +649,9 @@ impl Bank {
                 let step = step as isize;
                 for j in -reach..=reach {
                     for i in -reach..=reach {
+                        if quincunx && (i + j) % 2 != 0 {
+                            continue;
+                        }
                         let (dx, dy) = ((i * step) as f32, (j * step) as f32);
                         let vx = (c * dx + s * dy) / a;
                         let vy = (-s * dx + c * dy) / b;
@@ -683,13 +689,20 @@ impl Bank {
 
     /// The bank for these parameters, rebuilt only when they change (a
     /// video's frames share one).
-    pub fn cached(radius: f32, step: usize, stride: usize) -> Arc<Bank> {
+    pub fn cached(radius: f32, step: usize, quincunx: bool, stride: usize) -> Arc<Bank> {
         static LAST: Mutex<Option<Arc<Bank>>> = Mutex::new(None);
         let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
         match &*last {
-            Some(b) if b.radius == radius && b.step == step && b.stride == stride => b.clone(),
+            Some(b)
+                if b.radius == radius
+                    && b.step == step
+                    && b.quincunx == quincunx
+                    && b.stride == stride =>
+            {
+                b.clone()
+            }
             _ => {
-                let b = Arc::new(Bank::build(radius, step, stride));
+                let b = Arc::new(Bank::build(radius, step, quincunx, stride));
                 *last = Some(b.clone());
                 b
             }
