@@ -89,7 +89,7 @@ impl Resolution {
 /// How [`kuwahara_opts`] runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Options {
-    /// Worker threads; 0 means `available_parallelism().min(2)`.
+    /// Worker threads; 0 means `available_parallelism().min(2)`; at most 16.
     pub threads: usize,
     pub resolution: Resolution,
 }
@@ -149,7 +149,8 @@ pub fn kuwahara_opts(
     }
     let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
-        n => n,
+        // A thread per band of rows: more than 16 only adds spawns.
+        n => n.min(16),
     };
     let scale = match opts.resolution.resolve(radius) {
         Resolution::Half => 2,
