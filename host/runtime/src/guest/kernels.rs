@@ -312,9 +312,11 @@ impl kernels::Host for StoreState {
     fn kuwahara(&mut self, frame: Resource<FrameHandle>, radius: f32, sharpness: f32) -> Res<()> {
         Ok(frame_result(self.frames.get_mut(frame.rep()).and_then(
             |f| {
-                // TEMP until the kernel merges.
-                let _ = (f, radius, sharpness);
-                Err(FrameError::Unsupported("kuwahara: not merged yet".into()))
+                Ok(reel_kernels::kuwahara::kuwahara(
+                    &mut f.image_mut()?,
+                    radius,
+                    sharpness,
+                )?)
             },
         )))
     }
