@@ -250,6 +250,21 @@ fn meta<'a>(frame: &'a reel_runtime::HostFrame, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {key} in {:?}", frame.meta))
 }
 
+/// Kuwahara's working memory grows with the frame the guest names: it
+/// counts against the guest's allowance, so a frame that fits cannot
+/// make the host take gigabytes.
+#[test]
+fn kuwahara_working_memory_counts_against_the_allowance() {
+    let mut stage = hostile("kuwahara-bomb", SandboxConfig::default(), OnError::Fail);
+    let (out, verdict) = stage.filter(test_frame());
+    assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+    let result = meta(&out, "bomb-result");
+    assert!(
+        result.contains("TooLarge") && result.contains("working memory"),
+        "{result}"
+    );
+}
+
 /// Palettes (contract 0.1.4) are tables the host holds like LUTs: one
 /// limit on how many, counted against the plugin's memory.
 #[test]

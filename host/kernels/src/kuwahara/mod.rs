@@ -36,7 +36,7 @@
 use crate::cpu::CpuLevel;
 #[cfg(target_arch = "x86_64")]
 use crate::cpu::Isa;
-use crate::layout::{ImageMut, LayoutError};
+use crate::layout::{ImageMut, Layout, LayoutError};
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -152,19 +152,13 @@ pub fn kuwahara_opts(
         // A thread per band of rows: more than 16 only adds spawns.
         n => n.min(16),
     };
-    let scale = match opts.resolution.resolve(radius) {
-        Resolution::Half => 2,
-        _ => 1,
-    };
-    let r = radius / scale as f32;
-    let (step, quincunx) = if r > STEP2_RADIUS {
-        (2, false)
-    } else {
-        (1, r > QUINCUNX_RADIUS)
-    };
-    // Room for the farthest sample, and for Sobel and a blur of radius
-    // 4 around the edge pixels.
-    let pad = (Bank::reach(r, step) + 2).max(6);
+    let Plan {
+        scale,
+        r,
+        step,
+        quincunx,
+        pad,
+    } = Plan::new(radius, opts.resolution);
     let planes = reference::load(img, scale, pad, threads);
     let sigma = 2.0 / scale as f32;
     let kernels = reference::tensor(level, &planes, sigma, threads);
@@ -187,6 +181,58 @@ pub fn kuwahara_opts(
         reference::pool::give(v);
     }
     Ok(())
+}
+
+/// How a radius is filtered: at which scale, with what working radius
+/// and sample lattice, and how much padding its kernels reach into.
+struct Plan {
+    scale: usize,
+    r: f32,
+    step: usize,
+    quincunx: bool,
+    pad: usize,
+}
+
+impl Plan {
+    fn new(radius: f32, resolution: Resolution) -> Plan {
+        let scale = match resolution.resolve(radius) {
+            Resolution::Half => 2,
+            _ => 1,
+        };
+        let r = radius / scale as f32;
+        let (step, quincunx) = if r > STEP2_RADIUS {
+            (2, false)
+        } else {
+            (1, r > QUINCUNX_RADIUS)
+        };
+        // Room for the farthest sample, and for Sobel and a blur of
+        // radius 4 around the edge pixels.
+        let pad = (Bank::reach(r, step) + 2).max(6);
+        Plan {
+            scale,
+            r,
+            step,
+            quincunx,
+            pad,
+        }
+    }
+}
+
+/// The most memory [`kuwahara`] takes for a picture of `layout` at
+/// `radius` (working planes, structure tensor, output): a host lending
+/// the kernel to a guest counts it against the guest's allowance, since
+/// the picture's size is the guest's to choose. An upper bound.
+pub fn scratch_bytes(layout: &Layout, radius: f32) -> usize {
+    let plan = Plan::new(
+        radius.clamp(*RADIUS_RANGE.start(), *RADIUS_RANGE.end()),
+        Resolution::Auto,
+    );
+    let padded = |side: usize| side.div_ceil(plan.scale) + 2 * plan.pad;
+    // At most 12 float planes are alive at once (the pool keeps no more),
+    // and a 16-bit kernel index a pixel.
+    padded(layout.width)
+        .saturating_mul(padded(layout.height))
+        .saturating_mul(12 * 4 + 2)
 }
 
 /// One filtered row: output luma, U and V of working row `y`.

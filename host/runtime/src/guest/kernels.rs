@@ -310,6 +310,18 @@ impl kernels::Host for StoreState {
     }
 
     fn kuwahara(&mut self, frame: Resource<FrameHandle>, radius: f32, sharpness: f32) -> Res<()> {
+        // Its working planes scale with the frame, which the guest chose:
+        // they count against the guest's allowance for the call.
+        let scratch = self
+            .frames
+            .get_mut(frame.rep())
+            .map(|f| reel_kernels::kuwahara::scratch_bytes(&f.layout, radius))
+            .unwrap_or(0);
+        if !self.memory.host_fits(scratch) {
+            return Ok(frame_result(Err(FrameError::TooLarge(format!(
+                "kuwahara on this frame needs {scratch} bytes of working memory, beyond the plugin's memory allowance"
+            )))));
+        }
         Ok(frame_result(self.frames.get_mut(frame.rep()).and_then(
             |f| {
                 Ok(reel_kernels::kuwahara::kuwahara(

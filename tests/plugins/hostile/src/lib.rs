@@ -28,6 +28,7 @@ const MODES: &[&str] = &[
     "hoard-luts",
     "hoard-palettes",
     "bad-stylise",
+    "kuwahara-bomb",
     "read-planes",
     "rewrite-planes",
     "sleep",
@@ -286,6 +287,14 @@ impl Plugin for Hostile {
                 ] {
                     frame.meta_set(key, &format!("{outcome:?}"));
                 }
+                Ok(())
+            }
+            "kuwahara-bomb" => {
+                // A frame that fits the allowance, filtered at full
+                // resolution: the kernel's working memory would not.
+                let big = reel_sdk::create_frame(PixelFormat::I420, 8192, 8192)?;
+                let outcome = kernels::kuwahara(&big, 1.0, 8.0);
+                frame.meta_set("bomb-result", &format!("{outcome:?}"));
                 Ok(())
             }
             "read-planes" | "rewrite-planes" => {
