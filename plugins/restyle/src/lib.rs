@@ -17,6 +17,10 @@
 //! frame. Every decision depends only on the frames seen, never on time,
 //! so a file job's output is the same on every run. A plain `.cube` as
 //! the style is applied as it is.
+//!
+//! `paint` and `toon` draw over the graded frame with host kernels (see
+//! `looks.rs`): brush strokes of the style's scale, or the style's
+//! palette with lines as dense as its own.
 
 mod looks;
 mod sampling;
