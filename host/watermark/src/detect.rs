@@ -1,0 +1,346 @@
+//! Detection: blind (no original needed), keyed, over many frames.
+//!
+//! Each frame's luma is reduced to the grid, whitened (its own low
+//! frequencies taken away and its local contrast normalised, so
+//! brightness and contrast changes do not matter) and added to an
+//! [`Evidence`] sum: the mark is the same in every frame, the picture is
+//! not, so the sum favours the mark. Frame rates and dropped frames do
+//! not matter.
+//!
+//! A reading then searches scales (a crop and rescale magnifies the
+//! pattern on the grid) and, at each, every shift of the tile at once by
+//! correlating the folded sum with the sync pattern through an FFT. The
+//! best candidate's chips give soft bits for the Viterbi decoder; the
+//! payload counts only if its CRC holds and the sync peak stands at
+//! least [`THRESHOLD`] deviations above the rest. The chance that noise
+//! does both is reported as the reading's false-alarm probability.
+
+use rustfft::FftPlanner;
+use rustfft::num_complex::Complex;
+
+use crate::code::{CODED_BITS, decode};
+use crate::key::Key;
+use crate::pattern::{CHIPS, Keyed, TILE, blur_cyclic, grid_size};
+
+/// Scales searched: from a picture shrunk into a frame (0.88) to a 14%
+/// crop scaled back (1.16).
+const SCALES: (f32, f32, usize) = (0.88, 1.16, 71);
+/// How far (in standard deviations) the sync peak must stand above the
+/// other candidates for a payload to count.
+pub const THRESHOLD: f32 = 5.0;
+/// The chance noise passes a 24-bit CRC.
+const CRC_PASS: f64 = 1.0 / (1u64 << 24) as f64;
+
+/// Whitened frames summed, on one grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evidence {
+    pub width: usize,
+    pub height: usize,
+    pub frames: usize,
+    sum: Vec<f32>,
+}
+
+impl Evidence {
+    pub fn new(width: usize, height: usize) -> Evidence {
+        let (gw, gh) = grid_size(width, height);
+        Evidence {
+            width: gw,
+            height: gh,
+            frames: 0,
+            sum: vec![0.0; gw * gh],
+        }
+    }
+
+    /// Adds a frame's luma (`width` x `height`, `stride` bytes a row; a
+    /// picture of another shape is refused).
+    pub fn add_frame(&mut self, luma: &[u8], width: usize, height: usize, stride: usize) -> bool {
+        if grid_size(width, height) != (self.width, self.height)
+            || luma.len() < stride * (height - 1) + width
+        {
+            return false;
+        }
+        let grid = whiten(
+            &reduce(luma, width, height, stride, self.width, self.height),
+            self.width,
+            self.height,
+        );
+        self.sum.iter_mut().zip(&grid).for_each(|(s, g)| *s += g);
+        self.frames += 1;
+        true
+    }
+
+    /// Adds another sum on the same grid.
+    pub fn merge(&mut self, other: &Evidence) {
+        if (other.width, other.height) == (self.width, self.height) {
+            self.sum
+                .iter_mut()
+                .zip(&other.sum)
+                .for_each(|(s, o)| *s += o);
+            self.frames += other.frames;
+        }
+    }
+}
+
+/// What a reading of some evidence found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reading {
+    /// The payload, when its check holds and the sync peak passes
+    /// [`THRESHOLD`].
+    pub payload: Option<u64>,
+    /// The sync peak, in standard deviations above the other candidates.
+    pub score: f32,
+    /// The chance that an unmarked picture (or a wrong key) reads as
+    /// well: the payload counts only if it is small.
+    pub false_alarm: f64,
+    /// The pattern's magnification on the grid (1.0: not cropped).
+    pub scale: f32,
+    /// The tile's shift, in grid pixels.
+    pub shift: (usize, usize),
+}
+
+/// Reads evidence with a key's patterns.
+pub struct Detector {
+    keyed: Keyed,
+    /// The blurred sync tile's spectrum, conjugated.
+    sync: Vec<Complex<f32>>,
+    fft: std::sync::Arc<dyn rustfft::Fft<f32>>,
+    ifft: std::sync::Arc<dyn rustfft::Fft<f32>>,
+}
+
+impl Detector {
+    pub fn new(key: &Key) -> Detector {
+        let keyed = Keyed::new(key);
+        let mut planner = FftPlanner::new();
+        let fft = planner.plan_fft_forward(TILE);
+        let ifft = planner.plan_fft_inverse(TILE);
+        let mut sync = keyed.sync.clone();
+        blur_cyclic(&mut sync);
+        let mut spectrum: Vec<Complex<f32>> = sync.iter().map(|&v| Complex::new(v, 0.0)).collect();
+        fft2(&*fft, &mut spectrum);
+        spectrum.iter_mut().for_each(|c| *c = c.conj());
+        Detector {
+            keyed,
+            sync: spectrum,
+            fft,
+            ifft,
+        }
+    }
+
+    pub fn read(&self, evidence: &Evidence) -> Reading {
+        let (gw, gh) = (evidence.width, evidence.height);
+        let mut best = (f32::NEG_INFINITY, 1.0f32, 0usize, Vec::new());
+        let (lo, hi, steps) = SCALES;
+        let mut spectrum = vec![Complex::new(0.0, 0.0); CHIPS];
+        for s in 0..steps {
+            let scale = lo + (hi - lo) * s as f32 / (steps - 1) as f32;
+            let fold = fold(&evidence.sum, gw, gh, scale);
+            for (c, &v) in spectrum.iter_mut().zip(&fold) {
+                *c = Complex::new(v, 0.0);
+            }
+            fft2(&*self.fft, &mut spectrum);
+            spectrum
+                .iter_mut()
+                .zip(&self.sync)
+                .for_each(|(a, b)| *a *= b);
+            fft2(&*self.ifft, &mut spectrum);
+            let corr: Vec<f32> = spectrum.iter().map(|c| c.re).collect();
+            let (peak, at) =
+                corr.iter()
+                    .enumerate()
+                    .fold(
+                        (f32::NEG_INFINITY, 0),
+                        |(m, a), (i, &v)| if v > m { (v, i) } else { (m, a) },
+                    );
+            let n = CHIPS as f32;
+            let mean = corr.iter().sum::<f32>() / n;
+            let std = (corr.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt();
+            let z = if std > 0.0 { (peak - mean) / std } else { 0.0 };
+            if z > best.0 {
+                best = (z, scale, at, fold);
+            }
+        }
+        let (score, scale, at, fold) = best;
+        let candidates = (steps * CHIPS) as f64;
+        let false_alarm = (candidates * normal_tail(score as f64)).min(1.0) * CRC_PASS;
+        let shift = (at % TILE, at / TILE);
+        let payload = if score >= THRESHOLD && !fold.is_empty() {
+            decode(&self.soft_bits(&fold, shift))
+        } else {
+            None
+        };
+        Reading {
+            payload,
+            score,
+            false_alarm,
+            scale,
+            shift,
+        }
+    }
+
+    /// Soft values of the coded bits from a fold aligned at `shift`: each
+    /// bit's chips correlated with the data signs, after the sync
+    /// pattern's share is taken out.
+    fn soft_bits(&self, fold: &[f32], (dx, dy): (usize, usize)) -> Vec<f32> {
+        let mut aligned: Vec<f32> = (0..CHIPS)
+            .map(|i| fold[((i / TILE + dy) % TILE) * TILE + (i % TILE + dx) % TILE])
+            .collect();
+        // Matched to the blurred chips: the blur is symmetric.
+        blur_cyclic(&mut aligned);
+        let mut sync = self.keyed.sync.clone();
+        blur_cyclic(&mut sync);
+        let gain = aligned.iter().zip(&sync).map(|(a, s)| a * s).sum::<f32>()
+            / sync.iter().map(|s| s * s).sum::<f32>().max(1e-9);
+        let mut soft = vec![0f32; CODED_BITS];
+        for i in 0..CHIPS {
+            let v = aligned[i] - gain * sync[i];
+            soft[self.keyed.bit_of[i] as usize] += self.keyed.chips[i] * v;
+        }
+        let rms = (soft.iter().map(|v| v * v).sum::<f32>() / CODED_BITS as f32).sqrt();
+        if rms > 0.0 {
+            soft.iter_mut().for_each(|v| *v /= rms);
+        }
+        soft
+    }
+}
+
+/// Sums the grid into one tile, as if the pattern were magnified by
+/// `scale` (nearest grid pixel), mean removed.
+fn fold(sum: &[f32], gw: usize, gh: usize, scale: f32) -> Vec<f32> {
+    let phase = |i: usize| ((i as f32 / scale).round() as usize) % TILE;
+    let cols: Vec<usize> = (0..gw).map(phase).collect();
+    let mut fold = vec![0f32; CHIPS];
+    for y in 0..gh {
+        let row = &mut fold[phase(y) * TILE..][..TILE];
+        for (&c, &v) in cols.iter().zip(&sum[y * gw..][..gw]) {
+            row[c] += v;
+        }
+    }
+    let mean = fold.iter().sum::<f32>() / CHIPS as f32;
+    fold.iter_mut().for_each(|v| *v -= mean);
+    fold
+}
+
+/// A 2D FFT of a tile, in place (rows, then columns).
+fn fft2(fft: &dyn rustfft::Fft<f32>, data: &mut [Complex<f32>]) {
+    fft.process(data);
+    let mut column = vec![Complex::new(0.0, 0.0); TILE];
+    for x in 0..TILE {
+        for y in 0..TILE {
+            column[y] = data[y * TILE + x];
+        }
+        fft.process(&mut column);
+        for y in 0..TILE {
+            data[y * TILE + x] = column[y];
+        }
+    }
+}
+
+/// Luma averaged down to the grid (each grid pixel the mean of the
+/// pixels whose centres fall in it).
+fn reduce(luma: &[u8], w: usize, h: usize, stride: usize, gw: usize, gh: usize) -> Vec<f32> {
+    let span =
+        |i: usize, n: usize, g: usize| (i * n / g, ((i + 1) * n / g).max(i * n / g + 1).min(n));
+    let cols: Vec<(usize, usize)> = (0..gw).map(|i| span(i, w, gw)).collect();
+    let mut grid = vec![0f32; gw * gh];
+    let mut sums = vec![0u32; w];
+    for gy in 0..gh {
+        let (y0, y1) = span(gy, h, gh);
+        sums.iter_mut().for_each(|s| *s = 0);
+        for y in y0..y1 {
+            for (s, &v) in sums.iter_mut().zip(&luma[y * stride..][..w]) {
+                *s += v as u32;
+            }
+        }
+        for (g, &(x0, x1)) in grid[gy * gw..][..gw].iter_mut().zip(&cols) {
+            let total: u32 = sums[x0..x1].iter().sum();
+            *g = total as f32 / ((x1 - x0) * (y1 - y0)) as f32;
+        }
+    }
+    grid
+}
+
+/// The grid's detail (itself less a Gaussian blur of sigma 1.5), divided
+/// by its local RMS (a blur of sigma 4 of its square) and clipped, so
+/// each region counts alike whatever its contrast.
+fn whiten(grid: &[f32], gw: usize, gh: usize) -> Vec<f32> {
+    let low = gaussian(grid, gw, gh, 1.5);
+    let detail: Vec<f32> = grid.iter().zip(&low).map(|(g, l)| g - l).collect();
+    let power = gaussian(
+        &detail.iter().map(|d| d * d).collect::<Vec<_>>(),
+        gw,
+        gh,
+        4.0,
+    );
+    detail
+        .iter()
+        .zip(&power)
+        .map(|(d, p)| (d / (p.sqrt() + 0.5)).clamp(-2.5, 2.5))
+        .collect()
+}
+
+/// A separable Gaussian blur, edges clamped.
+fn gaussian(data: &[f32], w: usize, h: usize, sigma: f32) -> Vec<f32> {
+    let radius = (3.0 * sigma).ceil() as isize;
+    let weights: Vec<f32> = (-radius..=radius)
+        .map(|d| (-(d * d) as f32 / (2.0 * sigma * sigma)).exp())
+        .collect();
+    let total: f32 = weights.iter().sum();
+    let weights: Vec<f32> = weights.iter().map(|v| v / total).collect();
+    let clamp = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
+    let mut tmp = vec![0f32; w * h];
+    for y in 0..h {
+        let row = &data[y * w..][..w];
+        for x in 0..w {
+            tmp[y * w + x] = weights
+                .iter()
+                .enumerate()
+                .map(|(k, wt)| wt * row[clamp(x as isize + k as isize - radius, w)])
+                .sum();
+        }
+    }
+    let mut out = vec![0f32; w * h];
+    for y in 0..h {
+        for (k, wt) in weights.iter().enumerate() {
+            let src = &tmp[clamp(y as isize + k as isize - radius, h) * w..][..w];
+            for (o, s) in out[y * w..][..w].iter_mut().zip(src) {
+                *o += wt * s;
+            }
+        }
+    }
+    out
+}
+
+/// The upper tail of the standard normal distribution, Q(z).
+fn normal_tail(z: f64) -> f64 {
+    0.5 * erfc(z / std::f64::consts::SQRT_2)
+}
+
+/// The complementary error function (Numerical Recipes' erfcc, relative
+/// error under 1.2e-7).
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    if x >= 0.0 { r } else { 2.0 - r }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_normal_tail_is_right() {
+        assert!((normal_tail(0.0) - 0.5).abs() < 1e-7);
+        assert!((normal_tail(5.0) / 2.866_515_7e-7 - 1.0).abs() < 1e-4);
+    }
+}

@@ -1,0 +1,179 @@
+//! Embedding: the keyed tile, spread over the picture, added to luma with
+//! a strength shaped by local texture.
+//!
+//! `Y' = Y + round(a * M * P)`, where `P` is the tile interpolated to the
+//! picture's pixels (unit RMS, the same every frame), `M` the texture
+//! mask (the local standard deviation of luma over 12 x 12 pixels over
+//! [`TEXTURE`], clamped to [`FLAT`]..=1: flat areas get a mark below one
+//! code value), and `a` the strength, lowered on a frame whose mark would
+//! cost more than [`MAX_MSE`] (so every frame keeps a PSNR of at least
+//! 43 dB against the unmarked frame).
+
+use crate::code::encode;
+use crate::key::Key;
+use crate::pattern::{Keyed, TILE, grid_size};
+
+/// Peak strength in luma code values, where the picture is textured.
+pub const STRENGTH: f32 = 3.0;
+/// The mask on flat areas: the mark there is `STRENGTH * FLAT` = 0.45
+/// code values RMS.
+pub const FLAT: f32 = 0.15;
+/// The local standard deviation (code values) at which the mask is full.
+const TEXTURE: f32 = 6.0;
+/// The mark's mean square a frame may not exceed: a PSNR of 43 dB.
+pub const MAX_MSE: f32 = 255.0 * 255.0 / 19_952.62; // 10^(43/10)
+/// The mask's blocks, in pixels.
+const BLOCK: usize = 4;
+
+/// A mark, ready for pictures of one size.
+pub struct Embedder {
+    width: usize,
+    height: usize,
+    /// The pattern at each pixel, times 256.
+    pattern: Vec<i16>,
+    /// The pattern's sum of squares in each mask block (for the PSNR
+    /// bound), at `pattern`'s scale.
+    block_energy: Vec<f32>,
+    strength: f32,
+    /// Scratch: block means, mean squares and gains.
+    blocks: Vec<[f32; 2]>,
+    gains: Vec<i32>,
+}
+
+/// What embedding a frame did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Embedded {
+    /// The strength used (lower than asked when the PSNR bound held it
+    /// back).
+    pub strength: f32,
+    /// The mark's mean square, before rounding (code values squared).
+    pub mse: f32,
+}
+
+impl Embedder {
+    /// The mark of `payload` under `key` for `width` x `height` pictures,
+    /// at `strength` (0..=1 of [`STRENGTH`]).
+    pub fn new(key: &Key, payload: u64, width: usize, height: usize, strength: f32) -> Embedder {
+        let tile = Keyed::new(key).tile(&encode(payload));
+        let (gw, gh) = grid_size(width, height);
+        // Each pixel's centre on the grid, and the tile there (bilinear,
+        // wrapping: the tile repeats).
+        let axis = |n: usize, g: usize| -> Vec<(usize, usize, f32)> {
+            (0..n)
+                .map(|i| {
+                    let p = ((i as f64 + 0.5) * g as f64 / n as f64 - 0.5).rem_euclid(TILE as f64);
+                    let i0 = p.floor() as usize % TILE;
+                    (i0, (i0 + 1) % TILE, (p - p.floor()) as f32)
+                })
+                .collect()
+        };
+        let (xs, ys) = (axis(width, gw), axis(height, gh));
+        let mut pattern = vec![0i16; width * height];
+        for (y, &(y0, y1, fy)) in ys.iter().enumerate() {
+            let (r0, r1) = (&tile[y0 * TILE..][..TILE], &tile[y1 * TILE..][..TILE]);
+            for (x, &(x0, x1, fx)) in xs.iter().enumerate() {
+                let top = r0[x0] + (r0[x1] - r0[x0]) * fx;
+                let bottom = r1[x0] + (r1[x1] - r1[x0]) * fx;
+                let v = top + (bottom - top) * fy;
+                pattern[y * width + x] = (v * 256.0).round().clamp(-32767.0, 32767.0) as i16;
+            }
+        }
+        let (bw, bh) = (width.div_ceil(BLOCK), height.div_ceil(BLOCK));
+        let mut block_energy = vec![0f32; bw * bh];
+        for y in 0..height {
+            for x in 0..width {
+                let p = pattern[y * width + x] as f32 / 256.0;
+                block_energy[(y / BLOCK) * bw + x / BLOCK] += p * p;
+            }
+        }
+        Embedder {
+            width,
+            height,
+            pattern,
+            block_energy,
+            strength: strength.clamp(0.0, 1.0) * STRENGTH,
+            blocks: vec![[0.0; 2]; bw * bh],
+            gains: vec![0; bw * bh],
+        }
+    }
+
+    pub fn size(&self) -> (usize, usize) {
+        (self.width, self.height)
+    }
+
+    /// Marks a luma plane in place (`stride` bytes a row).
+    pub fn embed(&mut self, luma: &mut [u8], stride: usize) -> Embedded {
+        let (w, h) = (self.width, self.height);
+        let (bw, bh) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
+        // Block means and mean squares.
+        self.blocks.iter_mut().for_each(|b| *b = [0.0; 2]);
+        for y in 0..h {
+            let row = &luma[y * stride..][..w];
+            let blocks = &mut self.blocks[(y / BLOCK) * bw..][..bw];
+            for (block, px) in blocks.iter_mut().zip(row.chunks(BLOCK)) {
+                for &v in px {
+                    let v = v as f32;
+                    block[0] += v;
+                    block[1] += v * v;
+                }
+            }
+        }
+        for (i, b) in self.blocks.iter_mut().enumerate() {
+            let bx = i % bw;
+            let by = i / bw;
+            let n = (BLOCK.min(w - bx * BLOCK) * BLOCK.min(h - by * BLOCK)) as f32;
+            *b = [b[0] / n, b[1] / n];
+        }
+        // The mask: the standard deviation over each block and its eight
+        // neighbours (12 x 12 pixels).
+        let mut mask = vec![0f32; bw * bh];
+        for by in 0..bh {
+            for bx in 0..bw {
+                let (mut s, mut s2, mut n) = (0.0, 0.0, 0.0);
+                for ny in by.saturating_sub(1)..(by + 2).min(bh) {
+                    for nx in bx.saturating_sub(1)..(bx + 2).min(bw) {
+                        let b = self.blocks[ny * bw + nx];
+                        s += b[0];
+                        s2 += b[1];
+                        n += 1.0;
+                    }
+                }
+                let var = (s2 / n - (s / n) * (s / n)).max(0.0);
+                mask[by * bw + bx] = (var.sqrt() / TEXTURE).clamp(FLAT, 1.0);
+            }
+        }
+        // The strength a frame can afford.
+        let energy: f32 = mask
+            .iter()
+            .zip(&self.block_energy)
+            .map(|(m, e)| m * m * e)
+            .sum::<f32>()
+            * self.strength
+            * self.strength
+            / (w * h) as f32;
+        let strength = if energy > MAX_MSE {
+            self.strength * (MAX_MSE / energy).sqrt()
+        } else {
+            self.strength
+        };
+        for (g, m) in self.gains.iter_mut().zip(&mask) {
+            *g = (strength * m * 256.0).round() as i32;
+        }
+        for y in 0..h {
+            let row = &mut luma[y * stride..][..w];
+            let pattern = &self.pattern[y * w..][..w];
+            let gains = &self.gains[(y / BLOCK) * bw..][..bw];
+            for ((px, p), g) in row.chunks_mut(BLOCK).zip(pattern.chunks(BLOCK)).zip(gains) {
+                for (v, &p) in px.iter_mut().zip(p) {
+                    // The mark in code values, rounded: (p * 256) * (g * 256) / 65536.
+                    let d = (p as i32 * g + 32768) >> 16;
+                    *v = (*v as i32 + d).clamp(0, 255) as u8;
+                }
+            }
+        }
+        Embedded {
+            strength,
+            mse: energy.min(MAX_MSE),
+        }
+    }
+}
