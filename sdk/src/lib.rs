@@ -11,9 +11,11 @@
 extern crate self as reel_sdk;
 
 pub mod assets;
+mod color;
 mod describe;
 mod params;
 
+pub use color::parse_color;
 pub use describe::{DescriptionBuilder, ParamBuilder};
 pub use params::Params;
 

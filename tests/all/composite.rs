@@ -14,9 +14,7 @@ use reel_tests::{
 #[path = "../../plugins/composite/src/layers.rs"]
 #[allow(dead_code)]
 mod layers;
-#[path = "../../plugins/composite/src/text.rs"]
-#[allow(dead_code)]
-mod text;
+use reel_sdk_text as text;
 
 fn composite(layers: &str) -> Stage {
     Stage::new(spec(layers)).unwrap()

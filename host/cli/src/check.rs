@@ -37,16 +37,21 @@ pub fn checked(pipeline: &Path, set: &[String]) -> Result<Plan, ExitCode> {
         eprintln!("warning: {warning}");
     }
     let catalog = Catalog::for_this_program();
-    reel_pipeline::check(pipeline, &runtime, &catalog, &overrides).map_err(|problems| {
-        let count = problems.0.len();
-        eprintln!("{problems}");
-        fail(
-            EXIT_BAD_INPUT,
-            &format!(
-                "{} has {count} problem{}; nothing was run",
-                pipeline.display(),
-                if count == 1 { "" } else { "s" }
-            ),
-        )
-    })
+    let plan =
+        reel_pipeline::check(pipeline, &runtime, &catalog, &overrides).map_err(|problems| {
+            let count = problems.0.len();
+            eprintln!("{problems}");
+            fail(
+                EXIT_BAD_INPUT,
+                &format!(
+                    "{} has {count} problem{}; nothing was run",
+                    pipeline.display(),
+                    if count == 1 { "" } else { "s" }
+                ),
+            )
+        })?;
+    for warning in &plan.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(plan)
 }

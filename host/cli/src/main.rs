@@ -11,6 +11,7 @@ mod graph;
 mod plugin;
 mod run;
 mod style;
+mod watermark;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,6 +64,35 @@ enum Command {
     Style {
         #[command(subcommand)]
         command: StyleCommand,
+    },
+    /// Make watermark keys; find Reel's invisible watermark in a clip.
+    Watermark {
+        #[command(subcommand)]
+        command: WatermarkCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WatermarkCommand {
+    /// Write a new random key (64 hexadecimal digits, mode 600); an
+    /// existing file is never overwritten.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Find the invisible watermark in anything GStreamer decodes: exit 0
+    /// when found, 1 when not, 2 on an error.
+    Detect {
+        input: PathBuf,
+        /// The key file the mark was made with.
+        #[arg(long, conflicts_with = "key_env", required_unless_present = "key_env")]
+        key_file: Option<PathBuf>,
+        /// The environment variable holding the key.
+        #[arg(long)]
+        key_env: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -148,6 +178,15 @@ fn main() -> ExitCode {
                 out,
                 size,
             } => style::export_cube(&file, &reference, &out, size),
+        },
+        Command::Watermark { command } => match command {
+            WatermarkCommand::Keygen { out } => watermark::keygen(&out),
+            WatermarkCommand::Detect {
+                input,
+                key_file,
+                key_env,
+                json,
+            } => watermark::detect(&input, key_file.as_deref(), key_env.as_deref(), json),
         },
     }
 }

@@ -101,6 +101,12 @@ pub struct StageDef {
     pub memory_mb: Option<Spanned<i64>>,
     /// A directory the plugin may read, relative to the pipeline file.
     pub assets: Option<Text>,
+    /// A file holding the stage's secret key (relative to the pipeline
+    /// file), handed to the plugin as its `key` parameter; or the
+    /// environment variable that holds it. A key is never written in the
+    /// pipeline file itself.
+    pub key_file: Option<Text>,
+    pub key_env: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -16,10 +16,12 @@ mod diagnostics;
 mod element;
 mod encode;
 mod ending;
+pub mod keys;
 pub mod looks;
 mod media;
 mod plan;
 pub mod session;
+pub mod watermarks;
 
 pub use build::{Built, Output, StageInfo, build};
 pub use check::{Override, Problems, check};

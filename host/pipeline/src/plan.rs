@@ -6,12 +6,17 @@ use std::time::Duration;
 
 use reel_runtime::StageSpec;
 
+use crate::diagnostics::Diagnostic;
+
 pub struct Plan {
     pub name: String,
     pub sources: Vec<SourcePlan>,
     /// Stages in an order where each comes after its input.
     pub stages: Vec<StagePlan>,
     pub sinks: Vec<SinkPlan>,
+    /// What deserves a word but stops nothing (a key file others can
+    /// read).
+    pub warnings: Vec<Diagnostic>,
 }
 
 pub struct SourcePlan {

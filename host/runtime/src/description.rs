@@ -55,6 +55,61 @@ pub enum ParamValue {
     Integer(i64),
     Number(f64),
     Text(String),
+    /// Text the pipeline took from a key file or the environment (never
+    /// from the pipeline file): the plugin receives it as text; shown,
+    /// printed or serialised, it reads `<secret>`.
+    Secret(Secret),
+}
+
+/// A secret's text, kept out of every display: `Debug`, `Display` and
+/// serialisation print `<secret>`; only [`Secret::expose`] gives it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(text: impl Into<String>) -> Secret {
+        Secret(text.into())
+    }
+
+    /// The text itself, for the plugin that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `text` with every occurrence of the secret (in any ASCII case)
+    /// replaced by `<secret>`: what a plugin says about it never reaches
+    /// a log or a terminal.
+    pub fn redact(&self, text: &str) -> String {
+        let needle = self.0.to_ascii_lowercase();
+        if needle.is_empty() {
+            return text.to_string();
+        }
+        let lower = text.to_ascii_lowercase();
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        while let Some(i) = lower[at..].find(&needle) {
+            out.push_str(&text[at..at + i]);
+            out.push_str("<secret>");
+            at += i + needle.len();
+        }
+        out.push_str(&text[at..]);
+        out
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str("<secret>")
+    }
 }
 
 impl ParamValue {
@@ -63,7 +118,7 @@ impl ParamValue {
             ParamValue::Boolean(_) => ValueType::Boolean,
             ParamValue::Integer(_) => ValueType::Integer,
             ParamValue::Number(_) => ValueType::Number,
-            ParamValue::Text(_) => ValueType::Text,
+            ParamValue::Text(_) | ParamValue::Secret(_) => ValueType::Text,
         }
     }
 
@@ -158,6 +213,7 @@ impl fmt::Display for ParamValue {
             ParamValue::Integer(i) => write!(f, "{i}"),
             ParamValue::Number(n) => write!(f, "{n:?}"),
             ParamValue::Text(s) => write!(f, "{s:?}"),
+            ParamValue::Secret(_) => write!(f, "<secret>"),
         }
     }
 }

@@ -25,7 +25,7 @@ pub use cache::Origin;
 pub use catalog::Catalog;
 pub use compile::{CompileLimits, compiler_main};
 pub use description::{
-    Description, Format, ParamError, ParamSpec, ParamValue, StageKind, ValueType, closest,
+    Description, Format, ParamError, ParamSpec, ParamValue, Secret, StageKind, ValueType, closest,
 };
 pub use error::{Error, Result};
 pub use files::check_asset_dir;

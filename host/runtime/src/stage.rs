@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::description::ParamValue;
+use crate::description::{ParamValue, Secret};
 use crate::error::{Error, Result};
 use crate::frame::HostFrame;
 use crate::instance::{Failure, Live, TimeLimit};
@@ -106,6 +106,9 @@ pub struct StageStats {
 pub struct Stage {
     spec: StageSpec,
     params: Vec<(String, ParamValue)>,
+    /// Secrets among the parameters: whatever the plugin says is redacted
+    /// of them before it is reported.
+    secrets: Vec<Secret>,
     live: Option<Live>,
     output: GuestOutput,
     failures_in_row: u32,
@@ -137,9 +140,11 @@ impl Stage {
                 reason: e.to_string(),
             })?;
         }
+        let secrets = secrets(&params);
         let mut stage = Stage {
             spec,
             params,
+            secrets,
             live: None,
             output: GuestOutput::default(),
             failures_in_row: 0,
@@ -150,6 +155,7 @@ impl Stage {
             timings: Timings::default(),
         };
         let started = stage.ensure_live().map(|_| ()).map_err(|f| f.reason);
+        let started = started.map_err(|reason| stage.redact(reason));
         stage.pump_output();
         if let Err(reason) = started {
             let (id, name) = (&stage.spec.id, &stage.spec.plugin.description.name);
@@ -193,10 +199,11 @@ impl Stage {
                 }
                 return Err(Error::Stage {
                     stage: self.spec.id.clone(),
-                    reason: failure.reason,
+                    reason: self.redact(failure.reason),
                 });
             }
         }
+        self.secrets = secrets(&resolved);
         self.params = resolved;
         self.spec.params = params;
         Ok(())
@@ -325,7 +332,7 @@ impl Stage {
                     stage: self.spec.id.clone(),
                     item: index,
                     file: None,
-                    reason: failure.reason,
+                    reason: self.redact(failure.reason),
                 })
             }
         }
@@ -371,6 +378,10 @@ impl Stage {
     }
 
     fn fail(&mut self, frame: u64, pts: Option<u64>, failure: Failure) -> Verdict {
+        let failure = Failure {
+            reason: self.redact(failure.reason),
+            ..failure
+        };
         if failure.fatal {
             // A trapped instance cannot be entered again: start afresh.
             self.live = None;
@@ -407,8 +418,14 @@ impl Stage {
 
     fn pump_output(&mut self) {
         for line in self.output.drain_lines() {
+            let line = self.redact(line);
             self.events.push(StageEvent::Output(line));
         }
+    }
+
+    /// `text` from the plugin with the stage's secrets taken out.
+    fn redact(&self, text: String) -> String {
+        self.secrets.iter().fold(text, |t, s| s.redact(&t))
     }
 
     pub fn stats(&self) -> StageStats {
@@ -426,4 +443,15 @@ impl Stage {
     pub fn take_events(&mut self) -> Vec<StageEvent> {
         std::mem::take(&mut self.events)
     }
+}
+
+/// The secrets among `params`.
+fn secrets(params: &[(String, ParamValue)]) -> Vec<Secret> {
+    params
+        .iter()
+        .filter_map(|(_, v)| match v {
+            ParamValue::Secret(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
 }

@@ -35,8 +35,11 @@ pub struct Embedder {
     /// bound), at `pattern`'s scale.
     block_energy: Vec<f32>,
     strength: f32,
-    /// Scratch: block means, mean squares and gains.
-    blocks: Vec<[f32; 2]>,
+    /// Scratch kept between frames (fresh buffers would cost page faults
+    /// every frame): block sums, their 3 x 3 sums, the mask, a row's gains.
+    sums: Vec<[u32; 3]>,
+    across: Vec<[u32; 3]>,
+    mask: Vec<f32>,
     gains: Vec<i32>,
 }
 
@@ -92,8 +95,10 @@ impl Embedder {
             pattern,
             block_energy,
             strength: strength.clamp(0.0, 1.0) * STRENGTH,
-            blocks: vec![[0.0; 2]; bw * bh],
-            gains: vec![0; bw * bh],
+            sums: vec![[0; 3]; bw * bh],
+            across: vec![[0; 3]; bw * bh],
+            mask: vec![0.0; bw * bh],
+            gains: vec![0; width],
         }
     }
 
@@ -105,45 +110,52 @@ impl Embedder {
     pub fn embed(&mut self, luma: &mut [u8], stride: usize) -> Embedded {
         let (w, h) = (self.width, self.height);
         let (bw, bh) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
-        // Block means and mean squares.
-        self.blocks.iter_mut().for_each(|b| *b = [0.0; 2]);
-        for y in 0..h {
+        // Block sums and sums of squares, from every second pixel of
+        // every second row (the mask is a local statistic: a quarter of
+        // the pixels estimate it as well, at a quarter of the cost).
+        let Embedder {
+            sums, across, mask, ..
+        } = self;
+        sums.fill([0; 3]);
+        for y in (0..h).step_by(2) {
             let row = &luma[y * stride..][..w];
-            let blocks = &mut self.blocks[(y / BLOCK) * bw..][..bw];
+            let blocks = &mut sums[(y / BLOCK) * bw..][..bw];
             for (block, px) in blocks.iter_mut().zip(row.chunks(BLOCK)) {
-                for &v in px {
-                    let v = v as f32;
+                for &v in px.iter().step_by(2) {
+                    let v = v as u32;
                     block[0] += v;
                     block[1] += v * v;
+                    block[2] += 1;
                 }
             }
         }
-        for (i, b) in self.blocks.iter_mut().enumerate() {
-            let bx = i % bw;
-            let by = i / bw;
-            let n = (BLOCK.min(w - bx * BLOCK) * BLOCK.min(h - by * BLOCK)) as f32;
-            *b = [b[0] / n, b[1] / n];
+        // Over each block and its eight neighbours (12 x 12 pixels):
+        // along rows, then down columns.
+        for (src, dst) in sums.chunks(bw).zip(across.chunks_mut(bw)) {
+            for x in 0..bw {
+                let mut t = [0u32; 3];
+                for b in &src[x.saturating_sub(1)..(x + 2).min(bw)] {
+                    t = [t[0] + b[0], t[1] + b[1], t[2] + b[2]];
+                }
+                dst[x] = t;
+            }
         }
-        // The mask: the standard deviation over each block and its eight
-        // neighbours (12 x 12 pixels).
-        let mut mask = vec![0f32; bw * bh];
         for by in 0..bh {
             for bx in 0..bw {
-                let (mut s, mut s2, mut n) = (0.0, 0.0, 0.0);
+                let mut t = [0u32; 3];
                 for ny in by.saturating_sub(1)..(by + 2).min(bh) {
-                    for nx in bx.saturating_sub(1)..(bx + 2).min(bw) {
-                        let b = self.blocks[ny * bw + nx];
-                        s += b[0];
-                        s2 += b[1];
-                        n += 1.0;
-                    }
+                    let b = across[ny * bw + bx];
+                    t = [t[0] + b[0], t[1] + b[1], t[2] + b[2]];
                 }
-                let var = (s2 / n - (s / n) * (s / n)).max(0.0);
+                let n = t[2].max(1) as f32;
+                let mean = t[0] as f32 / n;
+                let var = (t[1] as f32 / n - mean * mean).max(0.0);
                 mask[by * bw + bx] = (var.sqrt() / TEXTURE).clamp(FLAT, 1.0);
             }
         }
         // The strength a frame can afford.
-        let energy: f32 = mask
+        let energy: f32 = self
+            .mask
             .iter()
             .zip(&self.block_energy)
             .map(|(m, e)| m * m * e)
@@ -156,19 +168,21 @@ impl Embedder {
         } else {
             self.strength
         };
-        for (g, m) in self.gains.iter_mut().zip(&mask) {
-            *g = (strength * m * 256.0).round() as i32;
-        }
+        // Each block row's gains, one a pixel (so the rows below run as
+        // straight loops the compiler vectorises).
         for y in 0..h {
+            if y % BLOCK == 0 {
+                let row = &self.mask[(y / BLOCK) * bw..][..bw];
+                for (g, m) in self.gains.chunks_mut(BLOCK).zip(row) {
+                    g.fill((strength * m * 256.0).round() as i32);
+                }
+            }
             let row = &mut luma[y * stride..][..w];
             let pattern = &self.pattern[y * w..][..w];
-            let gains = &self.gains[(y / BLOCK) * bw..][..bw];
-            for ((px, p), g) in row.chunks_mut(BLOCK).zip(pattern.chunks(BLOCK)).zip(gains) {
-                for (v, &p) in px.iter_mut().zip(p) {
-                    // The mark in code values, rounded: (p * 256) * (g * 256) / 65536.
-                    let d = (p as i32 * g + 32768) >> 16;
-                    *v = (*v as i32 + d).clamp(0, 255) as u8;
-                }
+            for ((v, &p), &g) in row.iter_mut().zip(pattern).zip(&self.gains) {
+                // The mark in code values, rounded: (p * 256) * (g * 256) / 65536.
+                let d = (p as i32 * g + 32768) >> 16;
+                *v = (*v as i32 + d).clamp(0, 255) as u8;
             }
         }
         Embedded {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::layers::Color;
 use crate::lower_third::{BoxStyle, Card, compose};
-use crate::text::{Font, render};
+use reel_sdk_text::{Font, render};
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

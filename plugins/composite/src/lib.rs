@@ -26,7 +26,6 @@
 mod clock;
 mod layers;
 mod lower_third;
-mod text;
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -37,7 +36,7 @@ use reel_sdk::{FrameInfo, ParamBuilder, prelude::*};
 use clock::Clock;
 use layers::{Alpha, Filter, Layer, Mode};
 use lower_third::LowerThird;
-use text::Font;
+use reel_sdk_text::Font;
 
 struct Composite {
     /// The input that fills the output; empty: the first input.

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use crate::layers::Color;
-use crate::text::{Font, TextBlock, render, rounded_box};
+use reel_sdk_text::{Font, TextBlock, render, rounded_box};
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

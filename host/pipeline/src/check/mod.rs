@@ -10,8 +10,8 @@ use gst::prelude::*;
 use std::sync::Arc;
 
 use reel_runtime::{
-    Catalog, OnError, ParamSpec, ParamValue, Plugin, Runtime, SandboxConfig, StageKind, StageSpec,
-    ValueType, closest,
+    Catalog, OnError, ParamSpec, ParamValue, Plugin, Runtime, SandboxConfig, Secret, StageKind,
+    StageSpec, ValueType, closest,
 };
 use toml::Spanned;
 
@@ -82,6 +82,7 @@ struct Checker<'a> {
     dir: PathBuf,
     source: &'a str,
     problems: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
 }
 
 const TEST_WIDTH: i32 = 1280;
@@ -114,6 +115,7 @@ pub fn check(
         dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
         source: &source,
         problems: Vec::new(),
+        warnings: Vec::new(),
     };
     let parsed = parse(file, &source)?;
     let plan = checker.plan(parsed, overrides);
@@ -564,6 +566,7 @@ impl Checker<'_> {
             sources,
             stages,
             sinks,
+            warnings: std::mem::take(&mut self.warnings),
         })
     }
 }

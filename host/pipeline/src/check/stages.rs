@@ -2,6 +2,10 @@
 
 use super::*;
 
+/// The parameter a stage's secret key fills.
+const SECRET_PARAM: &str = "key";
+const INLINE_KEY: &str = "a key is never written in a pipeline file or on the command line: give the stage key_file = \"FILE\" (readable only by you) or key_env = \"VARIABLE\"";
+
 impl Checker<'_> {
     pub(super) fn stage_work(
         &mut self,
@@ -168,6 +172,12 @@ impl Checker<'_> {
         let mut ok = true;
         let empty = SpannedTable::new();
         for (key, value) in s.params.as_ref().map_or(&empty, |p| p.get_ref()) {
+            if key.get_ref() == SECRET_PARAM {
+                ok = false;
+                // The span of the key only: the value is not quoted back.
+                self.complain(key.span(), format!("stage `{id}`: {INLINE_KEY}"));
+                continue;
+            }
             let Some(v) = param_value(value.get_ref(), description.param(key.get_ref())) else {
                 self.complain(
                     value.span(),
@@ -195,7 +205,29 @@ impl Checker<'_> {
                 }
             }
         }
+        if let Some(given) = s.key_file.as_ref().or(s.key_env.as_ref()) {
+            if description.param(SECRET_PARAM).is_none() {
+                ok = false;
+                self.complain(
+                    given.span(),
+                    format!("stage `{id}`: plugin `{}` takes no key", description.name),
+                );
+            } else {
+                match self.secret_key(s) {
+                    Some(key) => params.push((SECRET_PARAM.into(), ParamValue::Secret(key))),
+                    None => ok = false,
+                }
+            }
+        }
         for o in overrides {
+            if o.key == SECRET_PARAM {
+                ok = false;
+                self.problems.push(Diagnostic::plain(format!(
+                    "--set {}.{}: {INLINE_KEY}",
+                    o.stage, o.key
+                )));
+                continue;
+            }
             let v = ParamValue::parse_literal(&o.value);
             match description.resolve_params(&[(o.key.clone(), v.clone())]) {
                 Ok(_) => params.push((o.key.clone(), v)),
@@ -303,6 +335,40 @@ impl Checker<'_> {
             return None;
         }
         Some(StageWork::Plugin(Box::new(spec)))
+    }
+
+    /// The stage's secret key from its `key_file` or `key_env`, or None
+    /// (with the problem reported when one was given).
+    fn secret_key(&mut self, s: &StageDef) -> Option<Secret> {
+        match (&s.key_file, &s.key_env) {
+            (None, None) => None,
+            (Some(_), Some(env)) => {
+                self.complain(env.span(), "give key_file or key_env, not both");
+                None
+            }
+            (Some(file), None) => {
+                match crate::keys::read_key_file(&self.dir.join(file.get_ref())) {
+                    Ok(key) => {
+                        if let Some(warning) = key.warning {
+                            let warning = self.error(file.span(), warning);
+                            self.warnings.push(warning);
+                        }
+                        Some(Secret::new(key.text))
+                    }
+                    Err(e) => {
+                        self.complain(file.span(), format!("key_file: {e}"));
+                        None
+                    }
+                }
+            }
+            (None, Some(env)) => match crate::keys::read_key_env(env.get_ref()) {
+                Ok(text) => Some(Secret::new(text)),
+                Err(e) => {
+                    self.complain(env.span(), format!("key_env: {e}"));
+                    None
+                }
+            },
+        }
     }
 
     pub(super) fn native_element(&mut self, element: &Text) -> Option<gst::Element> {

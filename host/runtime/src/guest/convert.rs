@@ -140,6 +140,7 @@ pub(crate) fn params(params: &[(String, ParamValue)]) -> Vec<stage::Param> {
                 ParamValue::Integer(i) => stage::Value::Integer(*i),
                 ParamValue::Number(n) => stage::Value::Number(*n),
                 ParamValue::Text(s) => stage::Value::Text(s.clone()),
+                ParamValue::Secret(s) => stage::Value::Text(s.expose().to_string()),
             },
         })
         .collect()
