@@ -17,3 +17,4 @@ mod mixer;
 mod restyle;
 mod sandbox;
 mod sound_tracks;
+mod watermark;

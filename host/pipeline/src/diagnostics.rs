@@ -72,6 +72,21 @@ impl Diagnostic {
         }
     }
 
+    /// Takes `secret` out of the message, the hint and the quoted line
+    /// (a key someone wrote into a pipeline file is not printed back).
+    pub fn redact(&mut self, secret: &str) {
+        if secret.is_empty() {
+            return;
+        }
+        self.message = self.message.replace(secret, "<secret>");
+        if let Some(help) = &mut self.help {
+            *help = help.replace(secret, "<secret>");
+        }
+        if let Some(place) = &mut self.place {
+            place.excerpt.0 = place.excerpt.0.replace(secret, "<secret>");
+        }
+    }
+
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self

@@ -27,7 +27,7 @@ use crate::pattern::{CHIPS, Keyed, TILE, blur_cyclic, grid_size};
 const SCALES: (f32, f32, usize) = (0.88, 1.16, 71);
 /// How far (in standard deviations) the sync peak must stand above the
 /// other candidates for a payload to count.
-pub const THRESHOLD: f32 = 5.0;
+pub const THRESHOLD: f32 = 5.5;
 /// The chance noise passes a 24-bit CRC.
 const CRC_PASS: f64 = 1.0 / (1u64 << 24) as f64;
 

@@ -1,25 +1,30 @@
 //! Embedding: the keyed tile, spread over the picture, added to luma with
 //! a strength shaped by local texture.
 //!
-//! `Y' = Y + round(a * M * P)`, where `P` is the tile interpolated to the
-//! picture's pixels (unit RMS, the same every frame), `M` the texture
-//! mask (the local standard deviation of luma over 12 x 12 pixels over
-//! [`TEXTURE`], clamped to [`FLAT`]..=1: flat areas get a mark below one
-//! code value), and `a` the strength, lowered on a frame whose mark would
-//! cost more than [`MAX_MSE`] (so every frame keeps a PSNR of at least
-//! 43 dB against the unmarked frame).
+//! `Y' = Y + round(A * P)`, where `P` is the tile interpolated to the
+//! picture's pixels (unit RMS, the same every frame) and `A` the mark's
+//! local amplitude, set by texture (the standard deviation `s` of luma
+//! over 12 x 12 pixels) so the mark costs every region about the same
+//! structural similarity: SSIM (Wang et al. 2004) falls by about
+//! `A^2 / (2 s^2 + C2)` where noise of RMS `A` is added, so
+//! `A = sqrt(SSIM_LOSS * (2 s^2 + C2))`, at most [`STRENGTH`]. Truly flat
+//! areas (`s` under half a code value), where any pattern would show,
+//! get only [`FLAT`] (below one code value), ramping up to that curve by
+//! `s` = 2. A frame whose mark would cost more than [`MAX_MSE`] is
+//! marked more weakly, so every frame keeps a PSNR of at least 43 dB.
 
 use crate::code::encode;
 use crate::key::Key;
 use crate::pattern::{Keyed, TILE, grid_size};
 
-/// Peak strength in luma code values, where the picture is textured.
-pub const STRENGTH: f32 = 3.0;
-/// The mask on flat areas: the mark there is `STRENGTH * FLAT` = 0.45
-/// code values RMS.
-pub const FLAT: f32 = 0.15;
-/// The local standard deviation (code values) at which the mask is full.
-const TEXTURE: f32 = 6.0;
+/// The largest amplitude (code values RMS), on strong texture.
+pub const STRENGTH: f32 = 5.0;
+/// The amplitude on flat areas (code values RMS).
+pub const FLAT: f32 = 0.45;
+/// The SSIM a region may lose to the mark.
+const SSIM_LOSS: f32 = 0.02;
+/// SSIM's stabilising constant for 8-bit pictures, (0.03 * 255)^2.
+const C2: f32 = 58.5;
 /// The mark's mean square a frame may not exceed: a PSNR of 43 dB.
 pub const MAX_MSE: f32 = 255.0 * 255.0 / 19_952.62; // 10^(43/10)
 /// The mask's blocks, in pixels.
@@ -150,7 +155,9 @@ impl Embedder {
                 let n = t[2].max(1) as f32;
                 let mean = t[0] as f32 / n;
                 let var = (t[1] as f32 / n - mean * mean).max(0.0);
-                mask[by * bw + bx] = (var.sqrt() / TEXTURE).clamp(FLAT, 1.0);
+                let ramp = ((var.sqrt() - 0.5) / 1.5).clamp(0.0, 1.0);
+                let amplitude = (SSIM_LOSS * (2.0 * var + C2)).sqrt() * ramp;
+                mask[by * bw + bx] = amplitude.clamp(FLAT, STRENGTH) / STRENGTH;
             }
         }
         // The strength a frame can afford.

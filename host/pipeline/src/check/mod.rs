@@ -83,6 +83,8 @@ struct Checker<'a> {
     source: &'a str,
     problems: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
+    /// Keys found written into the file: taken out of every report.
+    inline_secrets: Vec<String>,
 }
 
 const TEST_WIDTH: i32 = 1280;
@@ -116,9 +118,15 @@ pub fn check(
         source: &source,
         problems: Vec::new(),
         warnings: Vec::new(),
+        inline_secrets: Vec::new(),
     };
     let parsed = parse(file, &source)?;
     let plan = checker.plan(parsed, overrides);
+    for secret in std::mem::take(&mut checker.inline_secrets) {
+        for d in checker.problems.iter_mut().chain(&mut checker.warnings) {
+            d.redact(&secret);
+        }
+    }
     if checker.problems.is_empty() {
         Ok(plan.expect("a plan when there are no problems"))
     } else {

@@ -174,6 +174,9 @@ impl Checker<'_> {
         for (key, value) in s.params.as_ref().map_or(&empty, |p| p.get_ref()) {
             if key.get_ref() == SECRET_PARAM {
                 ok = false;
+                if let toml::Value::String(text) = value.get_ref() {
+                    self.inline_secrets.push(text.clone());
+                }
                 // The span of the key only: the value is not quoted back.
                 self.complain(key.span(), format!("stage `{id}`: {INLINE_KEY}"));
                 continue;
@@ -228,7 +231,17 @@ impl Checker<'_> {
                 )));
                 continue;
             }
-            let v = ParamValue::parse_literal(&o.value);
+            // A text parameter takes the value as written (`--set
+            // mark.payload=0x2A` means the text, not a number).
+            let v = match description.param(&o.key) {
+                Some(spec) if spec.kind == ValueType::Text => {
+                    match ParamValue::parse_literal(&o.value) {
+                        text @ ParamValue::Text(_) => text,
+                        _ => ParamValue::Text(o.value.clone()),
+                    }
+                }
+                _ => ParamValue::parse_literal(&o.value),
+            };
             match description.resolve_params(&[(o.key.clone(), v.clone())]) {
                 Ok(_) => params.push((o.key.clone(), v)),
                 Err(e) => {
