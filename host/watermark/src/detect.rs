@@ -98,6 +98,15 @@ pub struct Reading {
     pub shift: (usize, usize),
 }
 
+/// A reading under way (see [`Detector::search`]).
+pub struct Search {
+    evidence: Evidence,
+    /// The next scale to try.
+    next: usize,
+    /// The best so far: score, scale, tile shift, fold.
+    best: (f32, f32, usize, Vec<f32>),
+}
+
 /// Reads evidence with a key's patterns.
 pub struct Detector {
     keyed: Keyed,
@@ -126,14 +135,34 @@ impl Detector {
         }
     }
 
+    /// Reads evidence: every scale at once.
     pub fn read(&self, evidence: &Evidence) -> Reading {
-        let (gw, gh) = (evidence.width, evidence.height);
-        let mut best = (f32::NEG_INFINITY, 1.0f32, 0usize, Vec::new());
+        let mut search = self.search(evidence.clone());
+        self.advance(&mut search, SCALES.2)
+            .expect("every scale tried")
+    }
+
+    /// Starts a reading to be done a few scales at a time with
+    /// [`Detector::advance`], so that a live stage spreads its cost over
+    /// frames instead of stalling one.
+    pub fn search(&self, evidence: Evidence) -> Search {
+        Search {
+            evidence,
+            next: 0,
+            best: (f32::NEG_INFINITY, 1.0, 0, Vec::new()),
+        }
+    }
+
+    /// Tries up to `scales` more scales of `search`; once all are tried,
+    /// the reading.
+    pub fn advance(&self, search: &mut Search, scales: usize) -> Option<Reading> {
+        let (gw, gh) = (search.evidence.width, search.evidence.height);
         let (lo, hi, steps) = SCALES;
         let mut spectrum = vec![Complex::new(0.0, 0.0); CHIPS];
-        for s in 0..steps {
+        let end = search.next.saturating_add(scales).min(steps);
+        for s in search.next..end {
             let scale = lo + (hi - lo) * s as f32 / (steps - 1) as f32;
-            let fold = fold(&evidence.sum, gw, gh, scale);
+            let fold = fold(&search.evidence.sum, gw, gh, scale);
             for (c, &v) in spectrum.iter_mut().zip(&fold) {
                 *c = Complex::new(v, 0.0);
             }
@@ -155,26 +184,31 @@ impl Detector {
             let mean = corr.iter().sum::<f32>() / n;
             let std = (corr.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt();
             let z = if std > 0.0 { (peak - mean) / std } else { 0.0 };
-            if z > best.0 {
-                best = (z, scale, at, fold);
+            if z > search.best.0 {
+                search.best = (z, scale, at, fold);
             }
         }
-        let (score, scale, at, fold) = best;
+        search.next = end;
+        if end < steps {
+            return None;
+        }
+        let (score, scale, at, fold) = &search.best;
+        let score = *score;
         let candidates = (steps * CHIPS) as f64;
         let false_alarm = (candidates * normal_tail(score as f64)).min(1.0) * CRC_PASS;
         let shift = (at % TILE, at / TILE);
         let payload = if score >= THRESHOLD && !fold.is_empty() {
-            decode(&self.soft_bits(&fold, shift))
+            decode(&self.soft_bits(fold, shift))
         } else {
             None
         };
-        Reading {
+        Some(Reading {
             payload,
             score,
             false_alarm,
-            scale,
+            scale: *scale,
             shift,
-        }
+        })
     }
 
     /// Soft values of the coded bits from a fold aligned at `shift`: each
@@ -259,55 +293,63 @@ fn reduce(luma: &[u8], w: usize, h: usize, stride: usize, gw: usize, gh: usize) 
     grid
 }
 
-/// The grid's detail (itself less a Gaussian blur of sigma 1.5), divided
-/// by its local RMS (a blur of sigma 4 of its square) and clipped, so
-/// each region counts alike whatever its contrast.
+/// The grid's detail (itself less a blur of sigma 1.4), divided by its
+/// local RMS (a blur of sigma 3.5 of its square) and clipped, so each
+/// region counts alike whatever its contrast.
 fn whiten(grid: &[f32], gw: usize, gh: usize) -> Vec<f32> {
-    let low = gaussian(grid, gw, gh, 1.5);
+    let low = gaussian(grid, gw, gh, 1);
     let detail: Vec<f32> = grid.iter().zip(&low).map(|(g, l)| g - l).collect();
-    let power = gaussian(
-        &detail.iter().map(|d| d * d).collect::<Vec<_>>(),
-        gw,
-        gh,
-        4.0,
-    );
+    let power = gaussian(&detail.iter().map(|d| d * d).collect::<Vec<_>>(), gw, gh, 3);
     detail
         .iter()
         .zip(&power)
-        .map(|(d, p)| (d / (p.sqrt() + 0.5)).clamp(-2.5, 2.5))
+        .map(|(d, p)| (d / (p.max(0.0).sqrt() + 0.5)).clamp(-2.5, 2.5))
         .collect()
 }
 
-/// A separable Gaussian blur, edges clamped.
-fn gaussian(data: &[f32], w: usize, h: usize, sigma: f32) -> Vec<f32> {
-    let radius = (3.0 * sigma).ceil() as isize;
-    let weights: Vec<f32> = (-radius..=radius)
-        .map(|d| (-(d * d) as f32 / (2.0 * sigma * sigma)).exp())
-        .collect();
-    let total: f32 = weights.iter().sum();
-    let weights: Vec<f32> = weights.iter().map(|v| v / total).collect();
-    let clamp = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
-    let mut tmp = vec![0f32; w * h];
-    for y in 0..h {
-        let row = &data[y * w..][..w];
-        for x in 0..w {
-            tmp[y * w + x] = weights
-                .iter()
-                .enumerate()
-                .map(|(k, wt)| wt * row[clamp(x as isize + k as isize - radius, w)])
-                .sum();
+/// A Gaussian blur approximated by three box blurs of `radius` (Wells
+/// 1986: sigma = sqrt(radius (radius + 1))), edges clamped. Running sums:
+/// the cost does not grow with the radius.
+fn gaussian(data: &[f32], w: usize, h: usize, radius: usize) -> Vec<f32> {
+    let mut a = data.to_vec();
+    let mut b = vec![0f32; data.len()];
+    let mut padded = vec![0f32; w + 2 * radius + 1];
+    let mut sums = vec![0f32; w];
+    let norm = 1.0 / (2 * radius + 1) as f32;
+    for _ in 0..3 {
+        // Along rows, each padded with its edge values.
+        for (src, dst) in a.chunks_exact(w).zip(b.chunks_exact_mut(w)) {
+            padded[..radius].fill(src[0]);
+            padded[radius..radius + w].copy_from_slice(src);
+            padded[radius + w..].fill(src[w - 1]);
+            let mut sum: f32 = padded[..2 * radius + 1].iter().sum();
+            for (i, out) in dst.iter_mut().enumerate() {
+                *out = sum * norm;
+                sum += padded[i + 2 * radius + 1] - padded[i];
+            }
         }
-    }
-    let mut out = vec![0f32; w * h];
-    for y in 0..h {
-        for (k, wt) in weights.iter().enumerate() {
-            let src = &tmp[clamp(y as isize + k as isize - radius, h) * w..][..w];
-            for (o, s) in out[y * w..][..w].iter_mut().zip(src) {
-                *o += wt * s;
+        // Down columns, a row at a time.
+        let row = |y: isize| {
+            let y = y.clamp(0, h as isize - 1) as usize;
+            &b[y * w..(y + 1) * w]
+        };
+        let r = radius as isize;
+        sums.fill(0.0);
+        for y in -r..=r {
+            sums.iter_mut().zip(row(y)).for_each(|(s, v)| *s += v);
+        }
+        for y in 0..h {
+            a[y * w..(y + 1) * w]
+                .iter_mut()
+                .zip(&sums)
+                .for_each(|(o, s)| *o = s * norm);
+            let (add, sub) = (row(y as isize + r + 1), row(y as isize - r));
+            for ((s, p), m) in sums.iter_mut().zip(add).zip(sub) {
+                *s += p - m;
             }
         }
     }
-    out
+    a
 }
 
 /// The upper tail of the standard normal distribution, Q(z).

@@ -28,6 +28,6 @@ pub mod embed;
 pub mod key;
 pub mod pattern;
 
-pub use detect::{Detector, Evidence, Reading};
+pub use detect::{Detector, Evidence, Reading, Search};
 pub use embed::{Embedded, Embedder};
 pub use key::{Key, KeyError, parse_payload};

@@ -7,13 +7,17 @@
 //! - `visible`: a logo (a PNG with alpha in the stage's assets, decoded
 //!   here in the sandbox) or a line of text, in a corner.
 //! - `both`: the visible mark over the invisible one.
+//! - `detect`: live monitoring, the frames untouched: says when the mark
+//!   of `key` appears, changes or goes (see `monitor.rs`).
 //!
 //! The key comes from the pipeline's `key_file` or `key_env`, which Reel
 //! reads and hands over as the `key` parameter; it is never written in a
 //! pipeline file, and nothing here ever repeats it.
 
+mod monitor;
 mod visible;
 
+use monitor::Monitor;
 use reel_sdk::{ParamBuilder, prelude::*};
 use reel_watermark::{Embedder, Key, parse_payload};
 use visible::Visible;
@@ -21,6 +25,7 @@ use visible::Visible;
 struct Watermark {
     invisible: Option<Invisible>,
     visible: Option<Visible>,
+    monitor: Option<Monitor>,
 }
 
 /// The invisible mark: what it carries, and its pattern for the size of
@@ -41,8 +46,12 @@ impl Plugin for Watermark {
         .version(env!("CARGO_PKG_VERSION"))
         .formats(&[PixelFormat::I420, PixelFormat::Nv12])
         .param(
-            ParamBuilder::text("mode", "invisible", "invisible, visible, or both")
-                .choices(&["invisible", "visible", "both"]),
+            ParamBuilder::text(
+                "mode",
+                "invisible",
+                "invisible, visible, both; or detect: report when the mark of `key` appears or goes",
+            )
+            .choices(&["invisible", "visible", "both", "detect"]),
         )
         .param(ParamBuilder::text(
             "payload",
@@ -97,7 +106,15 @@ impl Plugin for Watermark {
             "visible" | "both" => Some(Visible::new(params)?),
             _ => None,
         };
-        Ok(Watermark { invisible, visible })
+        let monitor = match mode {
+            "detect" => Some(Monitor::new(&key(params)?)),
+            _ => None,
+        };
+        Ok(Watermark {
+            invisible,
+            visible,
+            monitor,
+        })
     }
 
     fn filter(&mut self, frame: &Frame) -> Result<(), StageError> {
@@ -107,21 +124,16 @@ impl Plugin for Watermark {
         if let Some(visible) = &mut self.visible {
             visible.draw(frame)?;
         }
+        if let Some(monitor) = &mut self.monitor {
+            monitor.watch(frame)?;
+        }
         Ok(())
     }
 }
 
 impl Invisible {
     fn new(params: &Params) -> Result<Invisible, StageError> {
-        let key = match params.text("key") {
-            "" => {
-                return Err(StageError::InvalidParam(
-                    "the invisible mark needs a key: give the stage key_file = \"...\" or key_env = \"...\"".into(),
-                ));
-            }
-            // The error never quotes the key.
-            text => Key::parse(text).map_err(|e| StageError::InvalidParam(format!("key: {e}")))?,
-        };
+        let key = key(params)?;
         let payload = match params.text("payload") {
             "" => {
                 return Err(StageError::InvalidParam(
@@ -150,6 +162,17 @@ impl Invisible {
         frame.write_rows(0, 0, &luma)?;
         frame.meta_set("watermark.strength", &format!("{:.2}", marked.strength));
         Ok(())
+    }
+}
+
+/// The stage's key, which Reel fills from `key_file` or `key_env`.
+fn key(params: &Params) -> Result<Key, StageError> {
+    match params.text("key") {
+        "" => Err(StageError::InvalidParam(
+            "the invisible mark needs a key: give the stage key_file = \"...\" or key_env = \"...\"".into(),
+        )),
+        // The error never quotes the key.
+        text => Key::parse(text).map_err(|e| StageError::InvalidParam(format!("key: {e}"))),
     }
 }
 
