@@ -1,6 +1,7 @@
 //! End-to-end tests, one file per behaviour, all in one binary (as
 //! wasmtime does) so it links once.
 
+mod assets;
 mod cache;
 mod checks;
 mod cli;

@@ -79,7 +79,7 @@ fn mark(dir: &Path, input: &Path, key: &Path) -> PathBuf {
 
 /// `reel run` of `input` through a watermark stage `mark` with `params`
 /// into `dir/output` (x264 CRF 18).
-fn run_watermark(
+pub(crate) fn run_watermark(
     dir: &Path,
     input: &Path,
     key: &Path,

@@ -6,6 +6,7 @@
 //! reads arguments, prints, and turns outcomes into exit codes. One module
 //! per command.
 
+mod asset;
 mod check;
 mod graph;
 mod plugin;
@@ -70,6 +71,71 @@ enum Command {
         #[command(subcommand)]
         command: WatermarkCommand,
     },
+    /// The asset registry: who owns which watermark payload (append-only,
+    /// hash-chained, signed).
+    Asset {
+        #[command(subcommand)]
+        command: AssetCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AssetCommand {
+    /// Write a new registry signing key (ed25519, 64 hexadecimal digits,
+    /// mode 600) and print its public key; never overwrites a file.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Register an asset: its ID (the watermark payload), owner, title,
+    /// the SHA-256 of FILE and the watermark key's id. Makes the registry
+    /// with its first asset.
+    Register {
+        file: PathBuf,
+        /// The registry database.
+        #[arg(long, env = "REEL_REGISTRY")]
+        registry: PathBuf,
+        /// The asset ID: the 64-bit watermark payload (decimal or 0x hex).
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        title: String,
+        /// The registry's signing key file (`reel asset keygen`).
+        #[arg(long)]
+        signing_key: PathBuf,
+        /// The watermark key file the asset is marked with (only its id
+        /// is recorded).
+        #[arg(long, conflicts_with = "key_env", required_unless_present = "key_env")]
+        key_file: Option<PathBuf>,
+        /// The environment variable holding the watermark key.
+        #[arg(long)]
+        key_env: Option<String>,
+    },
+    /// Check every entry's hash, link and signature: exit 0 intact, 1
+    /// tampered, 2 on an error.
+    Verify {
+        #[arg(long, env = "REEL_REGISTRY")]
+        registry: PathBuf,
+        /// The public key the registry must be signed by (64 hex digits).
+        #[arg(long, conflicts_with = "signing_key")]
+        public_key: Option<String>,
+        /// Or the signing key whose public half it must be signed by.
+        #[arg(long)]
+        signing_key: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one registered asset, or all.
+    Show {
+        /// The asset ID (decimal or 0x hex); all when left out.
+        id: Option<String>,
+        #[arg(long, env = "REEL_REGISTRY")]
+        registry: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -93,6 +159,10 @@ enum WatermarkCommand {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// An asset registry in which to name the asset the payload
+        /// belongs to.
+        #[arg(long, env = "REEL_REGISTRY")]
+        registry: Option<PathBuf>,
     },
 }
 
@@ -186,7 +256,50 @@ fn main() -> ExitCode {
                 key_file,
                 key_env,
                 json,
-            } => watermark::detect(&input, key_file.as_deref(), key_env.as_deref(), json),
+                registry,
+            } => watermark::detect(
+                &input,
+                key_file.as_deref(),
+                key_env.as_deref(),
+                registry.as_deref(),
+                json,
+            ),
+        },
+        Command::Asset { command } => match command {
+            AssetCommand::Keygen { out } => asset::keygen(&out),
+            AssetCommand::Register {
+                file,
+                registry,
+                id,
+                owner,
+                title,
+                signing_key,
+                key_file,
+                key_env,
+            } => asset::register(asset::Register {
+                registry: &registry,
+                file: &file,
+                id: &id,
+                owner: &owner,
+                title: &title,
+                signing_key: &signing_key,
+                key_file: key_file.as_deref(),
+                key_env: key_env.as_deref(),
+            }),
+            AssetCommand::Verify {
+                registry,
+                public_key,
+                signing_key,
+                json,
+            } => asset::verify(
+                &registry,
+                public_key.as_deref(),
+                signing_key.as_deref(),
+                json,
+            ),
+            AssetCommand::Show { id, registry, json } => {
+                asset::show(&registry, id.as_deref(), json)
+            }
         },
     }
 }

@@ -5,9 +5,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use reel_pipeline::{keys, watermarks};
+use reel_registry::Registry;
 use reel_watermark::Key;
 
-use crate::{EXIT_BAD_INPUT, EXIT_RUN_FAILED, fail};
+use crate::{EXIT_BAD_INPUT, EXIT_RUN_FAILED, asset, fail};
 
 /// Exit code of a detection that found nothing.
 const EXIT_NOT_FOUND: u8 = 1;
@@ -26,25 +27,28 @@ pub fn detect(
     input: &Path,
     key_file: Option<&Path>,
     key_env: Option<&str>,
+    registry: Option<&Path>,
     json: bool,
 ) -> ExitCode {
-    let text = match (key_file, key_env) {
-        (Some(path), _) => keys::read_key_file(path).map(|k| {
-            if let Some(w) = k.warning {
-                eprintln!("warning: {w}");
-            }
-            k.text
-        }),
-        (None, Some(name)) => keys::read_key_env(name),
-        (None, None) => Err("give --key-file or --key-env".into()),
-    };
-    let key = match text.and_then(|t| Key::parse(&t).map_err(|e| format!("key: {e}"))) {
+    let key = match asset::watermark_key(key_file, key_env) {
         Ok(key) => key,
         Err(e) => return fail(EXIT_BAD_INPUT, &e),
+    };
+    // Opened before the clip is read: a wrong path fails at once.
+    let registry = match registry.map(Registry::open).transpose() {
+        Ok(registry) => registry,
+        Err(e) => return fail(EXIT_BAD_INPUT, &e.to_string()),
     };
     let detection = match watermarks::detect(input, &key, |_| {}) {
         Ok(d) => d,
         Err(e) => return fail(EXIT_BAD_INPUT, &e.to_string()),
+    };
+    let asset = match (&registry, detection.payload) {
+        (Some(registry), Some(payload)) => match registered(registry, payload, &key) {
+            Ok(asset) => asset,
+            Err(e) => return fail(EXIT_BAD_INPUT, &e),
+        },
+        _ => None,
     };
     let found = detection.payload.is_some();
     if json {
@@ -58,6 +62,12 @@ pub fn detect(
             "score": detection.best.as_ref().map(|r| r.score),
             "frames": detection.frames,
             "key_id": key.id(),
+            "asset": asset.as_ref().map(|a| {
+                let mut entry = asset::entry_json(&a.entry);
+                entry["registry_intact"] = a.intact.into();
+                entry["same_watermark_key"] = a.same_key.into();
+                entry
+            }),
         });
         match serde_json::to_string_pretty(&report) {
             Ok(text) => println!("{text}"),
@@ -77,6 +87,26 @@ pub fn detect(
             .map(|(s, e)| format!("{}-{}", clock(*s), clock(*e)))
             .collect();
         println!("  found in    {}", ranges.join(", "));
+        if let Some(a) = &asset {
+            let e = &a.entry;
+            println!(
+                "  asset       \"{}\" by {} (registry entry {}, registered {})",
+                asset::printable(&e.asset.title),
+                asset::printable(&e.asset.owner),
+                e.seq,
+                e.registered_text()
+            );
+            if !a.same_key {
+                println!("  warning     the registry records another watermark key for this asset");
+            }
+            if !a.intact {
+                println!(
+                    "  warning     the registry fails verification: do not trust this entry (reel asset verify)"
+                );
+            }
+        } else if registry.is_some() {
+            println!("  asset       not in the registry");
+        }
     } else {
         println!(
             "{}: no watermark of key {} found in {} frames (best score {:.1}, {} needed)",
@@ -92,6 +122,32 @@ pub fn detect(
     } else {
         ExitCode::from(EXIT_NOT_FOUND)
     }
+}
+
+/// A registered asset a detected payload names, and how far to trust it.
+struct Registered {
+    entry: reel_registry::Entry,
+    /// The registry verifies (hashes, links, signatures, head).
+    intact: bool,
+    /// The entry records the key the mark was read with.
+    same_key: bool,
+}
+
+fn registered(registry: &Registry, payload: u64, key: &Key) -> Result<Option<Registered>, String> {
+    let Some(entry) = registry.find(payload).map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let intact = registry
+        .verify(None)
+        .map_err(|e| e.to_string())?
+        .problems
+        .is_empty();
+    let same_key = entry.asset.watermark_key_id == key.id();
+    Ok(Some(Registered {
+        entry,
+        intact,
+        same_key,
+    }))
 }
 
 /// A time as m:ss.s.

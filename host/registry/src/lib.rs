@@ -19,8 +19,9 @@ mod store;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::Signer;
 
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use entry::{Entry, NewAsset, from_hex, hex};
 use entry::{entry_hash, genesis_hash, head_message};
 
