@@ -27,40 +27,23 @@ fn key_file(dir: &Path) -> PathBuf {
     path
 }
 
-/// About four seconds of 1080p at 30 fps from the repository's clip of
-/// photographs (a shot and a cut into the next), nearly lossless.
-/// (`identity eos-after` stops GStreamer 1.22's decodebin some frames
-/// late, not always the same number: 120-135 frames.)
+/// Three seconds (90 frames) of 1080p at 30 fps from the repository's
+/// clip of photographs (a shot and a cut into the next), nearly lossless.
+/// `identity eos-after` alone stops GStreamer 1.22's decodebin a varying
+/// number of frames late, so the clip is cut by `splitmuxsink` at its
+/// first 3 s, on the keyframe every 90 frames puts there.
 fn source_clip(dir: &Path) -> PathBuf {
-    let out = dir.join("source.mp4");
     let media = root().join("pipelines/media/photos.mp4");
-    gst_launch(&[
-        "filesrc",
-        &format!("location={}", media.display()),
-        "!",
-        "decodebin",
-        "!",
-        "videoconvert",
-        "!",
-        "videoscale",
-        "!",
-        "videorate",
-        "!",
-        "video/x-raw,format=I420,width=1920,height=1080,framerate=30/1",
-        "!",
-        "identity",
-        "eos-after=90",
-        "!",
-        "x264enc",
-        "speed-preset=veryfast",
-        "pass=qual",
-        "quantizer=12",
-        "!",
-        "mp4mux",
-        "!",
-        "filesink",
-        &format!("location={}", out.display()),
-    ]);
+    gst_line(&format!(
+        "filesrc location={} ! decodebin ! videoconvert ! videoscale ! videorate ! \
+         video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! identity eos-after=100 ! \
+         x264enc speed-preset=veryfast pass=qual quantizer=12 key-int-max=90 option-string=scenecut=0 ! \
+         h264parse ! splitmuxsink max-size-time=3000000000 location={}/source%02d.mp4",
+        media.display(),
+        dir.display()
+    ));
+    let out = dir.join("source.mp4");
+    std::fs::rename(dir.join("source00.mp4"), &out).unwrap();
     out
 }
 
@@ -567,8 +550,8 @@ fn reel_marks_the_demo_and_detect_reports_it() {
 }
 
 /// Live monitoring: `mode = "detect"` says when the mark appears and
-/// when it goes, on a clip marked for its first four seconds and not
-/// for the next four.
+/// when it goes, on a clip marked for its first three seconds and not
+/// for the next three.
 #[test]
 fn the_monitor_says_when_the_mark_comes_and_goes() {
     let dir = tempfile::tempdir().unwrap();
