@@ -40,4 +40,10 @@ cargo build --release --quiet --target wasm32-wasip2 --target-dir target/test-pl
   -p reel-test-plugin-band
 echo "setup: building the SDK's Python example (componentize-py)"
 bash sdk/examples/python/build.sh >/dev/null
+# The independent C2PA reader the Content Credentials tests validate with.
+if ! target/test-venv/bin/python -c "import c2pa" 2>/dev/null; then
+  echo "setup: installing c2pa-python in target/test-venv"
+  python3 -m venv target/test-venv
+  target/test-venv/bin/pip install --quiet "c2pa-python==0.38.1"
+fi
 echo "setup: done (plugins in target/wasm32-wasip2/release, GStreamer plugin in target/release)"

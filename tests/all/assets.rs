@@ -56,7 +56,7 @@ fn register(dir: &Path, file: &str, id: &str, title: &str, signing: &str) -> Out
     )
 }
 
-fn detect_json(dir: &Path, file: &Path) -> (Option<i32>, serde_json::Value) {
+pub(crate) fn detect_json(dir: &Path, file: &Path) -> (Option<i32>, serde_json::Value) {
     let out = reel_in(
         dir,
         &[

@@ -8,6 +8,7 @@ mod cli;
 mod cli_sandbox;
 mod composite;
 mod contract;
+mod credentials;
 mod decoder;
 mod element;
 mod file_jobs;

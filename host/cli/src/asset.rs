@@ -28,6 +28,19 @@ pub fn keygen(out: &Path) -> ExitCode {
     }
 }
 
+pub fn issuer(signing_key: &Path) -> ExitCode {
+    let pem = key_text(signing_key)
+        .and_then(|text| reel_registry::signing_key(&text).map_err(|e| e.to_string()))
+        .and_then(|key| reel_credentials::issuer_pem(&key).map_err(|e| e.to_string()));
+    match pem {
+        Ok(pem) => {
+            print!("{pem}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(EXIT_BAD_INPUT, &e),
+    }
+}
+
 /// The text of a key file, its warning printed.
 fn key_text(path: &Path) -> Result<String, String> {
     keys::read_key_file(path).map(|k| {

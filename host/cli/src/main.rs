@@ -127,6 +127,14 @@ enum AssetCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print the certificate of the issuer that signs this registry's
+    /// Content Credentials (PEM): add it to a C2PA validator's trust
+    /// anchors to trust the registry's outputs.
+    Issuer {
+        /// The registry's signing key file (`reel asset keygen`).
+        #[arg(long)]
+        signing_key: PathBuf,
+    },
     /// Print one registered asset, or all.
     Show {
         /// The asset ID (decimal or 0x hex); all when left out.
@@ -297,6 +305,7 @@ fn main() -> ExitCode {
                 signing_key.as_deref(),
                 json,
             ),
+            AssetCommand::Issuer { signing_key } => asset::issuer(&signing_key),
             AssetCommand::Show { id, registry, json } => {
                 asset::show(&registry, id.as_deref(), json)
             }

@@ -118,7 +118,12 @@ fn print_report(report: &Report) {
         );
     }
     for (path, frames) in &report.written {
-        eprintln!("wrote {} ({frames} frames)", path.display());
+        let credentials = if report.signed.contains(path) {
+            ", Content Credentials signed"
+        } else {
+            ""
+        };
+        eprintln!("wrote {} ({frames} frames{credentials})", path.display());
     }
     for line in &report.failures {
         eprintln!("{line}");

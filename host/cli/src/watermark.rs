@@ -51,6 +51,8 @@ pub fn detect(
         _ => None,
     };
     let found = detection.payload.is_some();
+    let registry_key = registry.as_ref().and_then(|r| r.public_key().ok());
+    let credentials = Credentials::read(input, detection.payload, registry_key);
     if json {
         let report = serde_json::json!({
             "input": input.display().to_string(),
@@ -68,6 +70,7 @@ pub fn detect(
                 entry["same_watermark_key"] = a.same_key.into();
                 entry
             }),
+            "credentials": credentials.json(),
         });
         match serde_json::to_string_pretty(&report) {
             Ok(text) => println!("{text}"),
@@ -107,6 +110,7 @@ pub fn detect(
         } else if registry.is_some() {
             println!("  asset       not in the registry");
         }
+        credentials.print();
     } else {
         println!(
             "{}: no watermark of key {} found in {} frames (best score {:.1}, {} needed)",
@@ -116,6 +120,7 @@ pub fn detect(
             detection.best.as_ref().map_or(0.0, |r| r.score),
             reel_watermark::detect::THRESHOLD
         );
+        credentials.print();
     }
     if found {
         ExitCode::SUCCESS
@@ -154,4 +159,103 @@ fn registered(registry: &Registry, payload: u64, key: &Key) -> Result<Option<Reg
 fn clock(t: Duration) -> String {
     let s = t.as_secs_f64();
     format!("{}:{:04.1}", (s / 60.0) as u64, s % 60.0)
+}
+
+/// The Content Credentials of a clip, set against what detection found.
+enum Credentials {
+    None,
+    Unreadable(String),
+    Found {
+        found: Box<reel_credentials::Found>,
+        /// The manifest's soft binding is the payload detected (None when
+        /// either is missing).
+        matches_watermark: Option<bool>,
+        /// Signed with the registry's key (None without `--registry`).
+        by_registry: Option<bool>,
+    },
+}
+
+impl Credentials {
+    fn read(input: &Path, payload: Option<u64>, registry_key: Option<[u8; 32]>) -> Credentials {
+        match reel_credentials::read(input) {
+            Ok(None) => Credentials::None,
+            Ok(Some(found)) => Credentials::Found {
+                matches_watermark: found.watermark.zip(payload).map(|(a, b)| a == b),
+                by_registry: registry_key.map(|k| found.signer_key == Some(k)),
+                found: Box::new(found),
+            },
+            Err(e) => Credentials::Unreadable(e.to_string()),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        match self {
+            Credentials::None => serde_json::Value::Null,
+            Credentials::Unreadable(why) => serde_json::json!({ "readable": false, "error": why }),
+            Credentials::Found {
+                found: f,
+                matches_watermark,
+                by_registry,
+            } => serde_json::json!({
+                "readable": true,
+                "valid": f.valid,
+                "problems": f.problems,
+                "asset": f.asset.map(|a| format!("{a:#018x}")),
+                "owner": f.owner,
+                "title": f.asset_title,
+                "watermark": f.watermark.map(|w| format!("{w:#018x}")),
+                "signer": f.signer,
+                "signed_at": f.signed_at,
+                "actions": f.actions,
+                "matches_watermark": matches_watermark,
+                "signed_by_registry": by_registry,
+            }),
+        }
+    }
+
+    fn print(&self) {
+        let text = |t: &Option<String>| asset::printable(t.as_deref().unwrap_or("?"));
+        match self {
+            Credentials::None => println!("  credentials none"),
+            Credentials::Unreadable(why) => {
+                println!("  credentials unreadable: {}", asset::printable(why))
+            }
+            Credentials::Found {
+                found: f,
+                matches_watermark,
+                by_registry,
+            } => {
+                let state = if f.valid { "valid" } else { "INVALID" };
+                let asset = f.asset.map_or("?".into(), |a| format!("{a:#018x}"));
+                let at = f
+                    .signed_at
+                    .as_ref()
+                    .map(|t| format!(" at {}", asset::printable(t)))
+                    .unwrap_or_default();
+                println!(
+                    "  credentials {state}: asset {asset} \"{}\" owned by {}, signed by {}{at}",
+                    text(&f.asset_title),
+                    text(&f.owner),
+                    text(&f.signer),
+                );
+                println!("              actions {}", f.actions.join(", "));
+                for p in &f.problems {
+                    println!("  warning     {}", asset::printable(p));
+                }
+                if !f.valid {
+                    println!(
+                        "  warning     the file was changed after it was signed: do not trust its credentials"
+                    );
+                }
+                if *matches_watermark == Some(false) {
+                    println!("  warning     the credentials record another watermark payload");
+                }
+                match by_registry {
+                    Some(true) => println!("              signed with the registry's key"),
+                    Some(false) => println!("  warning     not signed with the registry's key"),
+                    None => {}
+                }
+            }
+        }
+    }
 }

@@ -280,6 +280,7 @@ pub fn build(plan: &Plan) -> Result<Built> {
                 container,
                 video: settings,
                 audio_kbps,
+                ..
             } => {
                 let partial = partial_name(path);
                 let mux = make(

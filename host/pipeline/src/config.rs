@@ -121,6 +121,26 @@ pub struct SinkDef {
     pub null: Option<Spanned<bool>>,
     pub video: Option<Spanned<VideoEncoding>>,
     pub audio: Option<Spanned<AudioEncoding>>,
+    /// Content Credentials (C2PA) signed into the finished file.
+    pub credentials: Option<Spanned<CredentialsDef>>,
+}
+
+/// A C2PA manifest for a file sink, signed with the asset registry's key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsDef {
+    /// The registry's signing key (what `reel asset keygen` wrote),
+    /// relative to the pipeline file; or the environment variable that
+    /// holds it.
+    pub signing_key_file: Option<Text>,
+    pub signing_key_env: Option<Text>,
+    /// Who owns the asset (named in the signing certificate too).
+    pub owner: Text,
+    /// The asset ID; by default the payload of the invisible watermark
+    /// that feeds the sink.
+    pub asset: Option<Text>,
+    /// The asset's title.
+    pub title: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -103,9 +103,16 @@ pub enum SinkKind {
         container: Container,
         video: VideoSettings,
         audio_kbps: u32,
+        credentials: Option<Box<CredentialsPlan>>,
     },
     Display,
     Null,
+}
+
+/// Content Credentials to sign into a finished file.
+pub struct CredentialsPlan {
+    pub key: reel_credentials::SigningKey,
+    pub claim: reel_credentials::Claim,
 }
 
 /// How a file sink encodes its video (H.264 with x264).
@@ -167,6 +174,18 @@ impl Plan {
     pub fn output_files(&self) -> impl Iterator<Item = &std::path::Path> {
         self.sinks.iter().filter_map(|s| match &s.kind {
             SinkKind::File { path, .. } => Some(path.as_path()),
+            _ => None,
+        })
+    }
+
+    /// The Content Credentials to sign into the file written at `path`.
+    pub fn credentials_for(&self, path: &std::path::Path) -> Option<&CredentialsPlan> {
+        self.sinks.iter().find_map(|s| match &s.kind {
+            SinkKind::File {
+                path: p,
+                credentials,
+                ..
+            } if p == path => credentials.as_deref(),
             _ => None,
         })
     }

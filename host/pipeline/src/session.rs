@@ -11,7 +11,7 @@ use anyhow::{Result, anyhow, bail};
 use gst::prelude::*;
 
 use crate::build::{Built, Output};
-use crate::plan::Plan;
+use crate::plan::{CredentialsPlan, Plan};
 
 /// How long an interrupted run may take to bring every stream to a common
 /// end before the sources are simply told to stop.
@@ -94,6 +94,8 @@ pub struct Report {
     pub ending: Ending,
     /// Each output file under its final name, with its video frames.
     pub written: Vec<(PathBuf, u64)>,
+    /// The outputs that carry signed Content Credentials.
+    pub signed: Vec<PathBuf>,
     /// One line per stage that failed on frames it was allowed to fail on.
     pub failures: Vec<String>,
     pub stages: Vec<StageStats>,
@@ -137,6 +139,29 @@ fn move_into_place(o: &Output, no_overwrite: bool) -> Result<()> {
     }
 }
 
+/// Signs Content Credentials into a finished output, still under its
+/// partial name.
+fn sign(o: &Output, credentials: &CredentialsPlan) -> Result<()> {
+    let mut signed = o.partial.clone().into_os_string();
+    signed.push(".signed");
+    let signed = PathBuf::from(signed);
+    let _ = std::fs::remove_file(&signed);
+    credentials
+        .claim
+        .sign(&credentials.key, &o.partial, &signed)
+        .map_err(|e| match e {
+            reel_credentials::CredentialsError::Sign { reason, .. } => anyhow!(
+                "{}: cannot sign its Content Credentials: {reason}",
+                o.target.display()
+            ),
+            e => anyhow!("{}: {e}", o.target.display()),
+        })?;
+    std::fs::rename(&signed, &o.partial).map_err(|e| {
+        let _ = std::fs::remove_file(&signed);
+        anyhow!("cannot move {} into place: {e}", signed.display())
+    })
+}
+
 fn remove_partials(outputs: &[Output]) {
     for o in outputs {
         let _ = std::fs::remove_file(&o.partial);
@@ -176,6 +201,16 @@ pub fn run(
     match result {
         Ok(ending) => {
             let mut written = Vec::new();
+            let mut signed = Vec::new();
+            for o in &built.outputs {
+                if let Some(credentials) = plan.credentials_for(&o.target) {
+                    if let Err(e) = sign(o, credentials) {
+                        remove_partials(&built.outputs);
+                        return Err(e);
+                    }
+                    signed.push(o.target.clone());
+                }
+            }
             for o in &built.outputs {
                 move_into_place(o, no_overwrite)?;
                 written.push((o.target.clone(), o.frames.load(Ordering::Relaxed)));
@@ -183,6 +218,7 @@ pub fn run(
             Ok(Report {
                 ending,
                 written,
+                signed,
                 failures: failed.summary(),
                 stages,
                 frames,

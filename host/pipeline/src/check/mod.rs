@@ -15,6 +15,7 @@ use reel_runtime::{
 };
 use toml::Spanned;
 
+mod credentials;
 mod graph;
 mod sinks;
 mod sources;
@@ -555,7 +556,7 @@ impl Checker<'_> {
         let sinks: Vec<SinkPlan> = parsed
             .sink
             .iter()
-            .filter_map(|s| self.sink_plan(s, &known))
+            .filter_map(|s| self.sink_plan(s, &known, &sources, &stages))
             .collect();
         self.check_outputs_are_not_inputs(&parsed.sink, &sources);
         let mut outputs = HashSet::new();

@@ -16,6 +16,27 @@ fn default_video() -> VideoSettings {
     }
 }
 
+/// The file's encoding, as the last action of its Content Credentials.
+fn encoding_action(video: &VideoSettings, container: Container) -> reel_credentials::Action {
+    let container = match container {
+        Container::Mp4 => "MP4",
+        Container::Mov => "QuickTime",
+        Container::Mkv => "Matroska",
+    };
+    let rate = match video.rate {
+        RateControl::Quality(crf) => format!("CRF {crf}"),
+        RateControl::Bitrate { kbps, .. } => format!("{kbps} kbit/s"),
+    };
+    reel_credentials::Action {
+        action: "c2pa.transcoded".into(),
+        description: format!(
+            "H.264 {} ({}, {rate}) in {container}",
+            video.profile, video.preset
+        ),
+        agent: "GStreamer x264enc".into(),
+    }
+}
+
 /// A number from the file within `range`, or a complaint at it.
 fn in_range(
     checker: &mut Checker<'_>,
@@ -149,6 +170,8 @@ impl Checker<'_> {
         &mut self,
         def: &Spanned<SinkDef>,
         known: &[String],
+        sources: &[SourcePlan],
+        stages: &[StagePlan],
     ) -> Option<SinkPlan> {
         let s = def.get_ref();
         self.check_reference(&s.input, known, None)?;
@@ -198,11 +221,21 @@ impl Checker<'_> {
                     self.complain(b.span(), format!("bitrate_kbps {kbps} must be 16..=512"));
                 }
             }
+            let credentials = match &s.credentials {
+                Some(c) => {
+                    let mut plan =
+                        self.credentials_plan(c, &path, s.input.get_ref(), sources, stages)?;
+                    plan.claim.actions.push(encoding_action(&video, container));
+                    Some(plan)
+                }
+                None => None,
+            };
             SinkKind::File {
                 path,
                 container,
                 video,
                 audio_kbps: kbps.clamp(16, 512) as u32,
+                credentials,
             }
         } else if let Some(display) = s.display.as_ref().filter(|d| *d.get_ref()) {
             // Without a graphical session the video sink would fail (or

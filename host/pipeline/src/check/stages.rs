@@ -3,7 +3,7 @@
 use super::*;
 
 /// The parameter a stage's secret key fills.
-const SECRET_PARAM: &str = "key";
+pub(super) const SECRET_PARAM: &str = "key";
 const INLINE_KEY: &str = "a key is never written in a pipeline file or on the command line: give the stage key_file = \"FILE\" (readable only by you) or key_env = \"VARIABLE\"";
 
 impl Checker<'_> {
@@ -216,7 +216,11 @@ impl Checker<'_> {
                     format!("stage `{id}`: plugin `{}` takes no key", description.name),
                 );
             } else {
-                match self.secret_key(s) {
+                match self.secret(
+                    s.key_file.as_ref(),
+                    s.key_env.as_ref(),
+                    ["key_file", "key_env"],
+                ) {
                     Some(key) => params.push((SECRET_PARAM.into(), ParamValue::Secret(key))),
                     None => ok = false,
                 }
@@ -350,13 +354,23 @@ impl Checker<'_> {
         Some(StageWork::Plugin(Box::new(spec)))
     }
 
-    /// The stage's secret key from its `key_file` or `key_env`, or None
-    /// (with the problem reported when one was given).
-    fn secret_key(&mut self, s: &StageDef) -> Option<Secret> {
-        match (&s.key_file, &s.key_env) {
+    /// A secret from the file or environment variable given under `names`
+    /// (`key_file` and `key_env` for a stage), or None (with the problem
+    /// reported when one was given).
+    pub(super) fn secret(
+        &mut self,
+        file: Option<&Text>,
+        env: Option<&Text>,
+        names: [&str; 2],
+    ) -> Option<Secret> {
+        let [file_name, env_name] = names;
+        match (file, env) {
             (None, None) => None,
             (Some(_), Some(env)) => {
-                self.complain(env.span(), "give key_file or key_env, not both");
+                self.complain(
+                    env.span(),
+                    format!("give {file_name} or {env_name}, not both"),
+                );
                 None
             }
             (Some(file), None) => {
@@ -369,7 +383,7 @@ impl Checker<'_> {
                         Some(Secret::new(key.text))
                     }
                     Err(e) => {
-                        self.complain(file.span(), format!("key_file: {e}"));
+                        self.complain(file.span(), format!("{file_name}: {e}"));
                         None
                     }
                 }
@@ -377,7 +391,7 @@ impl Checker<'_> {
             (None, Some(env)) => match crate::keys::read_key_env(env.get_ref()) {
                 Ok(text) => Some(Secret::new(text)),
                 Err(e) => {
-                    self.complain(env.span(), format!("key_env: {e}"));
+                    self.complain(env.span(), format!("{env_name}: {e}"));
                     None
                 }
             },
