@@ -29,21 +29,33 @@ fn key_file(dir: &Path) -> PathBuf {
 
 /// Three seconds (90 frames) of 1080p at 30 fps from the repository's
 /// clip of photographs (a shot and a cut into the next), nearly lossless.
-/// `identity eos-after` alone stops GStreamer 1.22's decodebin a varying
-/// number of frames late, so the clip is cut by `splitmuxsink` at its
-/// first 3 s, on the keyframe every 90 frames puts there.
+/// `identity eos-after` stops GStreamer 1.22's decodebin a varying number
+/// of frames late (and `splitmuxsink` cutting at 3 s sometimes hangs), so
+/// the decoded frames are cut to exactly 90 before they are encoded.
 fn source_clip(dir: &Path) -> PathBuf {
+    const FRAMES: u64 = 90;
+    const FRAME_BYTES: u64 = 1920 * 1080 * 3 / 2;
     let media = root().join("pipelines/media/photos.mp4");
+    let raw = dir.join("source.yuv");
     gst_line(&format!(
         "filesrc location={} ! decodebin ! videoconvert ! videoscale ! videorate ! \
          video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! identity eos-after=100 ! \
-         x264enc speed-preset=veryfast pass=qual quantizer=12 key-int-max=90 option-string=scenecut=0 ! \
-         h264parse ! splitmuxsink max-size-time=3000000000 location={}/source%02d.mp4",
+         filesink location={}",
         media.display(),
-        dir.display()
+        raw.display()
     ));
+    let file = std::fs::OpenOptions::new().write(true).open(&raw).unwrap();
+    assert!(file.metadata().unwrap().len() >= FRAMES * FRAME_BYTES);
+    file.set_len(FRAMES * FRAME_BYTES).unwrap();
     let out = dir.join("source.mp4");
-    std::fs::rename(dir.join("source00.mp4"), &out).unwrap();
+    gst_line(&format!(
+        "filesrc location={} ! rawvideoparse format=i420 width=1920 height=1080 framerate=30/1 ! \
+         x264enc speed-preset=veryfast pass=qual quantizer=12 key-int-max=90 ! mp4mux ! \
+         filesink location={}",
+        raw.display(),
+        out.display()
+    ));
+    std::fs::remove_file(&raw).unwrap();
     out
 }
 

@@ -206,13 +206,30 @@ pub fn stderr_text(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Makes test media: runs `gst-launch-1.0 -q` with `args`, which must succeed.
+/// How long making test media may take before it is taken for hung.
+const GST_LAUNCH_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Makes test media: runs `gst-launch-1.0 -q` with `args`, which must
+/// succeed within five minutes (a hung GStreamer fails the test instead of
+/// stalling the suite).
 pub fn gst_launch(args: &[&str]) {
-    let status = std::process::Command::new("gst-launch-1.0")
+    let mut child = std::process::Command::new("gst-launch-1.0")
         .arg("-q")
         .args(args)
-        .status()
+        .spawn()
         .expect("gst-launch-1.0 runs");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("gst-launch-1.0 waits") {
+            break status;
+        }
+        if started.elapsed() > GST_LAUNCH_PATIENCE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("gst-launch-1.0 hung: {}", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     assert!(status.success(), "gst-launch-1.0 {}", args.join(" "));
 }
 
