@@ -19,6 +19,7 @@ pub mod layout;
 pub mod lut3d;
 pub mod premultiply;
 pub mod scale;
+pub mod screen_key;
 #[cfg(target_arch = "x86_64")]
 mod simd;
 pub mod toon;
@@ -34,3 +35,4 @@ pub use layout::{Format, Image, ImageMut, Layout, LayoutError, PlaneLayout};
 pub use lut3d::{Lut3d, apply_lut3d};
 pub use premultiply::premultiply;
 pub use scale::{Filter, resample, scale, scale_filtered};
+pub use screen_key::{ScreenKey, screen_key};

@@ -1,0 +1,21 @@
+//! AVX2: the row steps of `reference.rs` compiled again, eight lanes wide
+//! (nothing hand-written, no FMA: the compiler's vectors do the same
+//! operations per element as the baseline's, so the bytes agree).
+
+use super::reference::{Scratch, key_row_body, project_row_body};
+use super::{Ramp, Steps};
+
+pub(super) const STEPS: Steps = Steps {
+    key_row,
+    project_row,
+};
+
+#[target_feature(enable = "avx2")]
+fn key_row(row: &mut [u8], s: &mut Scratch, ramp: &Ramp) {
+    key_row_body(row, s, ramp)
+}
+
+#[target_feature(enable = "avx2")]
+fn project_row(row: &[u8], key: [f32; 3], proj: &mut [f32], off: &mut [f32]) {
+    project_row_body(row, key, proj, off)
+}

@@ -1,0 +1,123 @@
+//! The row steps of the screen key, in plain loops over rows of floats
+//! (the baseline level; `avx2.rs` compiles these same bodies again).
+
+use super::{Ramp, Steps};
+
+pub(super) const STEPS: Steps = Steps {
+    key_row,
+    project_row,
+};
+
+/// Per-pixel screen colours for one row, channel by channel.
+pub struct KeyRow {
+    pub r: Vec<f32>,
+    pub g: Vec<f32>,
+    pub b: Vec<f32>,
+}
+
+/// Working rows, made once per frame.
+pub struct Scratch {
+    pub key: KeyRow,
+    r: Vec<f32>,
+    g: Vec<f32>,
+    b: Vec<f32>,
+    a: Vec<f32>,
+}
+
+impl Scratch {
+    pub fn new(width: usize) -> Scratch {
+        let row = || vec![0.0f32; width];
+        Scratch {
+            key: KeyRow {
+                r: row(),
+                g: row(),
+                b: row(),
+            },
+            r: row(),
+            g: row(),
+            b: row(),
+            a: row(),
+        }
+    }
+}
+
+fn key_row(row: &mut [u8], s: &mut Scratch, ramp: &Ramp) {
+    key_row_body(row, s, ramp)
+}
+
+fn project_row(row: &[u8], key: [f32; 3], proj: &mut [f32], off: &mut [f32]) {
+    project_row_body(row, key, proj, off)
+}
+
+/// Keys one RGBA row against `s.key`: alpha by the ramp, colour unmixed
+/// and despilled, premultiplied.
+#[inline(always)]
+pub(super) fn key_row_body(row: &mut [u8], s: &mut Scratch, ramp: &Ramp) {
+    let w = row.len() / 4;
+    let (r, g, b, a) = (&mut s.r[..w], &mut s.g[..w], &mut s.b[..w], &mut s.a[..w]);
+    let (kr, kg, kb) = (&s.key.r[..w], &s.key.g[..w], &s.key.b[..w]);
+    // Pixels as little-endian words: shifts and masks the vectors take.
+    let pixels = row
+        .chunks_exact(4)
+        .map(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]]));
+    for (x, v) in pixels.enumerate().take(w) {
+        r[x] = (v & 0xff) as f32;
+        g[x] = ((v >> 8) & 0xff) as f32;
+        b[x] = ((v >> 16) & 0xff) as f32;
+        a[x] = (v >> 24) as f32 * (1.0 / 255.0);
+    }
+    let third = 1.0f32 / 3.0;
+    for x in 0..w {
+        // The screen's chroma, and its inverse squared length.
+        let km = (kr[x] + kg[x] + kb[x]) * third;
+        let (ur, ug, ub) = (kr[x] - km, kg[x] - km, kb[x] - km);
+        let inv_n = 1.0 / (ur * ur + ug * ug + ub * ub);
+        // The pixel's chroma on the screen's, as a share of it.
+        let m = (r[x] + g[x] + b[x]) * third;
+        let proj = ((r[x] - m) * ur + (g[x] - m) * ug + (b[x] - m) * ub) * inv_n;
+        let alpha = ((ramp.high - proj) * ramp.inv_width).clamp(0.0, 1.0);
+        // a F = C - (1 - a) K.
+        let rest = 1.0 - alpha;
+        let (pr, pg, pb) = (
+            r[x] - rest * kr[x],
+            g[x] - rest * kg[x],
+            b[x] - rest * kb[x],
+        );
+        // What is left of the screen's chroma on the subject.
+        let pm = (pr + pg + pb) * third;
+        let left = ((pr - pm) * ur + (pg - pm) * ug + (pb - pm) * ub) * inv_n;
+        let cut = ramp.spill * left.max(0.0);
+        let top = 255.0 * alpha;
+        let coverage = a[x];
+        r[x] = (pr - cut * ur).max(0.0).min(top) * coverage;
+        g[x] = (pg - cut * ug).max(0.0).min(top) * coverage;
+        b[x] = (pb - cut * ub).max(0.0).min(top) * coverage;
+        a[x] = top * coverage;
+    }
+    // Every value lies in 0..=255 by now: the casts round half up.
+    for (x, px) in row.chunks_exact_mut(4).enumerate().take(w) {
+        let word = (r[x] + 0.5) as i32 as u32
+            | ((g[x] + 0.5) as i32 as u32) << 8
+            | ((b[x] + 0.5) as i32 as u32) << 16
+            | ((a[x] + 0.5) as i32 as u32) << 24;
+        px.copy_from_slice(&word.to_le_bytes());
+    }
+}
+
+/// Each pixel's chroma projected on `key`'s, as a share of it (`proj`),
+/// and the square of what lies off that line, in the same unit (`off`).
+#[inline(always)]
+pub(super) fn project_row_body(row: &[u8], key: [f32; 3], proj: &mut [f32], off: &mut [f32]) {
+    let third = 1.0f32 / 3.0;
+    let km = (key[0] + key[1] + key[2]) * third;
+    let (ur, ug, ub) = (key[0] - km, key[1] - km, key[2] - km);
+    let inv_n = 1.0 / (ur * ur + ug * ug + ub * ub);
+    for ((px, p), o) in row.chunks_exact(4).zip(proj.iter_mut()).zip(off.iter_mut()) {
+        let (r, g, b) = (px[0] as f32, px[1] as f32, px[2] as f32);
+        let m = (r + g + b) * third;
+        let (cr, cg, cb) = (r - m, g - m, b - m);
+        let along = (cr * ur + cg * ug + cb * ub) * inv_n;
+        *p = along;
+        *o = (cr * cr + cg * cg + cb * cb) * inv_n - along * along;
+    }
+}
