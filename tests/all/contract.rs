@@ -87,7 +87,7 @@ fn assert_inverts(plugin: &Path) {
 /// Binaries built against each earlier shipped contract, kept in the
 /// repo as they were built: the contract only grows, and these must keep
 /// loading and running on every later host.
-const SHIPPED: [&str; 4] = ["0.1.0", "0.1.1", "0.1.2", "0.1.3"];
+const SHIPPED: [&str; 5] = ["0.1.0", "0.1.1", "0.1.2", "0.1.3", "0.1.4"];
 
 fn fixture(version: &str, name: &str) -> PathBuf {
     root()
@@ -355,6 +355,54 @@ fn a_lut_plugin_built_against_0_1_3_grades_i420_directly() {
     // Blue: U well above neutral, V well below.
     let (u, v) = (graded[0][32], graded[0][40]);
     assert!(u > 200 && v < 140, "U {u}, V {v}");
+}
+
+/// The `restyle` plugin as built against 0.1.4, whose `toon` and `paint`
+/// looks rely on that version's kernels (palettes, XDoG lines, Kuwahara):
+/// the same picture as today's build, bit for bit, and a real change to
+/// the picture.
+#[test]
+fn a_restyle_plugin_built_against_0_1_4_paints_and_draws_the_same() {
+    let plugin = runtime().load(&fixture("0.1.4", "restyle.wasm")).unwrap();
+    assert_eq!(plugin.description.contract, "0.1.4");
+    let photo = image::open(root().join("pipelines/media/coffee.png"))
+        .unwrap()
+        .resize_exact(160, 120, image::imageops::FilterType::Triangle)
+        .to_rgba8();
+    let picture = || frame(Format::Rgba, 160, 120, |i| photo.as_raw()[i]);
+    for mode in ["toon", "paint"] {
+        let mut outputs = Vec::new();
+        for build in [fixture("0.1.4", "restyle.wasm"), plugin_path("restyle")] {
+            let mut stage = Stage::new(StageSpec {
+                on_error: OnError::Fail,
+                sandbox: SandboxConfig {
+                    assets: Some(root().join("assets/styles")),
+                    ..SandboxConfig::default()
+                },
+                ..spec_at(
+                    &build,
+                    vec![
+                        ("style".into(), ParamValue::Text("film.style".into())),
+                        ("mode".into(), ParamValue::Text(mode.into())),
+                    ],
+                )
+            })
+            .unwrap();
+            let (out, verdict) = stage.filter(picture());
+            assert_eq!(verdict, Verdict::Keep, "{mode}: {:?}", stage.take_events());
+            outputs.push(out.bytes().unwrap().to_vec());
+        }
+        assert!(outputs[0] == outputs[1], "{mode}: the 0.1.4 build differs");
+        let changed = outputs[0]
+            .iter()
+            .zip(photo.as_raw())
+            .filter(|(a, b)| a.abs_diff(**b) > 8)
+            .count();
+        assert!(
+            changed > outputs[0].len() / 10,
+            "{mode}: {changed} bytes changed"
+        );
+    }
 }
 
 /// `Plugin::new` runs once when an instance starts (with the pipeline's

@@ -302,6 +302,25 @@ fn stylising_kernels_refuse_bad_arguments() {
     }
 }
 
+/// The screen keyer of 0.1.5 refuses a YUV frame, a grey key and a frame
+/// with no screen on its border with an error the guest sees, and takes
+/// settings that are no numbers without a trap (they fall back to its
+/// defaults); the stage's own frame is left as it was.
+#[test]
+fn the_screen_keyer_refuses_what_it_cannot_key() {
+    let mut stage = hostile("bad-key", SandboxConfig::default(), OnError::Fail);
+    let input = test_frame();
+    let before = bytes(&input);
+    let (out, verdict) = stage.filter(input);
+    assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+    assert_eq!(bytes(&out), before);
+    for key in ["yuv", "grey", "no-screen"] {
+        let outcome = meta(&out, key);
+        assert!(outcome.starts_with("Err("), "{key}: {outcome}");
+    }
+    assert_eq!(meta(&out, "nan"), "Ok(())");
+}
+
 #[test]
 fn guest_output_reaches_the_host_log() {
     let mut stage = hostile("print", SandboxConfig::default(), OnError::Fail);

@@ -14,7 +14,7 @@ use crate::instance::{Live, TimeLimit};
 use crate::sandbox::{GuestOutput, SandboxConfig, StoreState};
 
 /// The contract this host implements (the WIT package version).
-pub const CONTRACT_VERSION: &str = "0.1.4";
+pub const CONTRACT_VERSION: &str = "0.1.5";
 const STAGE_INTERFACE: &str = "reel:plugin/stage@";
 /// CPU time starting a plugin and its `describe` may take.
 const DESCRIBE_GUARD: Duration = Duration::from_secs(5);

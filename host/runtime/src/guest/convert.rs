@@ -125,6 +125,16 @@ pub(crate) fn line_threshold(t: kernels::LineThreshold) -> reel_kernels::toon::L
     }
 }
 
+pub(crate) fn keyer(k: kernels::Keyer) -> reel_kernels::ScreenKey {
+    reel_kernels::ScreenKey {
+        color: k.color.map(|c| [c.r, c.g, c.b]),
+        similarity: k.similarity,
+        smoothness: k.smoothness,
+        spill: k.spill,
+        plate: k.plate,
+    }
+}
+
 pub(crate) fn rgba(c: kernels::Rgba) -> [u8; 4] {
     [c.r, c.g, c.b, c.a]
 }

@@ -9,7 +9,9 @@ use reel_kernels::Lut3d;
 use reel_kernels::toon::Palette;
 use wasmtime::component::Resource;
 
-use super::convert::{alpha, blend_mode, filter, frame_result, line_threshold, rect, rgba, xdog};
+use super::convert::{
+    alpha, blend_mode, filter, frame_result, keyer, line_threshold, rect, rgba, xdog,
+};
 use super::reel::plugin::frames;
 use super::reel::plugin::kernels::{self, Rgba};
 use crate::frame::{FrameError, FrameHandle};
@@ -329,6 +331,17 @@ impl kernels::Host for StoreState {
                     radius,
                     sharpness,
                 )?)
+            },
+        )))
+    }
+
+    fn key_screen(&mut self, frame: Resource<FrameHandle>, settings: kernels::Keyer) -> Res<Rgba> {
+        // Its working rows (seven of the frame's width, in floats) are
+        // small beside the frame the guest already pays for.
+        Ok(frame_result(self.frames.get_mut(frame.rep()).and_then(
+            |f| {
+                let [r, g, b] = reel_kernels::screen_key(&mut f.image_mut()?, &keyer(settings))?;
+                Ok(Rgba { r, g, b, a: 255 })
             },
         )))
     }

@@ -29,6 +29,7 @@ const MODES: &[&str] = &[
     "hoard-palettes",
     "bad-stylise",
     "kuwahara-bomb",
+    "bad-key",
     "read-planes",
     "rewrite-planes",
     "sleep",
@@ -286,6 +287,48 @@ impl Plugin for Hostile {
                     ("sharpness", sharpness.map_err(|e| format!("{e:?}"))),
                 ] {
                     frame.meta_set(key, &format!("{outcome:?}"));
+                }
+                Ok(())
+            }
+            "bad-key" => {
+                // The 0.1.5 screen keyer given what it must refuse, and
+                // settings that are no numbers, which it must survive.
+                let keyer = |color: Option<kernels::Rgba>, x: f32| kernels::Keyer {
+                    color,
+                    similarity: x,
+                    smoothness: x,
+                    spill: x,
+                    plate: true,
+                };
+                let green = kernels::Rgba {
+                    r: 40,
+                    g: 180,
+                    b: 60,
+                    a: 255,
+                };
+                let grey = kernels::Rgba {
+                    r: 120,
+                    g: 128,
+                    b: 124,
+                    a: 255,
+                };
+                // The frame is I420: the keyer takes RGBA only.
+                let yuv = kernels::key_screen(frame, keyer(Some(green), 0.5));
+                let rgba = reel_sdk::create_frame(PixelFormat::Rgba, 8, 8)?;
+                let outcomes = [
+                    ("yuv", yuv),
+                    ("grey", kernels::key_screen(&rgba, keyer(Some(grey), 0.5))),
+                    ("no-screen", kernels::key_screen(&rgba, keyer(None, 0.5))),
+                    (
+                        "nan",
+                        kernels::key_screen(&rgba, keyer(Some(green), f32::NAN)),
+                    ),
+                ];
+                for (key, outcome) in outcomes {
+                    frame.meta_set(
+                        key,
+                        &format!("{:?}", outcome.map(|_| ()).map_err(|e| format!("{e:?}"))),
+                    );
                 }
                 Ok(())
             }
