@@ -1,0 +1,358 @@
+//! `dhuman`: a presenter over the programme. A mixer of two inputs,
+//! `programme` (fills the output) and `presenter`:
+//!
+//! - `presenter = "key"`: a presenter shot on a green or blue screen, keyed
+//!   by the host's screen keyer (colour difference: soft edges and hair
+//!   keep their partial alpha, spill removed, a plate for uneven screens);
+//!   the screen colour is found on the first frame's border unless given,
+//!   and kept, so the key holds steady;
+//! - `presenter = "alpha"`: a picture with its own (straight) alpha: VP8 or
+//!   VP9 with alpha, PNG sequences.
+//!
+//! Placed by an anchor, margins and a height; on air from `start` to `end`
+//! with a fade or a slide; with an optional soft drop shadow that follows
+//! the silhouette. Every pixel operation is a host kernel but the shadow's
+//! small mask, made in the plugin at an eighth of the size.
+//!
+//! ```toml
+//! [[stage]]
+//! id = "presenter"
+//! plugin = "dhuman"
+//! inputs = ["programme", "studio"]
+//! params = { presenter = "key", anchor = "bottom-right", height = 0.9, fade_in = 0.5 }
+//! ```
+
+mod placement;
+
+use reel_sdk::kernels::{self, AlphaKind, BlendMode, Keyer, Rect, Rgba, ScaleFilter};
+use reel_sdk::{FrameInfo, ParamBuilder, prelude::*};
+
+use placement::{ANCHORS, Placement};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Source {
+    Key,
+    Alpha,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Shadow {
+    opacity: f32,
+    offset: (i32, i32),
+    /// How much smaller than the presenter the shadow's mask is made: its
+    /// softness.
+    shrink: u32,
+}
+
+/// What the parameters ask for.
+struct Settings {
+    source: Source,
+    /// The screen colour given (None: found on the border).
+    key: Option<Rgba>,
+    keyer: Keyer,
+    placement: Placement,
+    shadow: Option<Shadow>,
+}
+
+struct Dhuman {
+    source: Source,
+    /// The screen colour given, or found on the first frame and kept.
+    key: Option<Rgba>,
+    key_given: bool,
+    keyer: Keyer,
+    placement: Placement,
+    shadow: Option<Shadow>,
+    frames: Scratch,
+}
+
+/// Host frames kept from frame to frame, remade when a size changes.
+#[derive(Default)]
+struct Scratch {
+    /// The presenter as premultiplied RGBA, at its own size.
+    rgba: Option<(u32, u32, Frame)>,
+    /// The presenter at its size on the output.
+    placed: Option<(u32, u32, Frame)>,
+    /// The shadow's small mask and the shadow at the presenter's size.
+    mask: Option<(u32, u32, Frame)>,
+    shadow: Option<(u32, u32, Frame)>,
+}
+
+/// A kept frame of `width` x `height` RGBA, made when missing or of
+/// another size.
+fn kept(
+    slot: &mut Option<(u32, u32, Frame)>,
+    width: u32,
+    height: u32,
+) -> Result<&Frame, StageError> {
+    if !matches!(slot, Some((w, h, _)) if *w == width && *h == height) {
+        *slot = None;
+        *slot = Some((
+            width,
+            height,
+            reel_sdk::create_frame(PixelFormat::Rgba, width, height)?,
+        ));
+    }
+    Ok(&slot.as_ref().expect("made above").2)
+}
+
+fn whole(info: &FrameInfo) -> Rect {
+    Rect {
+        x: 0,
+        y: 0,
+        width: info.width,
+        height: info.height,
+    }
+}
+
+fn invalid(message: String) -> StageError {
+    StageError::InvalidParam(message)
+}
+
+impl Dhuman {
+    fn settings(params: &Params) -> Result<Settings, StageError> {
+        let source = match params.text("presenter") {
+            "alpha" => Source::Alpha,
+            _ => Source::Key,
+        };
+        let key = match params.text("key_color") {
+            "" => None,
+            "green" => Some([0, 177, 64, 255]),
+            "blue" => Some([0, 71, 187, 255]),
+            text => Some(
+                reel_sdk::parse_color(text)
+                    .map_err(|e| invalid(format!("key_color `{text}`: {e}")))?,
+            ),
+        }
+        .map(|[r, g, b, _]| Rgba { r, g, b, a: 255 });
+        let keyer = Keyer {
+            color: key,
+            similarity: params.number("similarity") as f32,
+            smoothness: params.number("smoothness") as f32,
+            spill: params.number("spill") as f32,
+            plate: params.boolean("plate"),
+        };
+        let placement = Placement::from_params(params)?;
+        let opacity = params.number("shadow") as f32;
+        let shadow = (opacity > 0.0).then(|| Shadow {
+            opacity,
+            offset: (
+                params.integer("shadow_x") as i32,
+                params.integer("shadow_y") as i32,
+            ),
+            shrink: params.integer("shadow_softness").max(1) as u32,
+        });
+        Ok(Settings {
+            source,
+            key,
+            keyer,
+            placement,
+            shadow,
+        })
+    }
+
+    /// The programme into the whole output: copied, converted or scaled.
+    fn fill(programme: &Frame, output: &Frame, out: &FrameInfo) -> Result<(), StageError> {
+        let info = programme.info();
+        if (info.width, info.height) == (out.width, out.height) {
+            kernels::convert(programme, output)?;
+        } else if info.format == out.format {
+            kernels::resample(programme, whole(&info), output, None, ScaleFilter::Bicubic)?;
+        } else {
+            return Err(StageError::Unsupported(format!(
+                "the programme is {}x{} in another format than the output's",
+                info.width, info.height
+            )));
+        }
+        Ok(())
+    }
+
+    /// The presenter as premultiplied RGBA at its own size: keyed, or its
+    /// own alpha premultiplied.
+    fn cut_out(&mut self, presenter: &Frame) -> Result<(), StageError> {
+        let info = presenter.info();
+        let rgba = kept(&mut self.frames.rgba, info.width, info.height)?;
+        kernels::convert(presenter, rgba)?;
+        match self.source {
+            Source::Alpha => kernels::premultiply(rgba)?,
+            Source::Key => {
+                let keyer = Keyer {
+                    color: self.key,
+                    ..self.keyer
+                };
+                let used = kernels::key_screen(rgba, keyer).map_err(|e| match e {
+                    FrameError::Unsupported(m) => {
+                        StageError::Failed(format!("{m} (set key_color to the screen's colour)"))
+                    }
+                    other => other.into(),
+                })?;
+                self.key = Some(used);
+            }
+        }
+        Ok(())
+    }
+
+    /// A soft shadow of the placed presenter's silhouette: its alpha made
+    /// small (the blur), black at the shadow's opacity, scaled back up.
+    fn shadow(&mut self, shadow: &Shadow, w: u32, h: u32) -> Result<(), StageError> {
+        let (mw, mh) = ((w / shadow.shrink).max(1), (h / shadow.shrink).max(1));
+        let placed = &self.frames.placed.as_ref().expect("placed first").2;
+        let mask = kept(&mut self.frames.mask, mw, mh)?;
+        kernels::resample(
+            placed,
+            Rect {
+                x: 0,
+                y: 0,
+                width: w,
+                height: h,
+            },
+            mask,
+            None,
+            ScaleFilter::Bilinear,
+        )?;
+        let rows = mask.read_rows(0, 0, mh)?;
+        let dark: Vec<u8> = rows
+            .chunks_exact(4)
+            .flat_map(|px| [0, 0, 0, (px[3] as f32 * shadow.opacity).round() as u8])
+            .collect();
+        mask.write_rows(0, 0, &dark)?;
+        let out = kept(&mut self.frames.shadow, w, h)?;
+        let mask = &self.frames.mask.as_ref().expect("made above").2;
+        kernels::resample(
+            mask,
+            Rect {
+                x: 0,
+                y: 0,
+                width: mw,
+                height: mh,
+            },
+            out,
+            None,
+            ScaleFilter::Bilinear,
+        )?;
+        Ok(())
+    }
+}
+
+impl Plugin for Dhuman {
+    fn describe() -> Description {
+        DescriptionBuilder::mixer(
+            "dhuman",
+            "A presenter over the programme: keyed from a green or blue screen, or with its own alpha",
+            &["programme", "presenter"],
+        )
+        .version(env!("CARGO_PKG_VERSION"))
+        .formats(&[PixelFormat::I420, PixelFormat::Nv12, PixelFormat::Rgba])
+        .param(
+            ParamBuilder::text("presenter", "key", "key: a green or blue screen shot; alpha: a picture with its own alpha")
+                .choices(&["key", "alpha"]),
+        )
+        .param(ParamBuilder::text(
+            "key_color",
+            "",
+            "The screen's colour (#rrggbb, green or blue); empty: found on the first frame's border",
+        ))
+        .param(ParamBuilder::number("similarity", 0.05, "How close to the screen's colour (a share of its chroma) is still wholly screen").range(0.0, 1.0))
+        .param(ParamBuilder::number("smoothness", 0.8, "The ramp from screen to presenter, as a share of the screen's chroma").range(0.01, 1.0))
+        .param(ParamBuilder::number("spill", 1.0, "How much of the screen's colour on the presenter is removed").range(0.0, 1.0))
+        .param(ParamBuilder::boolean("plate", true, "Key each region against the screen colour around it (an unevenly lit screen)"))
+        .param(ParamBuilder::text("anchor", "bottom-right", "Where the presenter sits on the output").choices(&ANCHORS))
+        .param(ParamBuilder::number("margin_x", 0.04, "Margin from the anchored side edge, a share of the output's width").range(-1.0, 1.0))
+        .param(ParamBuilder::number("margin_y", 0.0, "Margin from the anchored top or bottom edge, a share of the output's height").range(-1.0, 1.0))
+        .param(ParamBuilder::number("height", 0.85, "The presenter's height, a share of the output's").range(0.02, 2.0))
+        .param(ParamBuilder::number("start", 0.0, "Seconds: when the presenter comes on").range(0.0, 1e9))
+        .param(ParamBuilder::number("end", -1.0, "Seconds: when the presenter goes (negative: never)").range(-1.0, 1e9))
+        .param(ParamBuilder::number("fade_in", 0.0, "Seconds the entrance takes").range(0.0, 60.0))
+        .param(ParamBuilder::number("fade_out", 0.0, "Seconds the exit takes").range(0.0, 60.0))
+        .param(ParamBuilder::text("transition", "fade", "How the presenter comes and goes").choices(&["fade", "slide"]))
+        .param(ParamBuilder::number("shadow", 0.0, "Drop shadow opacity (0: none)").range(0.0, 1.0))
+        .param(ParamBuilder::integer("shadow_x", 12, "Drop shadow offset across, in output pixels").range(-500.0, 500.0))
+        .param(ParamBuilder::integer("shadow_y", 8, "Drop shadow offset down, in output pixels").range(-500.0, 500.0))
+        .param(ParamBuilder::integer("shadow_softness", 12, "Drop shadow softness (its mask is made this many times smaller)").range(1.0, 64.0))
+        .build()
+    }
+
+    fn new(params: &Params) -> Result<Self, StageError> {
+        let s = Dhuman::settings(params)?;
+        Ok(Dhuman {
+            source: s.source,
+            key_given: s.key.is_some(),
+            key: s.key,
+            keyer: s.keyer,
+            placement: s.placement,
+            shadow: s.shadow,
+            frames: Scratch::default(),
+        })
+    }
+
+    fn configure(&mut self, params: &Params) -> Result<(), StageError> {
+        let s = Dhuman::settings(params)?;
+        // A colour found on the border is kept unless the keying changes.
+        if s.key.is_some() || self.key_given || s.source != self.source {
+            self.key = s.key;
+        }
+        self.key_given = s.key.is_some();
+        (self.source, self.keyer, self.placement, self.shadow) =
+            (s.source, s.keyer, s.placement, s.shadow);
+        Ok(())
+    }
+
+    fn mix(&mut self, inputs: Vec<MixerInput>, output: &Frame) -> Result<(), StageError> {
+        let find = |name: &str| inputs.iter().find(|i| i.name == name).map(|i| &i.frame);
+        let out = output.info();
+        let programme =
+            find("programme").ok_or_else(|| StageError::BadData("no programme".into()))?;
+        Dhuman::fill(programme, output, &out)?;
+        let t = out.pts_ns.unwrap_or(0) as f64 / 1e9;
+        let presence = self.placement.presence(t);
+        // The presenter's input may not have started yet.
+        let Some(presenter) = find("presenter") else {
+            return Ok(());
+        };
+        if presence <= 0.0 {
+            return Ok(());
+        }
+        self.cut_out(presenter)?;
+        let info = presenter.info();
+        let (w, h) = self
+            .placement
+            .size((out.width, out.height), (info.width, info.height));
+        {
+            let rgba = &self.frames.rgba.as_ref().expect("cut out").2;
+            let placed = kept(&mut self.frames.placed, w, h)?;
+            kernels::resample(rgba, whole(&info), placed, None, ScaleFilter::Bilinear)?;
+        }
+        let (x, y) = self
+            .placement
+            .corner((out.width, out.height), (w, h), presence);
+        let opacity = self.placement.opacity(presence);
+        if let Some(shadow) = self.shadow.clone() {
+            self.shadow(&shadow, w, h)?;
+            let frame = &self.frames.shadow.as_ref().expect("made").2;
+            kernels::blend_layer(
+                output,
+                frame,
+                x + shadow.offset.0,
+                y + shadow.offset.1,
+                opacity,
+                BlendMode::Over,
+                AlphaKind::Premultiplied,
+            )?;
+        }
+        let placed = &self.frames.placed.as_ref().expect("made").2;
+        kernels::blend_layer(
+            output,
+            placed,
+            x,
+            y,
+            opacity,
+            BlendMode::Over,
+            AlphaKind::Premultiplied,
+        )?;
+        if let (Source::Key, Some(k)) = (self.source, self.key) {
+            output.meta_set("dhuman.key", &format!("#{:02x}{:02x}{:02x}", k.r, k.g, k.b));
+        }
+        Ok(())
+    }
+}
+
+export_plugin!(Dhuman);
