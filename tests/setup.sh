@@ -12,6 +12,7 @@ packages=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-x
   python3 python3-venv
+  ffmpeg
 )
 missing=()
 for p in "${packages[@]}"; do

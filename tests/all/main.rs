@@ -10,6 +10,7 @@ mod composite;
 mod contract;
 mod credentials;
 mod decoder;
+mod dhuman;
 mod element;
 mod file_jobs;
 mod library;

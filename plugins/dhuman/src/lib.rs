@@ -119,8 +119,11 @@ impl Dhuman {
             "green" => Some([0, 177, 64, 255]),
             "blue" => Some([0, 71, 187, 255]),
             text => Some(
-                reel_sdk::parse_color(text)
-                    .map_err(|e| invalid(format!("key_color `{text}`: {e}")))?,
+                reel_sdk::parse_color(text).map_err(|_| {
+                    invalid(format!(
+                        "key_color `{text}` is not a colour: write #rrggbb, green or blue (or leave it empty to find the screen's colour)"
+                    ))
+                })?,
             ),
         }
         .map(|[r, g, b, _]| Rgba { r, g, b, a: 255 });
@@ -170,6 +173,12 @@ impl Dhuman {
     /// own alpha premultiplied.
     fn cut_out(&mut self, presenter: &Frame) -> Result<(), StageError> {
         let info = presenter.info();
+        if self.source == Source::Alpha && info.format != PixelFormat::Rgba {
+            return Err(StageError::Unsupported(format!(
+                "presenter = \"alpha\" needs a picture with alpha, and the presenter is {:?} without one (VP8/VP9 with alpha, PNGs with alpha; or presenter = \"key\")",
+                info.format
+            )));
+        }
         let rgba = kept(&mut self.frames.rgba, info.width, info.height)?;
         kernels::convert(presenter, rgba)?;
         match self.source {
