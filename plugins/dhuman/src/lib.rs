@@ -77,6 +77,15 @@ struct Scratch {
     shadow: Option<(u32, u32, Frame)>,
 }
 
+impl Scratch {
+    /// The presenter at its size on the output: the cut-out itself when
+    /// that is its size, else its scaled copy.
+    fn placed(&self, same_size: bool) -> &Frame {
+        let slot = if same_size { &self.rgba } else { &self.placed };
+        &slot.as_ref().expect("made before use").2
+    }
+}
+
 /// A kept frame of `width` x `height` RGBA, made when missing or of
 /// another size.
 fn kept(
@@ -202,12 +211,18 @@ impl Dhuman {
 
     /// A soft shadow of the placed presenter's silhouette: its alpha made
     /// small (the blur), black at the shadow's opacity, scaled back up.
-    fn shadow(&mut self, shadow: &Shadow, w: u32, h: u32) -> Result<(), StageError> {
+    fn shadow(
+        &mut self,
+        shadow: &Shadow,
+        w: u32,
+        h: u32,
+        same_size: bool,
+    ) -> Result<(), StageError> {
         let (mw, mh) = ((w / shadow.shrink).max(1), (h / shadow.shrink).max(1));
-        let placed = &self.frames.placed.as_ref().expect("placed first").2;
-        let mask = kept(&mut self.frames.mask, mw, mh)?;
+        kept(&mut self.frames.mask, mw, mh)?;
+        let mask = &self.frames.mask.as_ref().expect("made above").2;
         kernels::resample(
-            placed,
+            self.frames.placed(same_size),
             Rect {
                 x: 0,
                 y: 0,
@@ -325,7 +340,9 @@ impl Plugin for Dhuman {
         let (w, h) = self
             .placement
             .size((out.width, out.height), (info.width, info.height));
-        {
+        // At its own size the cut-out is placed as it is.
+        let same_size = (w, h) == (info.width, info.height);
+        if !same_size {
             let rgba = &self.frames.rgba.as_ref().expect("cut out").2;
             let placed = kept(&mut self.frames.placed, w, h)?;
             kernels::resample(rgba, whole(&info), placed, None, ScaleFilter::Bilinear)?;
@@ -335,7 +352,7 @@ impl Plugin for Dhuman {
             .corner((out.width, out.height), (w, h), presence);
         let opacity = self.placement.opacity(presence);
         if let Some(shadow) = self.shadow.clone() {
-            self.shadow(&shadow, w, h)?;
+            self.shadow(&shadow, w, h, same_size)?;
             let frame = &self.frames.shadow.as_ref().expect("made").2;
             kernels::blend_layer(
                 output,
@@ -347,7 +364,7 @@ impl Plugin for Dhuman {
                 AlphaKind::Premultiplied,
             )?;
         }
-        let placed = &self.frames.placed.as_ref().expect("made").2;
+        let placed = self.frames.placed(same_size);
         kernels::blend_layer(
             output,
             placed,

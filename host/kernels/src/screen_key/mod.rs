@@ -136,7 +136,9 @@ pub fn screen_key_with(
         screen.row_colors(0, &mut scratch.key);
     }
     for y in 0..h {
-        if !even {
+        // The plate changes slowly (16-pixel blocks): its colours are
+        // interpolated anew every fourth row.
+        if !even && y % 4 == 0 {
             screen.row_colors(y, &mut scratch.key);
         }
         let row = &mut img.row_mut(0, y)[..4 * w];

@@ -93,14 +93,14 @@ impl Plate {
             counts: vec![0.0; across * down],
         };
         let (mut proj, mut off) = (vec![0.0f32; w], vec![0.0f32; w]);
-        // Every other pixel of every other row: the plate is smooth, and a
-        // block still gets 64 samples.
-        for y in (0..h).step_by(2) {
+        // Every fourth pixel of every fourth row: the plate is smooth, and a
+        // block still gets 16 samples.
+        for y in (0..h).step_by(4) {
             let row = &img.row(0, y)[..4 * w];
             // SAFETY: `steps` was chosen for a detected CPU level.
             unsafe { (steps.project_row)(row, key, &mut proj, &mut off) };
             let base = (y / BLOCK) * across;
-            for (x, (p, o)) in proj.iter().zip(&off).enumerate().step_by(2) {
+            for (x, (p, o)) in proj.iter().zip(&off).enumerate().step_by(4) {
                 if *p >= 0.5 && *o <= 0.04 * p * p {
                     let block = base + x / BLOCK;
                     let weight = (p * p) as f64;
@@ -122,8 +122,8 @@ impl Plate {
         let mut fill: Vec<[f32; 3]> = vec![key];
         let mut parent_across = 1;
         for (depth, l) in levels.iter().enumerate().rev() {
-            // Half a block's samples (a quarter of its pixels) count fully.
-            let full = ((BLOCK * BLOCK) << (2 * depth)) as f64 / 8.0;
+            // Half a block's samples (one pixel in 32) count fully.
+            let full = ((BLOCK * BLOCK) << (2 * depth)) as f64 / 32.0;
             let mut colors = Vec::with_capacity(l.across * l.down);
             for y in 0..l.down {
                 for x in 0..l.across {

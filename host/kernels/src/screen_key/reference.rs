@@ -22,6 +22,8 @@ pub struct Scratch {
     g: Vec<f32>,
     b: Vec<f32>,
     a: Vec<f32>,
+    /// The row's pixels as little-endian words.
+    words: Vec<u32>,
 }
 
 impl Scratch {
@@ -37,6 +39,7 @@ impl Scratch {
             g: row(),
             b: row(),
             a: row(),
+            words: vec![0; width],
         }
     }
 }
@@ -56,11 +59,14 @@ pub(super) fn key_row_body(row: &mut [u8], s: &mut Scratch, ramp: &Ramp) {
     let w = row.len() / 4;
     let (r, g, b, a) = (&mut s.r[..w], &mut s.g[..w], &mut s.b[..w], &mut s.a[..w]);
     let (kr, kg, kb) = (&s.key.r[..w], &s.key.g[..w], &s.key.b[..w]);
-    // Pixels as little-endian words: shifts and masks the vectors take.
-    let pixels = row
-        .chunks_exact(4)
-        .map(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]]));
-    for (x, v) in pixels.enumerate().take(w) {
+    // Bytes to words one pixel at a time, then words to channels in plain
+    // slice loops the compiler turns into vectors (shifts and masks).
+    let words = &mut s.words[..w];
+    for (word, px) in words.iter_mut().zip(row.chunks_exact(4)) {
+        *word = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
+    }
+    for x in 0..w {
+        let v = words[x];
         r[x] = (v & 0xff) as f32;
         g[x] = ((v >> 8) & 0xff) as f32;
         b[x] = ((v >> 16) & 0xff) as f32;
@@ -94,12 +100,16 @@ pub(super) fn key_row_body(row: &mut [u8], s: &mut Scratch, ramp: &Ramp) {
         b[x] = (pb - cut * ub).max(0.0).min(top) * coverage;
         a[x] = top * coverage;
     }
-    // Every value lies in 0..=255 by now: the casts round half up.
-    for (x, px) in row.chunks_exact_mut(4).enumerate().take(w) {
-        let word = (r[x] + 0.5) as i32 as u32
-            | ((g[x] + 0.5) as i32 as u32) << 8
-            | ((b[x] + 0.5) as i32 as u32) << 16
-            | ((a[x] + 0.5) as i32 as u32) << 24;
+    // Every value lies in 0..=255 by now. Adding 2^23 leaves the value,
+    // rounded to nearest (even), in the float's low mantissa bits: a
+    // rounding the vectors do with an add and a subtract, where Rust's
+    // saturating `as` goes lane by lane.
+    let magic = 8_388_608.0f32;
+    let round = |v: f32| (v + magic).to_bits() - magic.to_bits();
+    for x in 0..w {
+        words[x] = round(r[x]) | round(g[x]) << 8 | round(b[x]) << 16 | round(a[x]) << 24;
+    }
+    for (px, word) in row.chunks_exact_mut(4).zip(words.iter()) {
         px.copy_from_slice(&word.to_le_bytes());
     }
 }
