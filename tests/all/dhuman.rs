@@ -552,3 +552,145 @@ fn bad_presenter_settings_are_clear_errors() {
     );
     assert!(!dir.path().join("out.mp4").exists());
 }
+
+/// A presenter with its own alpha over a white programme: an opaque red
+/// disc in a ring of red at half alpha, the rest transparent. `source` is
+/// the presenter's source line. Returns the output's middle frame at
+/// 160x90 (RGBA).
+fn alpha_presenter_over_white(dir: &Path, source: &str, alpha: &str) -> Vec<u8> {
+    let path = write_pipeline(
+        dir,
+        &format!(
+            r#"
+[[source]]
+id = "programme"
+testsrc = {{ pattern = "white", size = "320x180", rate = 25, seconds = 1, audio = false }}
+
+[[source]]
+id = "studio"
+{source}
+
+[[stage]]
+id = "presenter"
+plugin = "{}"
+inputs = ["programme", "studio"]
+params = {{ presenter = "alpha", alpha = "{alpha}", anchor = "center", margin_x = 0.0, height = 1.0 }}
+
+[[sink]]
+input = "presenter"
+file = "out.mp4"
+video = {{ crf = 10, pixel_format = "yuv444p" }}
+"#,
+            plugin_path("dhuman").display()
+        ),
+    );
+    let out = reel_in(dir, &["run", &path]);
+    assert!(out.status.success(), "{}", stderr_text(&out));
+    let frames = decode_frames(&dir.join("out.mp4"), 160, 90);
+    assert_eq!(frames.len(), 25);
+    frames[12].clone()
+}
+
+/// Red over white at the picture's middle (opaque), in the ring (half
+/// alpha: pink, straight alpha weighed once), and outside (white: the
+/// transparent pixels' own colour never shows).
+fn assert_disc_and_ring(frame: &[u8], what: &str) {
+    let px = |x: usize, y: usize| &frame[4 * (y * 160 + x)..][..3];
+    let near =
+        |p: &[u8], want: [u8; 3], tol: u8| p.iter().zip(want).all(|(a, b)| a.abs_diff(b) <= tol);
+    assert!(
+        near(px(80, 45), [255, 0, 0], 40),
+        "{what}: middle {:?}",
+        px(80, 45)
+    );
+    assert!(
+        near(px(96, 45), [255, 128, 128], 40),
+        "{what}: ring {:?}",
+        px(96, 45)
+    );
+    assert!(
+        near(px(5, 5), [255, 255, 255], 12),
+        "{what}: outside {:?}",
+        px(5, 5)
+    );
+}
+
+/// The test picture's alpha at (x, y) of 320x180: 255 within 25 px of
+/// the middle, 128 to 40 px, 0 beyond.
+fn disc_alpha(x: u32, y: u32) -> u8 {
+    let d = (x as f64 - 160.0).hypot(y as f64 - 90.0);
+    if d < 25.0 {
+        255
+    } else if d < 40.0 {
+        128
+    } else {
+        0
+    }
+}
+
+#[test]
+fn presenters_with_their_own_alpha_from_webm_and_png() {
+    let dir = tempfile::tempdir().unwrap();
+    // VP8 and VP9 with alpha, as ffmpeg's libvpx writes them; GStreamer's
+    // decodebin reads the alpha through vp8alphadecodebin / vp9alphadecodebin.
+    // Transparent pixels are green: they must not show.
+    let geq = "geq=r='if(lt(hypot(X-160,Y-90),40),255,0)':g='if(lt(hypot(X-160,Y-90),40),0,255)':b=0:\
+               a='if(lt(hypot(X-160,Y-90),25),255,if(lt(hypot(X-160,Y-90),40),128,0))'";
+    for codec in ["libvpx", "libvpx-vp9"] {
+        let webm = dir.path().join(format!("{codec}.webm"));
+        let status = Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "color=black:s=320x180:r=25:d=1",
+            ])
+            .args(["-vf", &format!("format=rgba,{geq},format=yuva420p")])
+            .args([
+                "-c:v",
+                codec,
+                "-pix_fmt",
+                "yuva420p",
+                "-auto-alt-ref",
+                "0",
+                "-crf",
+                "4",
+                "-b:v",
+                "4M",
+            ])
+            .arg(&webm)
+            .status()
+            .expect("ffmpeg runs");
+        assert!(status.success());
+        let frame = alpha_presenter_over_white(
+            dir.path(),
+            &format!("file = \"{}\"", webm.display()),
+            "straight",
+        );
+        assert_disc_and_ring(&frame, codec);
+    }
+    // A PNG sequence with straight alpha, decoded in the sandbox by
+    // imagedec, which hands on premultiplied colour.
+    for i in 0..5 {
+        let picture = RgbaImage::from_fn(320, 180, |x, y| {
+            let a = disc_alpha(x, y);
+            if a > 0 {
+                Rgba([255, 0, 0, a])
+            } else {
+                Rgba([0, 255, 0, 0])
+            }
+        });
+        picture
+            .save(dir.path().join(format!("walk_{i:03}.png")))
+            .unwrap();
+    }
+    let frame = alpha_presenter_over_white(
+        dir.path(),
+        r#"images = { file = "walk_%03d.png", decoder = "imagedec", rate = 25, seconds = 1 }"#,
+        "premultiplied",
+    );
+    assert_disc_and_ring(&frame, "PNG sequence");
+}

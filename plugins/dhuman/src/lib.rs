@@ -32,7 +32,10 @@ use placement::{ANCHORS, Placement};
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Source {
     Key,
-    Alpha,
+    /// A picture with its own alpha; premultiplied or not.
+    Alpha {
+        premultiplied: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -120,7 +123,9 @@ fn invalid(message: String) -> StageError {
 impl Dhuman {
     fn settings(params: &Params) -> Result<Settings, StageError> {
         let source = match params.text("presenter") {
-            "alpha" => Source::Alpha,
+            "alpha" => Source::Alpha {
+                premultiplied: params.text("alpha") == "premultiplied",
+            },
             _ => Source::Key,
         };
         let key = match params.text("key_color") {
@@ -182,7 +187,7 @@ impl Dhuman {
     /// own alpha premultiplied.
     fn cut_out(&mut self, presenter: &Frame) -> Result<(), StageError> {
         let info = presenter.info();
-        if self.source == Source::Alpha && info.format != PixelFormat::Rgba {
+        if matches!(self.source, Source::Alpha { .. }) && info.format != PixelFormat::Rgba {
             return Err(StageError::Unsupported(format!(
                 "presenter = \"alpha\" needs a picture with alpha, and the presenter is {:?} without one (VP8/VP9 with alpha, PNGs with alpha; or presenter = \"key\")",
                 info.format
@@ -191,7 +196,12 @@ impl Dhuman {
         let rgba = kept(&mut self.frames.rgba, info.width, info.height)?;
         kernels::convert(presenter, rgba)?;
         match self.source {
-            Source::Alpha => kernels::premultiply(rgba)?,
+            Source::Alpha {
+                premultiplied: true,
+            } => {}
+            Source::Alpha {
+                premultiplied: false,
+            } => kernels::premultiply(rgba)?,
             Source::Key => {
                 let keyer = Keyer {
                     color: self.key,
@@ -269,6 +279,14 @@ impl Plugin for Dhuman {
         .param(
             ParamBuilder::text("presenter", "key", "key: a green or blue screen shot; alpha: a picture with its own alpha")
                 .choices(&["key", "alpha"]),
+        )
+        .param(
+            ParamBuilder::text(
+                "alpha",
+                "straight",
+                "presenter = alpha: straight (video with alpha, PNG files) or premultiplied (pictures from imagedec)",
+            )
+            .choices(&["straight", "premultiplied"]),
         )
         .param(ParamBuilder::text(
             "key_color",
