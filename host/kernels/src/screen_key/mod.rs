@@ -134,12 +134,14 @@ pub fn screen_key_with(
     let even = screen.is_even();
     if even {
         screen.row_colors(0, &mut scratch.key);
+        scratch.key.derive();
     }
     for y in 0..h {
         // The plate changes slowly (16-pixel blocks): its colours are
         // interpolated anew every fourth row.
         if !even && y % 4 == 0 {
             screen.row_colors(y, &mut scratch.key);
+            scratch.key.derive();
         }
         let row = &mut img.row_mut(0, y)[..4 * w];
         // SAFETY: `steps` was chosen for `level`, and a `CpuLevel` is only

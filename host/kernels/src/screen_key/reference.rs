@@ -8,11 +8,52 @@ pub(super) const STEPS: Steps = Steps {
     project_row,
 };
 
-/// Per-pixel screen colours for one row, channel by channel.
+/// Per-pixel screen colours for one row, channel by channel, and what
+/// the key needs of them: the chroma `u` (colour minus its grey mean) and
+/// `w = u / |u|^2`, on which a pixel's chroma projects to its share.
 pub struct KeyRow {
     pub r: Vec<f32>,
     pub g: Vec<f32>,
     pub b: Vec<f32>,
+    u: [Vec<f32>; 3],
+    w: [Vec<f32>; 3],
+}
+
+impl KeyRow {
+    fn new(width: usize) -> KeyRow {
+        let row = || vec![0.0f32; width];
+        KeyRow {
+            r: row(),
+            g: row(),
+            b: row(),
+            u: [row(), row(), row()],
+            w: [row(), row(), row()],
+        }
+    }
+
+    /// `u` and `w` from the colours, after they change.
+    pub fn derive(&mut self) {
+        let third = 1.0f32 / 3.0;
+        let [ur, ug, ub] = &mut self.u;
+        let [wr, wg, wb] = &mut self.w;
+        let w = self.r.len();
+        let (r, g, b) = (&self.r[..w], &self.g[..w], &self.b[..w]);
+        let (ur, ug, ub, wr, wg, wb) = (
+            &mut ur[..w],
+            &mut ug[..w],
+            &mut ub[..w],
+            &mut wr[..w],
+            &mut wg[..w],
+            &mut wb[..w],
+        );
+        for x in 0..w {
+            let m = (r[x] + g[x] + b[x]) * third;
+            let (cr, cg, cb) = (r[x] - m, g[x] - m, b[x] - m);
+            let inv_n = 1.0 / (cr * cr + cg * cg + cb * cb);
+            (ur[x], ug[x], ub[x]) = (cr, cg, cb);
+            (wr[x], wg[x], wb[x]) = (cr * inv_n, cg * inv_n, cb * inv_n);
+        }
+    }
 }
 
 /// Working rows, made once per frame.
@@ -30,11 +71,7 @@ impl Scratch {
     pub fn new(width: usize) -> Scratch {
         let row = || vec![0.0f32; width];
         Scratch {
-            key: KeyRow {
-                r: row(),
-                g: row(),
-                b: row(),
-            },
+            key: KeyRow::new(width),
             r: row(),
             g: row(),
             b: row(),
@@ -59,6 +96,9 @@ pub(super) fn key_row_body(row: &mut [u8], s: &mut Scratch, ramp: &Ramp) {
     let w = row.len() / 4;
     let (r, g, b, a) = (&mut s.r[..w], &mut s.g[..w], &mut s.b[..w], &mut s.a[..w]);
     let (kr, kg, kb) = (&s.key.r[..w], &s.key.g[..w], &s.key.b[..w]);
+    let [ur, ug, ub] = &s.key.u;
+    let [wr, wg, wb] = &s.key.w;
+    let (ur, ug, ub, wr, wg, wb) = (&ur[..w], &ug[..w], &ub[..w], &wr[..w], &wg[..w], &wb[..w]);
     // Bytes to words one pixel at a time, then words to channels in plain
     // slice loops the compiler turns into vectors (shifts and masks).
     let words = &mut s.words[..w];
@@ -74,30 +114,22 @@ pub(super) fn key_row_body(row: &mut [u8], s: &mut Scratch, ramp: &Ramp) {
     }
     let third = 1.0f32 / 3.0;
     for x in 0..w {
-        // The screen's chroma, and its inverse squared length.
-        let km = (kr[x] + kg[x] + kb[x]) * third;
-        let (ur, ug, ub) = (kr[x] - km, kg[x] - km, kb[x] - km);
-        let inv_n = 1.0 / (ur * ur + ug * ug + ub * ub);
         // The pixel's chroma on the screen's, as a share of it.
         let m = (r[x] + g[x] + b[x]) * third;
-        let proj = ((r[x] - m) * ur + (g[x] - m) * ug + (b[x] - m) * ub) * inv_n;
+        let proj = (r[x] - m) * wr[x] + (g[x] - m) * wg[x] + (b[x] - m) * wb[x];
         let alpha = ((ramp.high - proj) * ramp.inv_width).clamp(0.0, 1.0);
         // a F = C - (1 - a) K.
         let rest = 1.0 - alpha;
-        let (pr, pg, pb) = (
-            r[x] - rest * kr[x],
-            g[x] - rest * kg[x],
-            b[x] - rest * kb[x],
-        );
+        let (pr, pg, pb) = (r[x] - rest * kr[x], g[x] - rest * kg[x], b[x] - rest * kb[x]);
         // What is left of the screen's chroma on the subject.
         let pm = (pr + pg + pb) * third;
-        let left = ((pr - pm) * ur + (pg - pm) * ug + (pb - pm) * ub) * inv_n;
+        let left = (pr - pm) * wr[x] + (pg - pm) * wg[x] + (pb - pm) * wb[x];
         let cut = ramp.spill * left.max(0.0);
         let top = 255.0 * alpha;
         let coverage = a[x];
-        r[x] = (pr - cut * ur).max(0.0).min(top) * coverage;
-        g[x] = (pg - cut * ug).max(0.0).min(top) * coverage;
-        b[x] = (pb - cut * ub).max(0.0).min(top) * coverage;
+        r[x] = (pr - cut * ur[x]).max(0.0).min(top) * coverage;
+        g[x] = (pg - cut * ug[x]).max(0.0).min(top) * coverage;
+        b[x] = (pb - cut * ub[x]).max(0.0).min(top) * coverage;
         a[x] = top * coverage;
     }
     // Every value lies in 0..=255 by now. Adding 2^23 leaves the value,
