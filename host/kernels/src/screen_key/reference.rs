@@ -120,7 +120,11 @@ pub(super) fn key_row_body(row: &mut [u8], s: &mut Scratch, ramp: &Ramp) {
         let alpha = ((ramp.high - proj) * ramp.inv_width).clamp(0.0, 1.0);
         // a F = C - (1 - a) K.
         let rest = 1.0 - alpha;
-        let (pr, pg, pb) = (r[x] - rest * kr[x], g[x] - rest * kg[x], b[x] - rest * kb[x]);
+        let (pr, pg, pb) = (
+            r[x] - rest * kr[x],
+            g[x] - rest * kg[x],
+            b[x] - rest * kb[x],
+        );
         // What is left of the screen's chroma on the subject.
         let pm = (pr + pg + pb) * third;
         let left = (pr - pm) * wr[x] + (pg - pm) * wg[x] + (pb - pm) * wb[x];
