@@ -632,7 +632,10 @@ fn the_monitor_says_when_the_mark_comes_and_goes() {
         .collect();
     assert_eq!(said.len(), 2, "{stdout}");
     assert_eq!(said[0].0, "found", "{stdout}");
-    assert!(said[0].1 <= 2.0, "{stdout}");
+    // Within one detection window (3 s of video, the bound); with
+    // most keys 2 s of evidence already do, with some it takes the whole
+    // window (the key is fresh each run).
+    assert!(said[0].1 <= 3.0, "{stdout}");
     assert!(stdout.contains(&format!("payload {PAYLOAD} ")), "{stdout}");
     // Gone once a window holds little of the marked part.
     let marked_end = frames[0] as f64 / 30.0;
