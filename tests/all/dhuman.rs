@@ -551,6 +551,21 @@ fn bad_presenter_settings_are_clear_errors() {
         "{e}"
     );
     assert!(!dir.path().join("out.mp4").exists());
+    // Wired without its presenter: a warning at check time naming it.
+    let only = write_pipeline(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"programme\"\nfile = \"{}\"\n\n[[stage]]\nid = \"presenter\"\nplugin = \"{}\"\ninputs = [\"programme\"]\n\n[[sink]]\ninput = \"presenter\"\nfile = \"out.mp4\"\n",
+            root().join("pipelines/media/photos.mp4").display(),
+            plugin_path("dhuman").display()
+        ),
+    );
+    let out = reel_in(dir.path(), &["check", &only]);
+    let e = stderr_text(&out);
+    assert!(
+        e.contains("pipeline.toml:8:") && e.contains("`presenter` is not connected"),
+        "{e}"
+    );
 }
 
 /// A presenter with its own alpha over a white programme: an opaque red

@@ -168,6 +168,24 @@ impl Checker<'_> {
             );
             return None;
         }
+        // Fewer inputs than a mixer names may be meant (optional layers),
+        // but deserve a word: the missing ones never get a frame.
+        if description.kind == StageKind::Mixer
+            && accepted != usize::MAX
+            && let Some(last) = inputs.last()
+            && inputs.len() < accepted
+        {
+            let missing = description.inputs[inputs.len()..].join("`, `");
+            let warning = self.error(
+                last.span(),
+                format!(
+                    "stage `{id}`: plugin `{}` takes {accepted} inputs ({}); `{missing}` is not connected and gets no frames",
+                    description.name,
+                    description.inputs.join(", ")
+                ),
+            );
+            self.warnings.push(warning);
+        }
         let mut params: Vec<(String, ParamValue)> = Vec::new();
         let mut ok = true;
         let empty = SpannedTable::new();
