@@ -91,9 +91,14 @@ impl Keyed {
 /// A Gaussian blur of a tile, wrapping around its edges (the tile
 /// repeats).
 pub(crate) fn blur_cyclic(tile: &mut [f32]) {
-    let radius = (3.0 * BLUR_SIGMA).ceil() as isize;
+    blur_cyclic_sigma(tile, BLUR_SIGMA)
+}
+
+/// [`blur_cyclic`] with another sigma, in grid pixels.
+pub(crate) fn blur_cyclic_sigma(tile: &mut [f32], sigma: f32) {
+    let radius = (3.0 * sigma).ceil() as isize;
     let weights: Vec<f32> = (-radius..=radius)
-        .map(|d| (-(d * d) as f32 / (2.0 * BLUR_SIGMA * BLUR_SIGMA)).exp())
+        .map(|d| (-(d * d) as f32 / (2.0 * sigma * sigma)).exp())
         .collect();
     let total: f32 = weights.iter().sum();
     let n = TILE as isize;
