@@ -180,8 +180,8 @@ impl Credentials {
         match reel_credentials::read(input) {
             Ok(None) => Credentials::None,
             Ok(Some(found)) => Credentials::Found {
-                matches_watermark: found.watermark.zip(payload).map(|(a, b)| a == b),
-                by_registry: registry_key.map(|k| found.signer_key == Some(k)),
+                matches_watermark: payload.and_then(|p| found.binds(p)),
+                by_registry: registry_key.map(|k| found.signed_by(&k)),
                 found: Box::new(found),
             },
             Err(e) => Credentials::Unreadable(e.to_string()),

@@ -28,6 +28,20 @@ pub struct Found {
     pub actions: Vec<String>,
 }
 
+impl Found {
+    /// Whether the manifest's soft binding records `payload` as the
+    /// watermark; None when it records no watermark.
+    pub fn binds(&self, payload: u64) -> Option<bool> {
+        self.watermark.map(|w| w == payload)
+    }
+
+    /// Whether it was signed with the registry key whose public half is
+    /// `public`.
+    pub fn signed_by(&self, public: &[u8; 32]) -> bool {
+        self.signer_key.as_ref() == Some(public)
+    }
+}
+
 /// Status codes that say only that the signer is not on a trust list:
 /// the registry's own issuer is not, unless a validator adds it.
 fn about_trust(code: &str) -> bool {
