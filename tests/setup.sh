@@ -12,7 +12,7 @@ packages=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-x
   python3 python3-venv
-  ffmpeg
+  ffmpeg espeak-ng
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -39,7 +39,7 @@ cargo build --release --quiet --target wasm32-wasip2 \
 cargo build --release --quiet --target wasm32-wasip2 --target-dir target/test-plugins \
   -p reel-test-plugin-hostile -p reel-test-plugin-wrong-version -p reel-test-plugin-testmix \
   -p reel-test-plugin-slow-describe -p reel-test-plugin-huge-describe \
-  -p reel-test-plugin-band
+  -p reel-test-plugin-band -p reel-test-plugin-soundmeter
 echo "setup: building the SDK's Python example (componentize-py)"
 bash sdk/examples/python/build.sh >/dev/null
 # The independent C2PA reader the Content Credentials tests validate with.

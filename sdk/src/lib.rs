@@ -20,7 +20,7 @@ pub use describe::{DescriptionBuilder, ParamBuilder};
 pub use params::Params;
 
 /// The contract version this SDK was built from (the WIT package version).
-pub const CONTRACT_VERSION: &str = "0.1.5";
+pub const CONTRACT_VERSION: &str = "0.1.6";
 
 #[doc(hidden)]
 pub mod bindings {
@@ -49,10 +49,19 @@ pub mod kernels {
     pub use crate::bindings::reel::plugin::kernels::*;
 }
 
+/// The programme's sound, for the frame being worked on (contract 0.1.6):
+/// call [`audio::frame_sound`] or [`audio::frame_measures`] from `filter`
+/// or `mix`. A plugin that calls them imports `audio`, and a pipeline
+/// wires the programme's sound to it; one that never does is unaffected
+/// (and still loads on hosts older than 0.1.6).
+pub mod audio {
+    pub use crate::bindings::reel::plugin::audio::*;
+}
+
 /// Everything a plugin usually needs.
 pub mod prelude {
     pub use crate::{
-        Description, Frame, FrameError, MixerInput, PixelFormat, Plugin, StageError, Value,
+        Description, Frame, FrameError, MixerInput, PixelFormat, Plugin, StageError, Value, audio,
         describe::DescriptionBuilder, export_plugin, kernels, params::Params,
     };
 }

@@ -87,7 +87,7 @@ fn assert_inverts(plugin: &Path) {
 /// Binaries built against each earlier shipped contract, kept in the
 /// repo as they were built: the contract only grows, and these must keep
 /// loading and running on every later host.
-const SHIPPED: [&str; 5] = ["0.1.0", "0.1.1", "0.1.2", "0.1.3", "0.1.4"];
+const SHIPPED: [&str; 6] = ["0.1.0", "0.1.1", "0.1.2", "0.1.3", "0.1.4", "0.1.5"];
 
 fn fixture(version: &str, name: &str) -> PathBuf {
     root()
@@ -403,6 +403,55 @@ fn a_restyle_plugin_built_against_0_1_4_paints_and_draws_the_same() {
             "{mode}: {changed} bytes changed"
         );
     }
+}
+
+#[test]
+fn a_presenter_plugin_built_against_0_1_5_keys_the_same() {
+    let plugin = runtime().load(&fixture("0.1.5", "dhuman.wasm")).unwrap();
+    assert_eq!(plugin.description.contract, "0.1.5");
+    assert!(!plugin.follows_sound);
+    // A green screen with a grey disc on it, keyed over a blue programme.
+    let (w, h) = (96, 64);
+    let shot = |i: usize| {
+        let (x, y) = ((i / 4) % w, (i / 4) / w);
+        let inside = (x as i32 - 48).pow(2) + (y as i32 - 32).pow(2) < 20 * 20;
+        match (inside, i % 4) {
+            (_, 3) => 255,
+            (true, _) => 128,
+            (false, 1) => 180,
+            (false, _) => 40,
+        }
+    };
+    let mut outputs = Vec::new();
+    for build in [fixture("0.1.5", "dhuman.wasm"), plugin_path("dhuman")] {
+        let mut stage = Stage::new(StageSpec {
+            on_error: OnError::Fail,
+            ..spec_at(
+                &build,
+                vec![
+                    ("anchor".into(), ParamValue::Text("top-left".into())),
+                    ("margin_x".into(), ParamValue::Number(0.0)),
+                    ("height".into(), ParamValue::Number(1.0)),
+                ],
+            )
+        })
+        .unwrap();
+        let inputs = vec![
+            (
+                "programme".to_string(),
+                frame(Format::Rgba, w, h, |i| [0, 0, 200, 255][i % 4]),
+            ),
+            ("presenter".to_string(), frame(Format::Rgba, w, h, shot)),
+        ];
+        let (out, verdict) = stage.mix(inputs, HostFrame::blank(Format::Rgba, w, h));
+        assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+        outputs.push(out.bytes().unwrap().to_vec());
+    }
+    assert!(outputs[0] == outputs[1], "the 0.1.5 build keys differently");
+    // The screen became the programme, the disc stayed.
+    let px = |x: usize, y: usize| outputs[0][4 * (y * w + x)..][..4].to_vec();
+    assert_eq!(px(2, 2), [0, 0, 200, 255]);
+    assert_eq!(px(48, 32), [128, 128, 128, 255]);
 }
 
 /// `Plugin::new` runs once when an instance starts (with the pipeline's

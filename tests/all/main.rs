@@ -19,5 +19,6 @@ mod lut;
 mod mixer;
 mod restyle;
 mod sandbox;
+mod sound;
 mod sound_tracks;
 mod watermark;

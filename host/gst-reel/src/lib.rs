@@ -1,6 +1,7 @@
 //! Reel's GStreamer plugin: `wasmfilter` and `wasmmixer` run sandboxed
-//! WebAssembly stages inside any GStreamer pipeline, and `wasmimagesrc`
-//! plays stills and image sequences decoded by a sandboxed decoder.
+//! WebAssembly stages inside any GStreamer pipeline, `wasmimagesrc`
+//! plays stills and image sequences decoded by a sandboxed decoder, and
+//! `wasmsoundtap` hands a stream's sound to the stages that follow it.
 //!
 //! ```text
 //! gst-launch-1.0 videotestsrc ! wasmfilter plugin=invert ! autovideosink
@@ -9,14 +10,17 @@
 use gst::glib;
 
 pub mod frame_meta;
+mod sound_channels;
 mod stage_element;
 mod wasmfilter;
 mod wasmimagesrc;
 mod wasmmixer;
+mod wasmsoundtap;
 
 pub use wasmfilter::WasmFilter;
 pub use wasmimagesrc::WasmImageSrc;
 pub use wasmmixer::WasmMixer;
+pub use wasmsoundtap::WasmSoundTap;
 
 /// Where plugins named in `plugin=` are found: the catalog an application
 /// gave ([`use_catalog`]), else `REEL_PLUGIN_PATH` then beside this
@@ -44,7 +48,8 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     frame_meta::register();
     wasmfilter::register(plugin)?;
     wasmimagesrc::register(plugin)?;
-    wasmmixer::register(plugin)
+    wasmmixer::register(plugin)?;
+    wasmsoundtap::register(plugin)
 }
 
 gst::plugin_define!(

@@ -80,13 +80,40 @@ pub struct StageState {
     pub stage: Option<Stage>,
     /// The negotiated input (filters).
     pub info: Option<gst_video::VideoInfo>,
+    /// The sound channel the stage follows, once it runs.
+    pub sound: Option<Arc<reel_sound::Tap>>,
+}
+
+impl StageState {
+    /// Runs `stage` from now on, following the sound of the `sound`
+    /// channel when the settings name one.
+    pub fn run(&mut self, mut stage: Stage, settings: &Settings, live: bool) {
+        if let Some(name) = &settings.sound {
+            let tap = crate::sound_channels::channel(name);
+            tap.open(live);
+            stage.follow_sound(tap.clone());
+            self.sound = Some(tap);
+        }
+        self.stage = Some(stage);
+    }
+
+    /// No more frames will ask for sound: the stream feeding it must not
+    /// wait for them.
+    pub fn release_sound(&self) {
+        if let Some(tap) = &self.sound {
+            tap.release();
+        }
+    }
 }
 
 impl StageCore {
     /// A property set by hand replaces a stage handed over as a whole.
     pub fn set_property(&self, value: &glib::Value, pspec: &glib::ParamSpec) {
         lock(&self.settings).set(pspec.name(), value);
-        *lock(&self.typed) = None;
+        // Which sound to follow is not part of the stage handed over.
+        if pspec.name() != "sound" {
+            *lock(&self.typed) = None;
+        }
         if pspec.name() == "params" {
             *lock(&self.params_changed) = true;
         }
@@ -176,12 +203,22 @@ impl StageCore {
             assets,
             stage: None,
             info: None,
+            sound: None,
         });
         Ok(())
     }
 
     pub fn stop(&self) {
-        *lock(&self.state) = None;
+        if let Some(state) = lock(&self.state).take() {
+            state.release_sound();
+        }
+    }
+
+    /// The stream ended: the stage reads no more sound.
+    pub fn end_of_stream(&self) {
+        if let Some(state) = lock(&self.state).as_ref() {
+            state.release_sound();
+        }
     }
 
     /// Caps limited to the formats the loaded plugin accepts.
@@ -218,6 +255,8 @@ pub struct Settings {
     pub memory_mb: u32,
     pub assets: Option<String>,
     pub max_failures: u32,
+    /// The `wasmsoundtap` channel whose sound the plugin follows.
+    pub sound: Option<String>,
 }
 
 impl Default for Settings {
@@ -231,6 +270,7 @@ impl Default for Settings {
             memory_mb: DEFAULT_MEMORY_MB,
             assets: None,
             max_failures: DEFAULT_MAX_FAILURES,
+            sound: None,
         }
     }
 }
@@ -280,6 +320,10 @@ pub fn properties() -> Vec<glib::ParamSpec> {
             .minimum(1)
             .default_value(DEFAULT_MAX_FAILURES)
             .build(),
+        glib::ParamSpecString::builder("sound")
+            .nick("Sound")
+            .blurb("The channel of a wasmsoundtap whose sound the plugin follows (plugins that import `audio`): each frame gets the sound playing during it")
+            .build(),
         glib::ParamSpecBoxed::builder::<gst::Structure>("stats")
             .nick("Statistics")
             .blurb("Frames, failures and mean/p99 time per frame so far")
@@ -307,6 +351,7 @@ impl Settings {
             "memory-mb" => self.memory_mb = number(),
             "assets" => self.assets = text(),
             "max-failures" => self.max_failures = number(),
+            "sound" => self.sound = text(),
             other => unreachable!("no writable property {other}"),
         }
     }
@@ -322,6 +367,7 @@ impl Settings {
             "memory-mb" => self.memory_mb.to_value(),
             "assets" => self.assets.to_value(),
             "max-failures" => self.max_failures.to_value(),
+            "sound" => self.sound.to_value(),
             _ => return None,
         })
     }

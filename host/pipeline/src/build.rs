@@ -87,10 +87,38 @@ impl Outputs {
             }
         };
         let queue = make("queue", None)?;
+        if track.is_some() {
+            // A branch may wait while a stage that follows the sound reads
+            // it up to 10 s ahead of the video (reel_sound::AHEAD_NS): the
+            // others must hold that much rather than stop the tee.
+            queue.set_property("max-size-buffers", 0u32);
+            queue.set_property("max-size-bytes", 0u32);
+            queue.set_property("max-size-time", SOUND_QUEUE.as_nanos() as u64);
+        }
         self.pipeline.add(&queue)?;
         tee.link(&queue)?;
         Ok(queue)
     }
+}
+
+/// What each branch of a sound tee may hold.
+const SOUND_QUEUE: std::time::Duration =
+    std::time::Duration::from_nanos(reel_sound::tap::AHEAD_NS + 2_000_000_000);
+
+/// Numbers the sound channels of this process, so two runs never share one.
+static CHANNELS: AtomicU64 = AtomicU64::new(0);
+
+/// The source whose sound `stage` follows: its root source, when the
+/// stage's plugin imports `audio` and the source has sound.
+fn sound_source<'a>(plan: &'a Plan, stage: &'a StagePlan) -> Option<&'a crate::plan::SourcePlan> {
+    let StageWork::Plugin(spec) = &stage.work else {
+        return None;
+    };
+    if !spec.plugin.follows_sound {
+        return None;
+    }
+    plan.root_source(&stage.id)
+        .filter(|root| !root.audio.is_empty())
 }
 
 /// The sound tracks a sink takes from its root source: a file keeps them
@@ -123,13 +151,19 @@ pub fn build(plan: &Plan) -> Result<Built> {
     for sink in &plan.sinks {
         *consumers.entry(&sink.input).or_default() += 1;
     }
-    // Sound goes from a sink's root source to the file and display sinks.
+    // Sound goes from a sink's root source to the file and display sinks,
+    // and from a stage's root source to the stage when it follows sound.
     let mut audio_consumers: HashMap<(&str, usize), usize> = HashMap::new();
     for sink in &plan.sinks {
         if let Some(root) = plan.root_source(&sink.input) {
             for track in sink_tracks(plan, sink) {
                 *audio_consumers.entry((&root.id, track)).or_default() += 1;
             }
+        }
+    }
+    for stage in &plan.stages {
+        if let Some(root) = sound_source(plan, stage) {
+            *audio_consumers.entry((&root.id, 0)).or_default() += 1;
         }
     }
     let ending = Arc::new(Ending::default());
@@ -238,6 +272,23 @@ pub fn build(plan: &Plan) -> Result<Built> {
                     .expect("queues have src")
                     .link(&pad)?;
             }
+        }
+        // The sound of its root source's first track, for a stage that
+        // follows it: through a tap on a channel only this stage reads.
+        if let Some(root) = sound_source(plan, stage) {
+            let channel = format!(
+                "{}/{}/{}",
+                plan.name,
+                stage.id,
+                CHANNELS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            );
+            let from = outputs.take(&root.id, Some(0))?;
+            let convert = make("audioconvert", Some(&format!("{}-sound", stage.id)))?;
+            let tap = make("wasmsoundtap", Some(&format!("{}-soundtap", stage.id)))?;
+            tap.set_property("channel", &channel);
+            add_chain(&pipeline, &[&convert, &tap])?;
+            from.link(&convert)?;
+            element.set_property("sound", &channel);
         }
         // Plugin stages time their own calls (their `stats`); native
         // elements are timed between their pads.

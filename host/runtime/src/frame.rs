@@ -67,6 +67,9 @@ pub struct HostFrame {
     pub pixels: Pixels,
     pub pts: Option<u64>,
     pub duration: Option<u64>,
+    /// When the frame plays on the pipeline's clock (GStreamer's running
+    /// time, in nanoseconds): the time its sound is looked up by.
+    pub running_time: Option<u64>,
     pub meta: Vec<(String, String)>,
     /// Lent to the guest for one call (a mixer input): read-only, and
     /// revoked afterwards.
@@ -121,6 +124,7 @@ impl HostFrame {
             pixels,
             pts: None,
             duration: None,
+            running_time: None,
             meta: Vec::new(),
             lent_by_host: false,
             pinned: false,

@@ -132,6 +132,11 @@ impl Live {
         arm(&mut self.store, self.limit);
     }
 
+    /// The sound the next call's frame plays with (None after it).
+    pub(crate) fn set_sound(&mut self, sound: Option<reel_sound::Window>) {
+        self.store.data_mut().sound = sound.map(crate::guest::FrameSound::new);
+    }
+
     /// The guest's instance, once constructed.
     fn instance(&self) -> Result<ResourceAny, Failure> {
         self.instance.ok_or_else(|| Failure {

@@ -14,8 +14,9 @@ use crate::instance::{Live, TimeLimit};
 use crate::sandbox::{GuestOutput, SandboxConfig, StoreState};
 
 /// The contract this host implements (the WIT package version).
-pub const CONTRACT_VERSION: &str = "0.1.5";
+pub const CONTRACT_VERSION: &str = "0.1.6";
 const STAGE_INTERFACE: &str = "reel:plugin/stage@";
+const AUDIO_INTERFACE: &str = "reel:plugin/audio@";
 /// CPU time starting a plugin and its `describe` may take.
 const DESCRIBE_GUARD: Duration = Duration::from_secs(5);
 
@@ -25,6 +26,9 @@ pub struct Plugin {
     pub origin: Origin,
     /// Time to compile (or fetch from the cache) the component.
     pub load_time: Duration,
+    /// It imports `audio` (contract 0.1.6): it follows the programme's
+    /// sound, and a pipeline wires sound to it.
+    pub follows_sound: bool,
     pub(crate) pre: PluginPre<StoreState>,
 }
 
@@ -130,11 +134,16 @@ impl Plugin {
                 failure.reason
             }
         })?;
+        let follows_sound = component
+            .component_type()
+            .imports(linker.engine())
+            .any(|(name, _)| name.starts_with(AUDIO_INTERFACE));
         Ok(Plugin {
             path: path.to_path_buf(),
             description,
             origin,
             load_time,
+            follows_sound,
             pre,
         })
     }

@@ -83,6 +83,9 @@ pub struct StoreState {
     /// The call was stopped at the end of a wait that reached its limit.
     pub(crate) waited_out: bool,
     pub(crate) clock: GuestClock,
+    /// The sound of the frame the call in progress is about, for stages
+    /// that follow the programme's sound.
+    pub(crate) sound: Option<crate::guest::FrameSound>,
 }
 
 impl WasiView for StoreState {
@@ -130,6 +133,7 @@ impl StoreState {
             call_cpu_start: Duration::ZERO,
             waited_out: false,
             clock,
+            sound: None,
         })
     }
 

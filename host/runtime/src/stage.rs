@@ -116,6 +116,8 @@ pub struct Stage {
     bypassed: Option<String>,
     frames: u64,
     events: Vec<StageEvent>,
+    /// The programme's sound, for a stage that follows it.
+    sound: Option<Arc<reel_sound::Tap>>,
     /// Times of successful calls, for the end-of-run table.
     pub timings: Timings,
 }
@@ -152,6 +154,7 @@ impl Stage {
             bypassed: None,
             frames: 0,
             events: Vec::new(),
+            sound: None,
             timings: Timings::default(),
         };
         let started = stage.ensure_live().map(|_| ()).map_err(|f| f.reason);
@@ -242,11 +245,39 @@ impl Stage {
             return (frame, Verdict::Passthrough);
         };
         let started = Instant::now();
-        let (frame, result) = match self.ensure_live() {
-            Err(failure) => (frame, Err(failure)),
-            Ok(live) => live.with_lent(frame, |live, rep| live.filter(rep)),
+        let sound = self.frame_sound(&frame);
+        let (frame, result) = match (sound, self.ensure_live()) {
+            (Err(failure), _) | (_, Err(failure)) => (frame, Err(failure)),
+            (Ok(sound), Ok(live)) => {
+                live.set_sound(sound);
+                let done = live.with_lent(frame, |live, rep| live.filter(rep));
+                live.set_sound(None);
+                done
+            }
         };
         self.settle(index, frame, started, result)
+    }
+
+    /// Sound for this stage comes from `tap`: each frame's `filter` or
+    /// `mix` call gets the sound playing during it (by the frame's
+    /// running time), waiting for it in a file job.
+    pub fn follow_sound(&mut self, tap: Arc<reel_sound::Tap>) {
+        self.sound = Some(tap);
+    }
+
+    /// The sound for `frame`'s call: none without a tap or a running time;
+    /// a failure when a file job's sound does not come.
+    fn frame_sound(&self, frame: &HostFrame) -> Result<Option<reel_sound::Window>, Failure> {
+        let (Some(tap), Some(start)) = (&self.sound, frame.running_time) else {
+            return Ok(None);
+        };
+        // A frame without a duration counts as 1/25 s.
+        let end = start + frame.duration.unwrap_or(40_000_000);
+        tap.window(start, end, !self.spec.live)
+            .map_err(|e| Failure {
+                reason: e.to_string(),
+                fatal: false,
+            })
     }
 
     /// Runs a mixer stage: composes the named `inputs` (read-only for the
@@ -264,9 +295,11 @@ impl Stage {
             return (output, Verdict::Passthrough);
         };
         let started = Instant::now();
-        let (output, result) = match self.ensure_live() {
-            Err(failure) => (output, Err(failure)),
-            Ok(live) => live.with_lent(output, |live, out_rep| {
+        let sound = self.frame_sound(&output);
+        let (output, result) = match (sound, self.ensure_live()) {
+            (Err(failure), _) | (_, Err(failure)) => (output, Err(failure)),
+            (Ok(sound), Ok(live)) => live.with_lent(output, |live, out_rep| {
+                live.set_sound(sound);
                 let table = live.frames();
                 let lent: Vec<(String, u32)> = inputs
                     .into_iter()
@@ -276,6 +309,7 @@ impl Stage {
                     })
                     .collect();
                 let result = live.mix(&lent, out_rep);
+                live.set_sound(None);
                 // Inputs the plugin still holds are revoked: their pixels go
                 // back to the host and the handles read as gone.
                 let table = live.frames();

@@ -115,6 +115,13 @@ impl BaseTransformImpl for WasmFilter {
         Ok(())
     }
 
+    fn sink_event(&self, event: gst::Event) -> bool {
+        if let gst::EventView::Eos(_) = event.view() {
+            self.core.end_of_stream();
+        }
+        self.parent_sink_event(event)
+    }
+
     fn transform_caps(
         &self,
         _direction: gst::PadDirection,
@@ -139,17 +146,13 @@ impl BaseTransformImpl for WasmFilter {
         let state = state_guard
             .as_mut()
             .ok_or_else(|| gst::loggable_error!(CAT, "caps before start"))?;
-        let spec = settings.spec(
-            &self.obj().name(),
-            &*state,
-            info.fps(),
-            crate::stage_element::is_live(self.obj().sink_pad()),
-        );
+        let live = crate::stage_element::is_live(self.obj().sink_pad());
+        let spec = settings.spec(&self.obj().name(), &*state, info.fps(), live);
         let stage = Stage::new(spec).map_err(|e| {
             gst::element_imp_error!(self, gst::LibraryError::Settings, ("{e:#}"));
             gst::loggable_error!(CAT, "{e:#}")
         })?;
-        state.stage = Some(stage);
+        state.run(stage, &settings, live);
         state.info = Some(info);
         Ok(())
     }
@@ -191,6 +194,13 @@ impl BaseTransformImpl for WasmFilter {
         })?;
         frame.pts = pts.map(|t| t.nseconds());
         frame.duration = duration.map(|t| t.nseconds());
+        frame.running_time = pts.and_then(|pts| {
+            self.obj()
+                .segment()
+                .downcast_ref::<gst::ClockTime>()
+                .and_then(|s| s.to_running_time(pts))
+                .map(|t| t.nseconds())
+        });
         frame.meta = meta;
 
         let (mut frame, verdict) = stage.filter(frame);

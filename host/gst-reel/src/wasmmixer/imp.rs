@@ -178,6 +178,17 @@ impl AggregatorImpl for WasmMixer {
         self.core.stop();
         self.parent_stop()
     }
+
+    fn sink_event(&self, pad: &gst_base::AggregatorPad, event: gst::Event) -> bool {
+        // The output follows the first input: when it ends, no more
+        // frames will ask for sound.
+        if let gst::EventView::Eos(_) = event.view()
+            && self.obj().sink_pads().first() == Some(pad.upcast_ref())
+        {
+            self.core.end_of_stream();
+        }
+        self.parent_sink_event(pad, event)
+    }
 }
 
 impl VideoAggregatorImpl for WasmMixer {
@@ -231,19 +242,16 @@ impl VideoAggregatorImpl for WasmMixer {
         let mut guard = lock(&self.core.state);
         let state = guard.as_mut().ok_or(gst::FlowError::Flushing)?;
         if state.stage.is_none() {
-            let spec = settings.spec(
-                &obj.name(),
-                &*state,
-                out_info.fps(),
-                obj.sink_pads()
-                    .first()
-                    .is_some_and(crate::stage_element::is_live),
-            );
+            let live = obj
+                .sink_pads()
+                .first()
+                .is_some_and(crate::stage_element::is_live);
+            let spec = settings.spec(&obj.name(), &*state, out_info.fps(), live);
             let stage = Stage::new(spec).map_err(|e| {
                 gst::element_imp_error!(self, gst::LibraryError::Settings, ("{e:#}"));
                 gst::FlowError::Error
             })?;
-            state.stage = Some(stage);
+            state.run(stage, &settings, live);
         }
         if let Some(stage) = state.stage.as_mut() {
             self.core.apply_changed_params(obj.upcast_ref(), stage);
@@ -299,6 +307,13 @@ impl VideoAggregatorImpl for WasmMixer {
             .map_err(|_| gst::FlowError::Error)?;
         output.pts = outbuf.pts().map(|t| t.nseconds());
         output.duration = outbuf.duration().map(|t| t.nseconds());
+        output.running_time = outbuf.pts().and_then(|pts| {
+            obj.src_pad()
+                .segment()
+                .downcast_ref::<gst::ClockTime>()
+                .and_then(|s| s.to_running_time(pts))
+                .map(|t| t.nseconds())
+        });
 
         let stage = state.stage.as_mut().expect("made above");
         let (mut output, verdict) = stage.mix(inputs, output);

@@ -18,6 +18,7 @@ use toml::Spanned;
 mod credentials;
 mod graph;
 mod sinks;
+mod sound;
 mod sources;
 mod stages;
 
@@ -552,6 +553,7 @@ impl Checker<'_> {
             }
         }
         self.check_instances(&parsed.stage, &sources, &stages);
+        self.check_sound(&parsed.stage, &sources, &stages);
         self.check_every_stage_is_used(&parsed.stage, &inputs, &parsed.sink);
         let sinks: Vec<SinkPlan> = parsed
             .sink
