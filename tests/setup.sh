@@ -34,7 +34,7 @@ echo "setup: building the plugins (wasm32-wasip2)"
 cargo build --release --quiet --target wasm32-wasip2 \
   -p reel-plugin-passthrough -p reel-plugin-invert -p reel-plugin-imagedec -p reel-plugin-lut \
   -p reel-plugin-composite -p reel-plugin-restyle -p reel-plugin-watermark \
-  -p reel-plugin-dhuman
+  -p reel-plugin-dhuman -p reel-plugin-avatar
 # Misbehaving plugins for the sandbox tests, kept off the plugin path.
 cargo build --release --quiet --target wasm32-wasip2 --target-dir target/test-plugins \
   -p reel-test-plugin-hostile -p reel-test-plugin-wrong-version -p reel-test-plugin-testmix \

@@ -2,6 +2,7 @@
 //! wasmtime does) so it links once.
 
 mod assets;
+mod avatar;
 mod cache;
 mod checks;
 mod cli;

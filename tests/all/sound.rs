@@ -4,38 +4,14 @@
 
 use std::path::Path;
 
+use std::collections::HashMap;
+
 use reel_tests::{
-    decode_frames, gst_launch, pull_samples, reel_in, stderr_text, test_plugin_path, write_pipeline,
+    decode_frames, frames_following, gst_launch, pull_samples, reel_in, speech, stderr_text,
+    test_plugin_path, write_pipeline, write_wav,
 };
 
 const RATE: u32 = 48_000;
-
-/// A 16-bit PCM WAV of `samples` (mono) at `rate`, written as `channels`
-/// identical channels.
-fn write_wav(path: &Path, rate: u32, channels: u16, samples: &[f32]) {
-    let data: Vec<u8> = samples
-        .iter()
-        .flat_map(|s| {
-            let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;
-            std::iter::repeat_n(v.to_le_bytes(), channels as usize).flatten()
-        })
-        .collect();
-    let mut wav = Vec::with_capacity(44 + data.len());
-    wav.extend_from_slice(b"RIFF");
-    wav.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    wav.extend_from_slice(&16u32.to_le_bytes());
-    wav.extend_from_slice(&1u16.to_le_bytes());
-    wav.extend_from_slice(&channels.to_le_bytes());
-    wav.extend_from_slice(&rate.to_le_bytes());
-    wav.extend_from_slice(&(rate * 2 * channels as u32).to_le_bytes());
-    wav.extend_from_slice(&(2 * channels).to_le_bytes());
-    wav.extend_from_slice(&16u16.to_le_bytes());
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    wav.extend_from_slice(&data);
-    std::fs::write(path, wav).unwrap();
-}
 
 /// 1 s of 440 Hz at half scale, 1 s of silence, 1 s of 5 kHz at half
 /// scale: stereo at 48 kHz.
@@ -55,26 +31,16 @@ fn tones(path: &Path) {
 }
 
 /// Each frame's `sound.*` metadata from `wasmfilter plugin=soundmeter`
-/// following the sound of `audio` (a pipeline fragment ending in raw
-/// audio) over `frames` frames of 30 fps video.
-fn metered(audio: &str, frames: usize) -> Vec<std::collections::HashMap<String, String>> {
-    let description = format!(
-        "{audio} ! audioconvert ! wasmsoundtap channel=metered \
-         videotestsrc num-buffers={frames} ! video/x-raw,format=I420,width=64,height=48,framerate=30/1 \
-         ! wasmfilter plugin={} sound=metered on-error=fail ! appsink name=out sync=false",
-        test_plugin_path("soundmeter").display()
-    );
-    pull_samples(&description, usize::MAX)
-        .iter()
-        .map(|s| {
-            gstreel::frame_meta::read(s.buffer().unwrap())
-                .into_iter()
-                .collect()
-        })
-        .collect()
+/// following the sound of `audio` over `frames` frames of 30 fps video.
+fn metered(audio: &str, frames: usize) -> Vec<HashMap<String, String>> {
+    frames_following(
+        audio,
+        frames,
+        &format!("plugin={}", test_plugin_path("soundmeter").display()),
+    )
 }
 
-fn number(meta: &std::collections::HashMap<String, String>, key: &str) -> f64 {
+fn number(meta: &HashMap<String, String>, key: &str) -> f64 {
     meta.get(key)
         .unwrap_or_else(|| panic!("no {key} in {meta:?}"))
         .parse()
@@ -129,35 +95,11 @@ fn each_frame_gets_the_sound_that_plays_during_it() {
 #[test]
 fn voice_activity_tells_speech_from_silence() {
     let dir = tempfile::tempdir().unwrap();
-    let speech = dir.path().join("speech.wav");
-    let out = std::process::Command::new("espeak-ng")
-        .args(["-w", speech.to_str().unwrap()])
-        .arg("Good evening, here is the news. The river rose again tonight.")
-        .output()
-        .expect("espeak-ng runs (tests/setup.sh installs it)");
-    assert!(out.status.success(), "{}", stderr_text(&out));
-    // One second of silence, the speech, one second of silence.
+    let voice = speech(
+        dir.path(),
+        "Good evening, here is the news. The river rose again tonight.",
+    );
     let padded = dir.path().join("padded.wav");
-    gst_launch(&[
-        "filesrc",
-        &format!("location={}", speech.display()),
-        "!",
-        "wavparse",
-        "!",
-        "audioconvert",
-        "!",
-        "audioresample",
-        "!",
-        "audio/x-raw,format=F32LE,rate=48000,channels=1",
-        "!",
-        "filesink",
-        &format!("location={}", dir.path().join("speech.raw").display()),
-    ]);
-    let raw = std::fs::read(dir.path().join("speech.raw")).unwrap();
-    let voice: Vec<f32> = raw
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
     let mut samples = vec![0.0; RATE as usize];
     samples.extend(&voice);
     samples.extend(vec![0.0; RATE as usize]);

@@ -268,3 +268,90 @@ pub fn png(path: &Path, pattern: &str, w: u32, h: u32) {
         &format!("location={}", path.display()),
     ]);
 }
+
+/// A 16-bit PCM WAV of `samples` (mono) at `rate`, written as `channels`
+/// identical channels.
+pub fn write_wav(path: &Path, rate: u32, channels: u16, samples: &[f32]) {
+    let data: Vec<u8> = samples
+        .iter()
+        .flat_map(|s| {
+            let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;
+            std::iter::repeat_n(v.to_le_bytes(), channels as usize).flatten()
+        })
+        .collect();
+    let mut wav = Vec::with_capacity(44 + data.len());
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&channels.to_le_bytes());
+    wav.extend_from_slice(&rate.to_le_bytes());
+    wav.extend_from_slice(&(rate * 2 * channels as u32).to_le_bytes());
+    wav.extend_from_slice(&(2 * channels).to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(&data);
+    std::fs::write(path, wav).unwrap();
+}
+
+/// Each frame's metadata from `wasmfilter ARGS` (a stage whose plugin
+/// follows sound) over `frames` frames of 64x48 I420 at 30 fps, following
+/// the sound of `audio` (a gst-launch fragment ending in raw audio).
+pub fn frames_following(
+    audio: &str,
+    frames: usize,
+    args: &str,
+) -> Vec<std::collections::HashMap<String, String>> {
+    // Channels are named process-wide, and tests run side by side.
+    static CHANNEL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let channel = CHANNEL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let description = format!(
+        "{audio} ! audioconvert ! wasmsoundtap channel=following{channel} \
+         videotestsrc num-buffers={frames} ! video/x-raw,format=I420,width=64,height=48,framerate=30/1 \
+         ! wasmfilter {args} sound=following{channel} on-error=fail ! appsink name=out sync=false"
+    );
+    pull_samples(&description, usize::MAX)
+        .iter()
+        .map(|s| {
+            gstreel::frame_meta::read(s.buffer().unwrap())
+                .into_iter()
+                .collect()
+        })
+        .collect()
+}
+
+/// `text` spoken by espeak-ng (`[[...]]` for phonemes), as 48 kHz mono
+/// samples.
+pub fn speech(dir: &Path, text: &str) -> Vec<f32> {
+    let wav = dir.join("espeak.wav");
+    let out = std::process::Command::new("espeak-ng")
+        .arg("-w")
+        .arg(&wav)
+        .arg(text)
+        .output()
+        .expect("espeak-ng runs (tests/setup.sh installs it)");
+    assert!(out.status.success(), "{}", stderr_text(&out));
+    let raw = dir.join("espeak.raw");
+    gst_launch(&[
+        "filesrc",
+        &format!("location={}", wav.display()),
+        "!",
+        "wavparse",
+        "!",
+        "audioconvert",
+        "!",
+        "audioresample",
+        "!",
+        "audio/x-raw,format=F32LE,rate=48000,channels=1",
+        "!",
+        "filesink",
+        &format!("location={}", raw.display()),
+    ]);
+    std::fs::read(&raw)
+        .unwrap()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+        .collect()
+}

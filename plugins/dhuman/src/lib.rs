@@ -22,12 +22,10 @@
 //! params = { presenter = "key", anchor = "bottom-right", height = 0.9, fade_in = 0.5 }
 //! ```
 
-mod placement;
-
 use reel_sdk::kernels::{self, AlphaKind, BlendMode, Keyer, Rect, Rgba, ScaleFilter};
 use reel_sdk::{FrameInfo, ParamBuilder, prelude::*};
 
-use placement::{ANCHORS, Placement};
+use placement::Placement;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Source {
@@ -269,7 +267,7 @@ impl Dhuman {
 
 impl Plugin for Dhuman {
     fn describe() -> Description {
-        DescriptionBuilder::mixer(
+        let keying = DescriptionBuilder::mixer(
             "dhuman",
             "A presenter over the programme: keyed from a green or blue screen, or with its own alpha",
             &["programme", "presenter"],
@@ -296,21 +294,33 @@ impl Plugin for Dhuman {
         .param(ParamBuilder::number("similarity", 0.05, "How close to the screen's colour (a share of its chroma) is still wholly screen").range(0.0, 1.0))
         .param(ParamBuilder::number("smoothness", 0.8, "The ramp from screen to presenter, as a share of the screen's chroma").range(0.01, 1.0))
         .param(ParamBuilder::number("spill", 1.0, "How much of the screen's colour on the presenter is removed").range(0.0, 1.0))
-        .param(ParamBuilder::boolean("plate", true, "Key each region against the screen colour around it (an unevenly lit screen)"))
-        .param(ParamBuilder::text("anchor", "bottom-right", "Where the presenter sits on the output").choices(&ANCHORS))
-        .param(ParamBuilder::number("margin_x", 0.04, "Margin from the anchored side edge, a share of the output's width").range(-1.0, 1.0))
-        .param(ParamBuilder::number("margin_y", 0.0, "Margin from the anchored top or bottom edge, a share of the output's height").range(-1.0, 1.0))
-        .param(ParamBuilder::number("height", 0.85, "The presenter's height, a share of the output's").range(0.02, 2.0))
-        .param(ParamBuilder::number("start", 0.0, "Seconds: when the presenter comes on").range(0.0, 1e9))
-        .param(ParamBuilder::number("end", -1.0, "Seconds: when the presenter goes (negative: never)").range(-1.0, 1e9))
-        .param(ParamBuilder::number("fade_in", 0.0, "Seconds the entrance takes").range(0.0, 60.0))
-        .param(ParamBuilder::number("fade_out", 0.0, "Seconds the exit takes").range(0.0, 60.0))
-        .param(ParamBuilder::text("transition", "fade", "How the presenter comes and goes").choices(&["fade", "slide"]))
-        .param(ParamBuilder::number("shadow", 0.0, "Drop shadow opacity (0: none)").range(0.0, 1.0))
-        .param(ParamBuilder::integer("shadow_x", 12, "Drop shadow offset across, in output pixels").range(-500.0, 500.0))
-        .param(ParamBuilder::integer("shadow_y", 8, "Drop shadow offset down, in output pixels").range(-500.0, 500.0))
-        .param(ParamBuilder::integer("shadow_softness", 12, "Drop shadow softness (its mask is made this many times smaller)").range(1.0, 64.0))
-        .build()
+        .param(ParamBuilder::boolean("plate", true, "Key each region against the screen colour around it (an unevenly lit screen)"));
+        placement::params(keying, "bottom-right", 0.85)
+            .param(
+                ParamBuilder::number("shadow", 0.0, "Drop shadow opacity (0: none)")
+                    .range(0.0, 1.0),
+            )
+            .param(
+                ParamBuilder::integer(
+                    "shadow_x",
+                    12,
+                    "Drop shadow offset across, in output pixels",
+                )
+                .range(-500.0, 500.0),
+            )
+            .param(
+                ParamBuilder::integer("shadow_y", 8, "Drop shadow offset down, in output pixels")
+                    .range(-500.0, 500.0),
+            )
+            .param(
+                ParamBuilder::integer(
+                    "shadow_softness",
+                    12,
+                    "Drop shadow softness (its mask is made this many times smaller)",
+                )
+                .range(1.0, 64.0),
+            )
+            .build()
     }
 
     fn new(params: &Params) -> Result<Self, StageError> {

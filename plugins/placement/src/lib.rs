@@ -2,6 +2,7 @@
 //! a height as a share of the output's, and an entrance and exit that fade
 //! or slide in from the anchor's side.
 
+use reel_sdk::ParamBuilder;
 use reel_sdk::prelude::*;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -124,4 +125,57 @@ impl Placement {
             Transition::Slide => (presence > 0.0) as u8 as f32,
         }
     }
+}
+
+/// The placement parameters, on a plugin's description: `anchor`,
+/// `margin_x`, `margin_y`, `height`, `start`, `end`, `fade_in`,
+/// `fade_out`, `transition`.
+pub fn params(builder: DescriptionBuilder, anchor: &str, height: f64) -> DescriptionBuilder {
+    builder
+        .param(
+            ParamBuilder::text("anchor", anchor, "Where the presenter sits on the output")
+                .choices(&ANCHORS),
+        )
+        .param(
+            ParamBuilder::number(
+                "margin_x",
+                0.04,
+                "Margin from the anchored side edge, a share of the output's width",
+            )
+            .range(-1.0, 1.0),
+        )
+        .param(
+            ParamBuilder::number(
+                "margin_y",
+                0.0,
+                "Margin from the anchored top or bottom edge, a share of the output's height",
+            )
+            .range(-1.0, 1.0),
+        )
+        .param(
+            ParamBuilder::number(
+                "height",
+                height,
+                "The presenter's height, a share of the output's",
+            )
+            .range(0.02, 2.0),
+        )
+        .param(
+            ParamBuilder::number("start", 0.0, "Seconds: when the presenter comes on")
+                .range(0.0, 1e9),
+        )
+        .param(
+            ParamBuilder::number(
+                "end",
+                -1.0,
+                "Seconds: when the presenter goes (negative: never)",
+            )
+            .range(-1.0, 1e9),
+        )
+        .param(ParamBuilder::number("fade_in", 0.0, "Seconds the entrance takes").range(0.0, 60.0))
+        .param(ParamBuilder::number("fade_out", 0.0, "Seconds the exit takes").range(0.0, 60.0))
+        .param(
+            ParamBuilder::text("transition", "fade", "How the presenter comes and goes")
+                .choices(&["fade", "slide"]),
+        )
 }

@@ -1,0 +1,302 @@
+//! The `avatar` plugin: a presenter from one photograph (or drawn) whose
+//! mouth follows the programme's sound, measured against the sound itself.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use reel_tests::{
+    decode_frames, frames_following, plugin_path, reel_in, root, speech, stderr_text,
+    write_pipeline, write_wav,
+};
+
+const RATE: usize = 48_000;
+const FPS: usize = 30;
+
+/// `samples` with a second of silence before and after, as a WAV; the
+/// frames of 30 fps video that cover it.
+fn padded_wav(path: &Path, samples: &[f32]) -> usize {
+    let mut all = vec![0.0; RATE];
+    all.extend_from_slice(samples);
+    all.extend(vec![0.0; RATE]);
+    write_wav(path, RATE as u32, 1, &all);
+    all.len() * FPS / RATE
+}
+
+/// The avatar (`params`, an inline TOML table) following `wav`.
+fn avatar_meta(wav: &Path, frames: usize, params: &str) -> Vec<HashMap<String, String>> {
+    frames_following(
+        &format!("filesrc location={} ! wavparse", wav.display()),
+        frames,
+        &format!(
+            "plugin={} params=\"{params}\"",
+            plugin_path("avatar").display()
+        ),
+    )
+}
+
+fn value(meta: &HashMap<String, String>, key: &str) -> f64 {
+    meta.get(key)
+        .unwrap_or_else(|| panic!("no {key} in {meta:?}"))
+        .parse()
+        .unwrap()
+}
+
+/// Pearson's correlation.
+fn correlation(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len()) as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        ab += (x - ma) * (y - mb);
+        aa += (x - ma).powi(2);
+        bb += (y - mb).powi(2);
+    }
+    ab / (aa * bb).sqrt()
+}
+
+#[test]
+fn the_mouth_follows_the_voice_and_rests_in_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    let voice = speech(
+        dir.path(),
+        "Good evening. Here is the news at six. The river rose again tonight, and the bridge is closed until morning.",
+    );
+    let wav = dir.path().join("news.wav");
+    let frames = padded_wav(&wav, &voice);
+    let meta = avatar_meta(&wav, frames, "look = 'procedural'");
+    assert_eq!(meta.len(), frames);
+    let open: Vec<f64> = meta.iter().map(|m| value(m, "avatar.mouth_open")).collect();
+    // The sound's envelope, from the samples themselves: each frame's RMS.
+    let mut all = vec![0.0f32; RATE];
+    all.extend(&voice);
+    all.extend(vec![0.0; RATE]);
+    let span = RATE / FPS;
+    let envelope: Vec<f64> = (0..frames)
+        .map(|i| {
+            let s = &all[i * span..((i + 1) * span).min(all.len())];
+            (s.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / s.len() as f64).sqrt()
+        })
+        .collect();
+    // Silence before and after: closed.
+    assert!(
+        open[..FPS - 2].iter().all(|o| *o == 0.0),
+        "{:?}",
+        &open[..FPS]
+    );
+    assert!(
+        open[frames - FPS + 6..].iter().all(|o| *o == 0.0),
+        "{:?}",
+        &open[frames - FPS..]
+    );
+    // In step with the voice: the best lag within a frame, and at least 0.8.
+    let lagged = |lag: isize| {
+        let (a, b): (Vec<f64>, Vec<f64>) = (0..frames as isize)
+            .filter_map(|i| {
+                let j = i + lag;
+                (j >= 0 && (j as usize) < frames).then(|| (open[j as usize], envelope[i as usize]))
+            })
+            .unzip();
+        correlation(&a, &b)
+    };
+    let by_lag: Vec<(isize, f64)> = (-3..=3).map(|lag| (lag, lagged(lag))).collect();
+    println!("mouth against envelope, by lag in frames: {by_lag:?}");
+    let best = by_lag.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+    assert!(best.0.abs() <= 1, "{by_lag:?}");
+    assert!(lagged(0) >= 0.8, "{by_lag:?}");
+}
+
+#[test]
+fn vowels_shape_the_mouth_differently() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut shapes = Vec::new();
+    for vowel in ["[[a:a:a:a:]]", "[[i:i:i:i:]]", "[[o:o:o:o:]]"] {
+        let voice = speech(dir.path(), vowel);
+        let wav = dir.path().join("vowel.wav");
+        let frames = padded_wav(&wav, &voice);
+        let meta = avatar_meta(&wav, frames, "look = 'procedural'");
+        // The middle of the vowel.
+        let middle: Vec<&HashMap<String, String>> = meta[FPS..frames - FPS]
+            .iter()
+            .filter(|m| value(m, "avatar.mouth_open") > 0.2)
+            .collect();
+        assert!(middle.len() >= 5, "{vowel}: {meta:?}");
+        let mean =
+            |key: &str| middle.iter().map(|m| value(m, key)).sum::<f64>() / middle.len() as f64;
+        let mut names: Vec<&str> = middle.iter().map(|m| m["avatar.shape"].as_str()).collect();
+        names.sort();
+        names.dedup();
+        println!(
+            "{vowel}: open {:.2}, width {:.2}, shapes {names:?}",
+            mean("avatar.mouth_open"),
+            mean("avatar.mouth_width")
+        );
+        shapes.push((mean("avatar.mouth_open"), mean("avatar.mouth_width")));
+    }
+    let [(aa_open, aa_width), (ee_open, ee_width), (_, oh_width)] = shapes[..] else {
+        unreachable!()
+    };
+    // "ee" spreads wide, "oh" rounds narrow, "aa" opens tallest.
+    assert!(
+        ee_width > aa_width + 0.05 && aa_width > oh_width + 0.05,
+        "{shapes:?}"
+    );
+    assert!(aa_open > ee_open, "{shapes:?}");
+}
+
+#[test]
+fn blinks_come_at_varied_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("silence.wav");
+    write_wav(&wav, RATE as u32, 1, &vec![0.0; 20 * RATE]);
+    let meta = avatar_meta(&wav, 20 * FPS, "look = 'procedural', seed = 3");
+    let shut: Vec<bool> = meta
+        .iter()
+        .map(|m| value(m, "avatar.blink") > 0.5)
+        .collect();
+    let starts: Vec<usize> = (1..shut.len())
+        .filter(|&i| shut[i] && !shut[i - 1])
+        .collect();
+    let gaps: Vec<usize> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+    println!("blinks at frames {starts:?}");
+    assert!(starts.len() >= 3, "{starts:?}");
+    assert!(
+        gaps.iter().max().unwrap() - gaps.iter().min().unwrap() > FPS / 2,
+        "{gaps:?}"
+    );
+}
+
+/// The shipped pipeline: the portrait avatar talking with the programme's
+/// bulletin, written with its sound; its mouth moves where the bulletin
+/// speaks and rests after it.
+#[test]
+fn the_avatar_pipeline_talks_with_the_programme() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("pipelines/avatar.toml"))
+        .unwrap()
+        .replace(
+            "media/",
+            &format!("{}/", root().join("pipelines/media").display()),
+        )
+        .replace(
+            "\"media\"",
+            &format!("\"{}\"", root().join("pipelines/media").display()),
+        )
+        .replace("../out/avatar.mp4", "avatar.mp4");
+    let path = write_pipeline(dir.path(), &text);
+    let out = reel_in(dir.path(), &["run", &path]);
+    assert!(out.status.success(), "{}", stderr_text(&out));
+    let file = dir.path().join("avatar.mp4");
+    let frames = decode_frames(&file, 640, 360);
+    assert_eq!(frames.len(), 250);
+    let probe = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&probe.stdout).trim(),
+        "video\naudio"
+    );
+    // The mouth's box on the output: the avatar is 0.62 of 360 rows high
+    // at the bottom right, 0.03 in from the edges; the rig's mouth at
+    // (226, 145) of 512.
+    let scale = (0.62f64 * 360.0).round() / 512.0;
+    let (left, top) = (
+        640.0 - 0.03 * 640.0 - 512.0 * scale,
+        360.0 - 0.03 * 360.0 - 512.0 * scale,
+    );
+    let (mx, my) = (
+        (left + 226.0 * scale) as usize,
+        (top + 150.0 * scale) as usize,
+    );
+    let dark = |f: &Vec<u8>| {
+        let mut n = 0;
+        for y in my - 4..my + 6 {
+            for x in mx - 8..mx + 8 {
+                let p = &f[(y * 640 + x) * 4..][..3];
+                n += (p.iter().map(|&c| c as u32).sum::<u32>() < 200) as usize;
+            }
+        }
+        n
+    };
+    let talking = frames[..220].iter().filter(|f| dark(f) > 10).count();
+    let after: Vec<usize> = frames[240..].iter().map(dark).collect();
+    println!(
+        "open mouths in the first 220 frames: {talking}; dark pixels after the bulletin: {after:?}"
+    );
+    assert!(talking > 40, "{talking}");
+    assert!(after.iter().all(|n| *n <= 2), "{after:?}");
+}
+
+#[test]
+fn a_bad_portrait_or_rig_is_a_located_check_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = dir.path().join("faces");
+    std::fs::create_dir(&assets).unwrap();
+    std::fs::copy(
+        root().join("pipelines/media/astronaut.png"),
+        assets.join("face.png"),
+    )
+    .unwrap();
+    let pipeline = |params: &str| {
+        write_pipeline(
+            dir.path(),
+            &format!(
+                "[[source]]\nid = \"main\"\ntestsrc = {{ size = \"320x180\", seconds = 1 }}\n\n[[stage]]\nid = \"anchor\"\nplugin = \"{}\"\ninput = \"main\"\nassets = \"{}\"\nparams = {{ look = \"portrait\", {params} }}\n\n[[sink]]\ninput = \"anchor\"\nfile = \"out.mp4\"\n",
+                plugin_path("avatar").display(),
+                assets.display()
+            ),
+        )
+    };
+    let check = |params: &str| {
+        let path = pipeline(params);
+        let out = reel_in(dir.path(), &["check", &path]);
+        assert!(!out.status.success(), "{params}");
+        stderr_text(&out)
+    };
+    let e = check("portrait = \"missing.png\"");
+    assert!(
+        e.contains("pipeline.toml:10:") && e.contains("cannot read missing.png"),
+        "{e}"
+    );
+    let e = check("portrait = \"face.png\"");
+    assert!(e.contains("face.rig.toml"), "{e}");
+    std::fs::write(
+        assets.join("face.rig.toml"),
+        "left_eye = [205, 101]\nright_eye = [246, 104]\nmouth = [226, 600]\nmouth_width = 46\n",
+    )
+    .unwrap();
+    let e = check("portrait = \"face.png\"");
+    assert!(
+        e.contains("`mouth` = [226, 600] is outside the 512x512 portrait"),
+        "{e}"
+    );
+    // No sound to follow: a warning at check time, and the run fails on
+    // the first frame, naming the stage and why.
+    let path = write_pipeline(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"main\"\ntestsrc = {{ size = \"320x180\", seconds = 1, audio = false }}\n\n[[stage]]\nid = \"anchor\"\nplugin = \"{}\"\ninput = \"main\"\n\n[[sink]]\ninput = \"anchor\"\nfile = \"out.mp4\"\n",
+            plugin_path("avatar").display()
+        ),
+    );
+    let out = reel_in(dir.path(), &["run", &path]);
+    let e = stderr_text(&out);
+    assert!(!out.status.success(), "{e}");
+    assert!(
+        e.contains("follows the programme's sound, but source `main` has none"),
+        "{e}"
+    );
+    assert!(
+        e.contains("anchor") && e.contains("no sound to follow"),
+        "{e}"
+    );
+    assert!(!dir.path().join("out.mp4").exists());
+}
