@@ -112,7 +112,8 @@ impl Face {
                 sx = mx + (sx - mx) / scale;
                 // The lips part along a lens as wide as the mouth.
                 let mdx = sx - mx;
-                let lens = (1.0 - (mdx / half).abs().powf(1.6)).max(0.0);
+                let r = (mdx / half).abs();
+                let lens = (1.0 - r * r.sqrt()).max(0.0);
                 let jaw_span = 1.0 - smooth((mdx.abs() - 0.6 * w) / (0.7 * w));
                 let mdy = sy - my;
                 let mut cavity = None;

@@ -4,8 +4,10 @@
 
 use crate::face::Rig;
 
-pub const WIDTH: usize = 400;
-pub const HEIGHT: usize = 480;
+pub const WIDTH: usize = 250;
+pub const HEIGHT: usize = 300;
+/// The drawing's coordinates are those of a 400x480 picture.
+const UNIT: f32 = 400.0 / WIDTH as f32;
 
 /// Straight RGB colours.
 const SKIN: [f32; 3] = [226.0, 182.0, 150.0];
@@ -36,7 +38,7 @@ pub fn draw() -> (Vec<u8>, Rig) {
     let mut paint = |f: &dyn Fn(f32, f32) -> f32, colour: [f32; 3]| {
         for y in 0..HEIGHT {
             for x in 0..WIDTH {
-                let a = cover(f(x as f32 + 0.5, y as f32 + 0.5));
+                let a = cover(f((x as f32 + 0.5) * UNIT, (y as f32 + 0.5) * UNIT) / UNIT);
                 if a > 0.0 {
                     let p = &mut px[(y * WIDTH + x) * 4..][..4];
                     for (v, c) in p.iter_mut().zip(colour.iter().chain([&255.0])) {
@@ -99,10 +101,10 @@ pub fn draw() -> (Vec<u8>, Rig) {
     (
         out,
         Rig {
-            left_eye: (164.0, 204.0),
-            right_eye: (236.0, 204.0),
-            mouth: (200.0, 278.0),
-            mouth_width: 54.0,
+            left_eye: (164.0 / UNIT, 204.0 / UNIT),
+            right_eye: (236.0 / UNIT, 204.0 / UNIT),
+            mouth: (200.0 / UNIT, 278.0 / UNIT),
+            mouth_width: 54.0 / UNIT,
         },
     )
 }
