@@ -65,7 +65,7 @@ echo "| 720p30 pipelines at once | slowest pipeline's frames a second | real tim
 echo "|---:|---:|---|"
 pipeline "$work/many.toml" 1280x720 0.6667 portrait
 "$reel" run "$work/many.toml" > /dev/null 2>&1   # fills the compile cache
-for n in 1 2 4 6 8 10 12; do
+for n in 1 2 4 8 12 14 16 18 20 24; do
   for ((i = 0; i < n; i++)); do
     "$reel" run "$work/many.toml" > "$work/run$i.log" 2>&1 &
   done
