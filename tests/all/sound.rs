@@ -197,7 +197,8 @@ fn a_pipeline_stage_follows_its_sources_sound() {
 
 #[test]
 fn a_live_stage_never_waits_for_sound() {
-    // Nothing feeds the channel: a live stage's frames go on without it.
+    // Nothing feeds the channel: a live stage's frames go on, with
+    // silence counted missing.
     let description = format!(
         "videotestsrc is-live=true num-buffers=15 ! video/x-raw,format=I420,width=64,height=48,framerate=30/1 \
          ! wasmfilter plugin={} sound=nobody-feeds-this ! appsink name=out",
@@ -208,8 +209,15 @@ fn a_live_stage_never_waits_for_sound() {
     assert_eq!(samples.len(), 15);
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     for s in &samples {
-        let meta = gstreel::frame_meta::read(s.buffer().unwrap());
-        assert!(meta.iter().any(|(k, _)| k == "sound.none"), "{meta:?}");
+        let meta: HashMap<String, String> = gstreel::frame_meta::read(s.buffer().unwrap())
+            .into_iter()
+            .collect();
+        assert_eq!(number(&meta, "sound.level"), -120.0, "{meta:?}");
+        assert_eq!(
+            number(&meta, "sound.missing"),
+            number(&meta, "sound.frame_samples"),
+            "{meta:?}"
+        );
     }
 }
 

@@ -244,8 +244,8 @@ impl Stage {
         let Some(index) = self.begin(&mut frame, true) else {
             return (frame, Verdict::Passthrough);
         };
-        let started = Instant::now();
         let sound = self.frame_sound(&frame);
+        let started = Instant::now();
         let (frame, result) = match (sound, self.ensure_live()) {
             (Err(failure), _) | (_, Err(failure)) => (frame, Err(failure)),
             (Ok(sound), Ok(live)) => {
@@ -265,14 +265,20 @@ impl Stage {
         self.sound = Some(tap);
     }
 
-    /// The sound for `frame`'s call: none without a tap or a running time;
-    /// a failure when a file job's sound does not come.
+    /// The sound for `frame`'s call: none without a tap; silence, counted
+    /// missing, for a frame without a time; a failure when a file job's
+    /// sound does not come.
     fn frame_sound(&self, frame: &HostFrame) -> Result<Option<reel_sound::Window>, Failure> {
-        let (Some(tap), Some(start)) = (&self.sound, frame.running_time) else {
+        let Some(tap) = &self.sound else {
             return Ok(None);
         };
         // A frame without a duration counts as 1/25 s.
-        let end = start + frame.duration.unwrap_or(40_000_000);
+        let span = frame.duration.unwrap_or(40_000_000);
+        // Without a time the frame's sound cannot be found: silence.
+        let Some(start) = frame.running_time else {
+            return Ok(Some(reel_sound::Window::silence(span)));
+        };
+        let end = start.saturating_add(span);
         tap.window(start, end, !self.spec.live)
             .map_err(|e| Failure {
                 reason: e.to_string(),
@@ -294,8 +300,8 @@ impl Stage {
             output.fill_unwritten();
             return (output, Verdict::Passthrough);
         };
-        let started = Instant::now();
         let sound = self.frame_sound(&output);
+        let started = Instant::now();
         let (output, result) = match (sound, self.ensure_live()) {
             (Err(failure), _) | (_, Err(failure)) => (output, Err(failure)),
             (Ok(sound), Ok(live)) => live.with_lent(output, |live, out_rep| {

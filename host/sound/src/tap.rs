@@ -23,6 +23,10 @@ pub const AHEAD_NS: u64 = 10_000_000_000;
 const BEHIND_NS: u64 = 1_000_000_000;
 /// Sound kept in a live pipeline.
 const LIVE_KEEP_NS: u64 = 20_000_000_000;
+/// The longest frame span handed on: a longer frame gets its first second.
+const LONGEST_SPAN_NS: u64 = 1_000_000_000;
+/// The rate of the silence a frame gets before any sound has come.
+const DEFAULT_RATE: u32 = 48_000;
 /// A gap in the stream longer than this starts the sound afresh.
 const LONGEST_GAP_NS: u64 = 10_000_000_000;
 /// How long a file job's stage waits for its sound before failing.
@@ -42,6 +46,22 @@ pub struct Window {
     pub missing: u32,
     /// The voice detector's most confident step overlapping the frame.
     pub voice: f32,
+}
+
+impl Window {
+    /// `span_ns` of silence that should have been sound: all missing.
+    pub fn silence(span_ns: u64) -> Window {
+        let samples =
+            (span_ns.min(LONGEST_SPAN_NS) as u128 * DEFAULT_RATE as u128 / 1_000_000_000) as u32;
+        Window {
+            rate: DEFAULT_RATE,
+            samples: vec![0.0; samples as usize],
+            frame_samples: samples,
+            lookahead_samples: 0,
+            missing: samples,
+            voice: 0.0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,7 +100,8 @@ struct State {
     /// The readers are gone: the stream must never wait for them.
     released: bool,
     live: bool,
-    /// The latest frame start a reader asked for.
+    /// The latest frame end a reader asked for (the stream may run
+    /// [`AHEAD_NS`] past it).
     read_ns: Option<u64>,
 }
 
@@ -250,27 +271,32 @@ impl Tap {
     }
 
     /// The sound of the frame playing from `start_ns` to `end_ns` (running
-    /// time) and [`LOOKAHEAD_NS`] after it; None when no sound has come and
-    /// none will. With `wait` (a file job) this waits for that sound, up to
-    /// [`WAIT_LIMIT`].
+    /// time, at most a second of it) and [`LOOKAHEAD_NS`] after it: silence
+    /// where none has come (always a window: the caller is wired to a tap). With `wait` (a file job) this waits for that
+    /// sound, up to [`WAIT_LIMIT`], after which the tap stops waiting for
+    /// good. One stage reads a tap: its position decides what is kept.
     pub fn window(
         &self,
         start_ns: u64,
         end_ns: u64,
         wait: bool,
     ) -> Result<Option<Window>, SoundError> {
-        let end_ns = end_ns.max(start_ns);
+        // A frame longer than a second (a still, a slide) gets its first
+        // second: the span stays bounded, and so does the wait.
+        let end_ns = end_ns.clamp(start_ns, start_ns.saturating_add(LONGEST_SPAN_NS));
         let started = Instant::now();
         let mut state = self.lock();
-        state.read_ns = Some(state.read_ns.map_or(start_ns, |r| r.max(start_ns)));
+        state.read_ns = Some(state.read_ns.map_or(end_ns, |r| r.max(end_ns)));
         self.changed.notify_all();
         loop {
             let arrived = state.rate > 0 && state.time(state.end()) >= end_ns + LOOKAHEAD_NS;
-            if !wait || state.live || arrived || state.ended {
+            if !wait || state.live || arrived || state.ended || state.released {
                 break;
             }
             let waited = started.elapsed();
             if waited >= WAIT_LIMIT {
+                // The sound is not coming: later frames do not wait again.
+                state.ended = true;
                 return Err(SoundError::Late { waited });
             }
             state = self
@@ -280,7 +306,13 @@ impl Tap {
                 .0;
         }
         if state.rate == 0 {
-            return Ok(None);
+            // No sound yet (live) or none at all: silence, counted missing
+            // while more may come.
+            let mut silence = Window::silence(end_ns - start_ns);
+            if state.ended {
+                silence.missing = 0;
+            }
+            return Ok(Some(silence));
         }
         let (a, b) = (state.index(start_ns), state.index(end_ns));
         let c = state.index(end_ns + LOOKAHEAD_NS);
@@ -371,6 +403,21 @@ mod tests {
         live.push(0, 1000, 1, &[0.5; 100]);
         let w = live.window(80 * MS, 120 * MS, true).unwrap().unwrap();
         assert_eq!((w.frame_samples, w.missing), (40, 20));
+    }
+
+    #[test]
+    fn a_long_frame_gets_its_first_second_and_a_silent_tap_silence() {
+        let tap = Tap::new();
+        tap.push(0, 1000, 1, &[0.5; 5_000]);
+        tap.finish();
+        let w = tap.window(0, 10_000 * MS, true).unwrap().unwrap();
+        assert_eq!((w.frame_samples, w.lookahead_samples), (1000, 100));
+        // Wired, nothing yet, live: silence, all of it missing.
+        let live = Tap::new();
+        live.open(true);
+        let w = live.window(0, 40 * MS, true).unwrap().unwrap();
+        assert_eq!((w.rate, w.frame_samples, w.missing), (48_000, 1920, 1920));
+        assert!(w.samples.iter().all(|s| *s == 0.0));
     }
 
     #[test]

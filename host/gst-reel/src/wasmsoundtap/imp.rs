@@ -190,8 +190,11 @@ impl ElementImpl for WasmSoundTap {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            // Rates a broadcast stream has: a bogus one cannot make the
+            // tap fill memory with silence.
             let caps = gst_audio::AudioCapsBuilder::new_interleaved()
                 .format(gst_audio::AudioFormat::F32le)
+                .rate_range(8_000..=384_000)
                 .build();
             vec![
                 gst::PadTemplate::new(

@@ -18,11 +18,14 @@ impl Checker<'_> {
             if !spec.plugin.follows_sound {
                 continue;
             }
-            // Up the first inputs to a source.
+            // Up the first inputs to a source (a cycle, reported
+            // elsewhere, ends the walk).
             let mut id = stage.id.as_str();
-            let root = loop {
+            let mut root = None;
+            for _ in 0..=stages.len() {
                 if let Some(source) = sources.iter().find(|s| s.id == id) {
-                    break Some(source);
+                    root = Some(source);
+                    break;
                 }
                 match stages
                     .iter()
@@ -30,9 +33,9 @@ impl Checker<'_> {
                     .and_then(|s| s.inputs.first())
                 {
                     Some(input) => id = input,
-                    None => break None,
+                    None => break,
                 }
-            };
+            }
             let Some(root) = root.filter(|r| r.audio.is_empty()) else {
                 continue;
             };
