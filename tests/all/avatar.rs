@@ -5,22 +5,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use reel_tests::{
-    decode_frames, frames_following, plugin_path, reel_in, root, speech, stderr_text,
+    decode_frames, frames_following, padded_wav, plugin_path, reel_in, root, speech, stderr_text,
     write_pipeline, write_wav,
 };
 
 const RATE: usize = 48_000;
 const FPS: usize = 30;
-
-/// `samples` with a second of silence before and after, as a WAV; the
-/// frames of 30 fps video that cover it.
-fn padded_wav(path: &Path, samples: &[f32]) -> usize {
-    let mut all = vec![0.0; RATE];
-    all.extend_from_slice(samples);
-    all.extend(vec![0.0; RATE]);
-    write_wav(path, RATE as u32, 1, &all);
-    all.len() * FPS / RATE
-}
 
 /// The avatar (`params`, an inline TOML table) following `wav`.
 fn avatar_meta(wav: &Path, frames: usize, params: &str) -> Vec<HashMap<String, String>> {
@@ -62,14 +52,12 @@ fn the_mouth_follows_the_voice_and_rests_in_silence() {
         "Good evening. Here is the news at six. The river rose again tonight, and the bridge is closed until morning.",
     );
     let wav = dir.path().join("news.wav");
-    let frames = padded_wav(&wav, &voice);
+    let all = padded_wav(&wav, &voice);
+    let frames = all.len() * FPS / RATE;
     let meta = avatar_meta(&wav, frames, "look = 'procedural'");
     assert_eq!(meta.len(), frames);
     let open: Vec<f64> = meta.iter().map(|m| value(m, "avatar.mouth_open")).collect();
     // The sound's envelope, from the samples themselves: each frame's RMS.
-    let mut all = vec![0.0f32; RATE];
-    all.extend(&voice);
-    all.extend(vec![0.0; RATE]);
     let span = RATE / FPS;
     let envelope: Vec<f64> = (0..frames)
         .map(|i| {
@@ -112,7 +100,7 @@ fn vowels_shape_the_mouth_differently() {
     for vowel in ["[[a:a:a:a:]]", "[[i:i:i:i:]]", "[[o:o:o:o:]]"] {
         let voice = speech(dir.path(), vowel);
         let wav = dir.path().join("vowel.wav");
-        let frames = padded_wav(&wav, &voice);
+        let frames = padded_wav(&wav, &voice).len() * FPS / RATE;
         let meta = avatar_meta(&wav, frames, "look = 'procedural'");
         // The middle of the vowel.
         let middle: Vec<&HashMap<String, String>> = meta[FPS..frames - FPS]

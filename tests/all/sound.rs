@@ -7,8 +7,8 @@ use std::path::Path;
 use std::collections::HashMap;
 
 use reel_tests::{
-    decode_frames, frames_following, gst_launch, pull_samples, reel_in, speech, stderr_text,
-    test_plugin_path, write_pipeline, write_wav,
+    decode_frames, frames_following, gst_launch, padded_wav, pull_samples, reel_in, speech,
+    stderr_text, test_plugin_path, write_pipeline, write_wav,
 };
 
 const RATE: u32 = 48_000;
@@ -100,11 +100,7 @@ fn voice_activity_tells_speech_from_silence() {
         "Good evening, here is the news. The river rose again tonight.",
     );
     let padded = dir.path().join("padded.wav");
-    let mut samples = vec![0.0; RATE as usize];
-    samples.extend(&voice);
-    samples.extend(vec![0.0; RATE as usize]);
-    write_wav(&padded, RATE, 1, &samples);
-    let frames = (samples.len() as f64 / RATE as f64 * 30.0).floor() as usize;
+    let frames = padded_wav(&padded, &voice).len() * 30 / RATE as usize;
     let metered = metered(
         &format!("filesrc location={} ! wavparse", padded.display()),
         frames,

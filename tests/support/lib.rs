@@ -296,6 +296,16 @@ pub fn write_wav(path: &Path, rate: u32, channels: u16, samples: &[f32]) {
     std::fs::write(path, wav).unwrap();
 }
 
+/// `samples` (48 kHz mono) with a second of silence before and after,
+/// written as a WAV; returns what it wrote.
+pub fn padded_wav(path: &Path, samples: &[f32]) -> Vec<f32> {
+    let mut all = vec![0.0; 48_000];
+    all.extend_from_slice(samples);
+    all.extend(vec![0.0; 48_000]);
+    write_wav(path, 48_000, 1, &all);
+    all
+}
+
 /// Each frame's metadata from `wasmfilter ARGS` (a stage whose plugin
 /// follows sound) over `frames` frames of 64x48 I420 at 30 fps, following
 /// the sound of `audio` (a gst-launch fragment ending in raw audio).

@@ -16,6 +16,11 @@ pub const BANDS: [(f32, f32); 6] = [
     (6000.0, 8000.0),
 ];
 
+thread_local! {
+    /// Plans are made once per size and kept: frames come at a steady rate.
+    static PLANNER: std::cell::RefCell<FftPlanner<f32>> = std::cell::RefCell::new(FftPlanner::new());
+}
+
 /// The floor every level is held at, in dBFS.
 pub const FLOOR_DB: f32 = -120.0;
 
@@ -63,7 +68,7 @@ pub fn measure(samples: &[f32], rate: u32, voice: f32) -> Measures {
         window_power += (w as f64).powi(2);
         *c = Complex::new(s * w, 0.0);
     }
-    FftPlanner::new().plan_fft_forward(n).process(&mut spectrum);
+    PLANNER.with(|p| p.borrow_mut().plan_fft_forward(n).process(&mut spectrum));
     let bin_hz = rate as f32 / n as f32;
     let mut bands = [FLOOR_DB; 6];
     for (band, &(lo, hi)) in bands.iter_mut().zip(&BANDS) {
