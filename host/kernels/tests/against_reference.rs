@@ -127,6 +127,59 @@ fn blend_matches_reference_at_every_position() {
     }
 }
 
+/// Wholly transparent spans (all four bytes zero) of every length and
+/// phase, as round a keyed presenter, and pixels transparent but with
+/// colour (light that adds): the spans skipped give exactly the
+/// reference's picture.
+#[test]
+fn blend_skips_transparent_spans_exactly() {
+    let (sw, sh) = (101, 9);
+    let (sl, mut sd) = premultiplied(sw, sh, 5);
+    for y in 0..sh {
+        let row = sl.row_range(0, y);
+        let pixels = &mut sd[row];
+        // Runs of 0..=40 transparent pixels from a row-dependent phase.
+        let mut x = y * 3;
+        while x < sw {
+            let len = (x * 7 + y) % 41;
+            for px in pixels[4 * x..4 * (x + len).min(sw)].chunks_exact_mut(4) {
+                px.copy_from_slice(&[0; 4]);
+            }
+            x += len + 1 + (x % 13);
+        }
+        if y == 4 {
+            pixels[4 * 50..4 * 51].copy_from_slice(&[9, 9, 9, 0]);
+        }
+    }
+    let src = Image::new(&sl, &sd).unwrap();
+    for level in CpuLevel::all_supported() {
+        for df in FORMATS {
+            for (x, y) in [(0, 0), (1, 1), (-17, 3), (30, -2), (7, 0)] {
+                let (dl, dd) = padded(df, 120, 12, 6);
+                let (mut fast, mut slow) = (dd.clone(), dd.clone());
+                blend::blend_with(
+                    level,
+                    &mut ImageMut::new(&dl, &mut fast).unwrap(),
+                    src,
+                    x,
+                    y,
+                    0.8,
+                )
+                .unwrap();
+                blend::reference::blend(
+                    &mut ImageMut::new(&dl, &mut slow).unwrap(),
+                    src,
+                    x,
+                    y,
+                    0.8,
+                )
+                .unwrap();
+                assert!(fast == slow, "{level:?} onto {df} at {x},{y}");
+            }
+        }
+    }
+}
+
 #[test]
 fn blend_of_opaque_white_gives_white() {
     let (sl, mut sd) = padded(Format::Rgba, 4, 4, 5);

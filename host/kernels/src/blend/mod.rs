@@ -77,17 +77,82 @@ pub fn blend_with(
         return Ok(());
     };
     let sx = (xs.start as i64 - x as i64) as usize;
+    let sy = (ys.start as i64 - y as i64) as usize;
+    let live = Live::measure(&src, (sx, sy), xs.len(), ys.len());
+    let mut runs = Vec::new();
     for dy in ys.clone() {
-        let srow = &src.row(0, (dy as i64 - y as i64) as usize)[4 * sx..4 * (sx + xs.len())];
-        match dst.layout.format {
-            Format::Rgba => rows.rgba(srow, &mut dst.row_mut(0, dy)[4 * xs.start..4 * xs.end], op),
-            _ => rows.luma(srow, &mut dst.row_mut(0, dy)[xs.clone()], op),
+        live.runs(&[dy - ys.start], &xs, &mut runs);
+        for run in &runs {
+            let from = sx + (run.start - xs.start);
+            let srow = &src.row(0, sy + (dy - ys.start))[4 * from..4 * (from + run.len())];
+            match dst.layout.format {
+                Format::Rgba => rows.rgba(
+                    srow,
+                    &mut dst.row_mut(0, dy)[4 * run.start..4 * run.end],
+                    op,
+                ),
+                _ => rows.luma(srow, &mut dst.row_mut(0, dy)[run.clone()], op),
+            }
         }
     }
     if dst.layout.format != Format::Rgba {
-        blend_chroma_rows(&rows, dst, src, (x as i64, y as i64), op, &xs, &ys);
+        blend_chroma_rows(&rows, dst, src, (x as i64, y as i64), op, (&xs, &ys), &live);
     }
     Ok(())
+}
+
+/// Which stretches of the source hold anything to blend. A pixel whose
+/// four bytes are all zero (wholly transparent, premultiplied) leaves the
+/// picture exactly as it was, so spans of them are skipped: most of a
+/// keyed presenter's frame is screen. Measured in chunks of `CHUNK`
+/// source pixels from the overlap's left edge.
+struct Live {
+    /// Per overlap row, per chunk: whether any of its bytes is not zero.
+    chunks: Vec<bool>,
+    per_row: usize,
+}
+
+const CHUNK: usize = 16;
+
+impl Live {
+    /// The overlap's rows: `rows` source rows from `sy`, `width` pixels
+    /// from `sx`.
+    fn measure(src: &Image<'_>, (sx, sy): (usize, usize), width: usize, rows: usize) -> Live {
+        let per_row = width.div_ceil(CHUNK);
+        let mut chunks = Vec::with_capacity(per_row * rows);
+        for row in 0..rows {
+            let pixels = &src.row(0, sy + row)[4 * sx..4 * (sx + width)];
+            // An OR over each chunk's bytes (no early exit, so it vectorises).
+            chunks.extend(
+                pixels
+                    .chunks(4 * CHUNK)
+                    .map(|c| c.iter().fold(0u8, |a, b| a | b) != 0),
+            );
+        }
+        Live { chunks, per_row }
+    }
+
+    /// The runs of live chunks in any of the overlap rows `rows`, as dst
+    /// columns within `xs`, their ends moved out to even columns so that
+    /// each chroma block lies wholly inside a run or outside all of them.
+    fn runs(&self, rows: &[usize], xs: &Range<usize>, runs: &mut Vec<Range<usize>>) {
+        runs.clear();
+        let live = |k: usize| rows.iter().any(|r| self.chunks[r * self.per_row + k]);
+        let mut k = 0;
+        while k < self.per_row {
+            if !live(k) {
+                k += 1;
+                continue;
+            }
+            let first = k;
+            while k < self.per_row && live(k) {
+                k += 1;
+            }
+            let start = (xs.start + first * CHUNK) & !1;
+            let end = (xs.start + k * CHUNK).div_ceil(2) * 2;
+            runs.push(start.max(xs.start)..end.min(xs.end));
+        }
+    }
 }
 
 /// The fused chroma kernel: 2x2 blocks wholly under the source.
@@ -173,23 +238,31 @@ fn blend_chroma_rows(
     src: Image<'_>,
     at: (i64, i64),
     op: u32,
-    xs: &Range<usize>,
-    ys: &Range<usize>,
+    (xs, ys): (&Range<usize>, &Range<usize>),
+    live: &Live,
 ) {
     let mut scratch = ChromaScratch::default();
-    // Chroma columns whose whole 2x2 block lies under the source.
-    let inner = xs.start.div_ceil(2)..(xs.end / 2).max(xs.start.div_ceil(2));
+    let mut runs = Vec::new();
     for cy in ys.start / 2..ys.end.div_ceil(2) {
         let both_rows = ys.contains(&(2 * cy)) && ys.contains(&(2 * cy + 1));
-        match rows.blocks {
-            Some(blocks) if both_rows && !inner.is_empty() => {
-                let left = xs.start..2 * inner.start;
-                let right = 2 * inner.end..xs.end;
-                chroma_row(rows, dst, &src, at, op, &left, ys, cy, &mut scratch);
-                chroma_blocks(blocks, dst, &src, at, op, &inner, cy, &mut scratch);
-                chroma_row(rows, dst, &src, at, op, &right, ys, cy, &mut scratch);
+        let (mut under, mut n) = ([0; 2], 0);
+        for r in [2 * cy, 2 * cy + 1].into_iter().filter(|r| ys.contains(r)) {
+            (under[n], n) = (r - ys.start, n + 1);
+        }
+        live.runs(&under[..n], xs, &mut runs);
+        for xs in &runs {
+            // Chroma columns whose whole 2x2 block lies under the source.
+            let inner = xs.start.div_ceil(2)..(xs.end / 2).max(xs.start.div_ceil(2));
+            match rows.blocks {
+                Some(blocks) if both_rows && !inner.is_empty() => {
+                    let left = xs.start..2 * inner.start;
+                    let right = 2 * inner.end..xs.end;
+                    chroma_row(rows, dst, &src, at, op, &left, ys, cy, &mut scratch);
+                    chroma_blocks(blocks, dst, &src, at, op, &inner, cy, &mut scratch);
+                    chroma_row(rows, dst, &src, at, op, &right, ys, cy, &mut scratch);
+                }
+                _ => chroma_row(rows, dst, &src, at, op, xs, ys, cy, &mut scratch),
             }
-            _ => chroma_row(rows, dst, &src, at, op, xs, ys, cy, &mut scratch),
         }
     }
 }
