@@ -20,7 +20,7 @@ pub use describe::{DescriptionBuilder, ParamBuilder};
 pub use params::Params;
 
 /// The contract version this SDK was built from (the WIT package version).
-pub const CONTRACT_VERSION: &str = "0.1.6";
+pub const CONTRACT_VERSION: &str = "0.1.7";
 
 #[doc(hidden)]
 pub mod bindings {

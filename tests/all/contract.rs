@@ -87,7 +87,9 @@ fn assert_inverts(plugin: &Path) {
 /// Binaries built against each earlier shipped contract, kept in the
 /// repo as they were built: the contract only grows, and these must keep
 /// loading and running on every later host.
-const SHIPPED: [&str; 6] = ["0.1.0", "0.1.1", "0.1.2", "0.1.3", "0.1.4", "0.1.5"];
+const SHIPPED: [&str; 7] = [
+    "0.1.0", "0.1.1", "0.1.2", "0.1.3", "0.1.4", "0.1.5", "0.1.6",
+];
 
 fn fixture(version: &str, name: &str) -> PathBuf {
     root()
@@ -452,6 +454,32 @@ fn a_presenter_plugin_built_against_0_1_5_keys_the_same() {
     let px = |x: usize, y: usize| outputs[0][4 * (y * w + x)..][..4].to_vec();
     assert_eq!(px(2, 2), [0, 0, 200, 255]);
     assert_eq!(px(48, 32), [128, 128, 128, 255]);
+}
+
+/// The 0.1.6 build of a stage that follows the programme's sound (the
+/// `audio` interface) still gets it on this host: the same level, voice
+/// and bands for every frame as today's build of the same plugin.
+#[test]
+fn a_sound_following_plugin_built_against_0_1_6_hears_the_same() {
+    let plugin = runtime()
+        .load(&fixture("0.1.6", "soundmeter.wasm"))
+        .unwrap();
+    assert_eq!(plugin.description.contract, "0.1.6");
+    assert!(plugin.follows_sound);
+    let tone = "audiotestsrc num-buffers=40 samplesperbuffer=1200 freq=440 volume=0.3 \
+                ! audio/x-raw,rate=48000,channels=1";
+    let heard = |build: &Path| {
+        reel_tests::frames_following(tone, 30, &format!("plugin={}", build.display()))
+    };
+    let (old, new) = (
+        heard(&fixture("0.1.6", "soundmeter.wasm")),
+        heard(&test_plugin_path("soundmeter")),
+    );
+    assert_eq!(old.len(), 30);
+    assert_eq!(old, new, "the 0.1.6 build hears differently");
+    // What it heard is the tone: about -13.5 dBFS (0.3 amplitude).
+    let level: f64 = old[15]["sound.level"].parse().unwrap();
+    assert!((level + 13.5).abs() < 1.5, "{level}");
 }
 
 /// `Plugin::new` runs once when an instance starts (with the pipeline's

@@ -265,30 +265,37 @@ fn straight(image: &RgbaImage) -> Vec<[f64; 3]> {
         .collect()
 }
 
-/// The shot keyed by the `dhuman` plugin with its defaults, over black and
-/// over white RGBA programmes, placed 1:1 at the top left: alpha and
-/// premultiplied colour follow from the two.
-fn keyed_by_reel(shot: &RgbaImage) -> (Vec<f64>, Vec<[f64; 3]>) {
-    let params = vec![
+/// The shot keyed by the `dhuman` plugin, placed 1:1 at the top left with
+/// `extra` parameters, over an opaque RGBA programme of one `color`.
+fn composite_by_reel(shot: &RgbaImage, extra: &[(&str, ParamValue)], color: [u8; 3]) -> Vec<u8> {
+    let mut params = vec![
         ("anchor".to_string(), ParamValue::Text("top-left".into())),
         ("margin_x".to_string(), ParamValue::Number(0.0)),
         ("height".to_string(), ParamValue::Number(1.0)),
     ];
+    params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
     let mut stage = Stage::new(file_job_spec("presenter", &plugin_path("dhuman"), params)).unwrap();
-    let mut over = |background: u8| {
-        let programme = frame(Format::Rgba, W, H, |i| {
-            if i % 4 == 3 { 255 } else { background }
-        });
-        let presenter = frame(Format::Rgba, W, H, |i| shot.as_raw()[i]);
-        let inputs = vec![
-            ("programme".into(), programme),
-            ("presenter".into(), presenter),
-        ];
-        let (out, verdict) = stage.mix(inputs, HostFrame::blank(Format::Rgba, W, H));
-        assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
-        out.bytes().unwrap().to_vec()
-    };
-    let (black, white) = (over(0), over(255));
+    let programme = frame(Format::Rgba, W, H, |i| {
+        if i % 4 == 3 { 255 } else { color[i % 4] }
+    });
+    let presenter = frame(Format::Rgba, W, H, |i| shot.as_raw()[i]);
+    let inputs = vec![
+        ("programme".into(), programme),
+        ("presenter".into(), presenter),
+    ];
+    let (out, verdict) = stage.mix(inputs, HostFrame::blank(Format::Rgba, W, H));
+    assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+    out.bytes().unwrap().to_vec()
+}
+
+/// The shot keyed by the `dhuman` plugin with its defaults, over black and
+/// over white RGBA programmes: alpha and premultiplied colour follow from
+/// the two.
+fn keyed_by_reel(shot: &RgbaImage) -> (Vec<f64>, Vec<[f64; 3]>) {
+    let (black, white) = (
+        composite_by_reel(shot, &[], [0; 3]),
+        composite_by_reel(shot, &[], [255; 3]),
+    );
     let mut alpha = Vec::with_capacity(W * H);
     let mut colors = Vec::with_capacity(W * H);
     for (b, w) in black.chunks_exact(4).zip(white.chunks_exact(4)) {
@@ -299,6 +306,59 @@ fn keyed_by_reel(shot: &RgbaImage) -> (Vec<f64>, Vec<[f64; 3]>) {
         }));
     }
     (alpha, colors)
+}
+
+/// Light wrap (contract 0.1.7): over a red programme the presenter's rim,
+/// just inside its edge, takes on the programme's red; its middle, far
+/// from any edge, is exactly as without, and the programme round it is.
+#[test]
+fn light_wrap_brings_the_programme_s_light_round_the_edges() {
+    let truth = ground_truth();
+    let red = [200, 30, 40];
+    let plain = composite_by_reel(&truth.shot, &[], red);
+    let wrap = [
+        ("wrap", ParamValue::Number(0.8)),
+        ("wrap_radius", ParamValue::Number(16.0)),
+    ];
+    let wrapped = composite_by_reel(&truth.shot, &wrap, red);
+    let near = gaussian(&truth.alpha, 3.0);
+    let far = gaussian(&truth.alpha, 20.0);
+    let redness = |f: &[u8], i: usize| f[4 * i] as f64 - f[4 * i + 1] as f64;
+    let (mut rim, mut rim_plain, mut rim_count) = (0.0, 0.0, 0);
+    let (mut off, mut off_count) = (0.0, 0);
+    for i in 0..W * H {
+        if truth.alpha[i] >= 1.0 && near[i] < 0.9 {
+            rim += redness(&wrapped, i);
+            rim_plain += redness(&plain, i);
+            rim_count += 1;
+        }
+        let (a, b) = (&wrapped[4 * i..4 * i + 4], &plain[4 * i..4 * i + 4]);
+        if far[i] >= 0.999 {
+            assert_eq!(a, b, "pixel {i} in the middle changed");
+        }
+        // Off the presenter only the faint alpha the key leaves on the
+        // screen's noise can take a trace of the programme's colour.
+        if truth.alpha[i] <= 0.0 && near[i] <= 0.0 {
+            off += a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| x.abs_diff(*y) as f64)
+                .sum::<f64>();
+            off_count += 1;
+        }
+    }
+    assert!(rim_count > 1000, "{rim_count} rim pixels");
+    let off = off / (3 * off_count) as f64;
+    assert!(
+        off < 0.05,
+        "the programme round the presenter changed by {off:.3} on average"
+    );
+    let (rim, rim_plain) = (rim / rim_count as f64, rim_plain / rim_count as f64);
+    println!("light wrap: the rim's red minus green {rim_plain:.1} plain, {rim:.1} wrapped");
+    assert!(
+        rim > rim_plain + 25.0,
+        "rim {rim:.1}, without the wrap {rim_plain:.1}"
+    );
 }
 
 fn hex(c: [u8; 3]) -> String {

@@ -321,6 +321,27 @@ fn the_screen_keyer_refuses_what_it_cannot_key() {
     assert_eq!(meta(&out, "nan"), "Ok(())");
 }
 
+/// The light wrap of 0.1.7 refuses a YUV layer and one frame as both
+/// layer and background with an error the guest sees, and survives a
+/// place at the ends of the coordinates and settings that are no numbers
+/// or huge; the stage's own frame is only read.
+#[test]
+fn the_light_wrap_refuses_what_it_cannot_wrap() {
+    let mut stage = hostile("bad-wrap", SandboxConfig::default(), OnError::Fail);
+    let input = test_frame();
+    let before = bytes(&input);
+    let (out, verdict) = stage.filter(input);
+    assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+    assert_eq!(bytes(&out), before);
+    for key in ["yuv-layer", "same"] {
+        let outcome = meta(&out, key);
+        assert!(outcome.starts_with("Err("), "{key}: {outcome}");
+    }
+    for key in ["far", "nan", "huge"] {
+        assert_eq!(meta(&out, key), "Ok(())", "{key}");
+    }
+}
+
 #[test]
 fn guest_output_reaches_the_host_log() {
     let mut stage = hostile("print", SandboxConfig::default(), OnError::Fail);

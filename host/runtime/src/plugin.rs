@@ -14,7 +14,7 @@ use crate::instance::{Live, TimeLimit};
 use crate::sandbox::{GuestOutput, SandboxConfig, StoreState};
 
 /// The contract this host implements (the WIT package version).
-pub const CONTRACT_VERSION: &str = "0.1.6";
+pub const CONTRACT_VERSION: &str = "0.1.7";
 const STAGE_INTERFACE: &str = "reel:plugin/stage@";
 const AUDIO_INTERFACE: &str = "reel:plugin/audio@";
 /// CPU time starting a plugin and its `describe` may take.

@@ -10,9 +10,11 @@
 //!   VP9 with alpha, PNG sequences.
 //!
 //! Placed by an anchor, margins and a height; on air from `start` to `end`
-//! with a fade or a slide; with an optional soft drop shadow that follows
-//! the silhouette. Every pixel operation is a host kernel but the shadow's
-//! small mask, made in the plugin at an eighth of the size.
+//! with a fade or a slide; with an optional light wrap (the programme's
+//! light round the presenter's edges, contract 0.1.7) and an optional soft
+//! drop shadow that follows the silhouette. Every pixel operation is a
+//! host kernel but the shadow's small mask, made in the plugin at an
+//! eighth of the size.
 //!
 //! ```toml
 //! [[stage]]
@@ -22,7 +24,7 @@
 //! params = { presenter = "key", anchor = "bottom-right", height = 0.9, fade_in = 0.5 }
 //! ```
 
-use reel_sdk::kernels::{self, AlphaKind, BlendMode, Keyer, Rect, Rgba, ScaleFilter};
+use reel_sdk::kernels::{self, AlphaKind, BlendMode, Keyer, Rect, Rgba, ScaleFilter, Wrap};
 use reel_sdk::{FrameInfo, ParamBuilder, prelude::*};
 
 use placement::Placement;
@@ -53,6 +55,7 @@ struct Settings {
     keyer: Keyer,
     placement: Placement,
     shadow: Option<Shadow>,
+    wrap: Option<Wrap>,
 }
 
 struct Dhuman {
@@ -63,6 +66,8 @@ struct Dhuman {
     keyer: Keyer,
     placement: Placement,
     shadow: Option<Shadow>,
+    /// The light wrap, in output pixels; None: off.
+    wrap: Option<Wrap>,
     frames: Scratch,
 }
 
@@ -156,12 +161,18 @@ impl Dhuman {
             ),
             shrink: params.integer("shadow_softness").max(1) as u32,
         });
+        let strength = params.number("wrap") as f32;
+        let wrap = (strength > 0.0).then(|| Wrap {
+            radius: params.number("wrap_radius") as f32,
+            strength,
+        });
         Ok(Settings {
             source,
             key,
             keyer,
             placement,
             shadow,
+            wrap,
         })
     }
 
@@ -297,6 +308,22 @@ impl Plugin for Dhuman {
         .param(ParamBuilder::boolean("plate", true, "Key each region against the screen colour around it (an unevenly lit screen)"));
         placement::params(keying, "bottom-right", 0.85)
             .param(
+                ParamBuilder::number(
+                    "wrap",
+                    0.0,
+                    "Light wrap: how much of the programme's light spills round the presenter's edges (0: none)",
+                )
+                .range(0.0, 1.0),
+            )
+            .param(
+                ParamBuilder::number(
+                    "wrap_radius",
+                    16.0,
+                    "Light wrap: how far into the presenter it reaches, in output pixels",
+                )
+                .range(1.0, 64.0),
+            )
+            .param(
                 ParamBuilder::number("shadow", 0.0, "Drop shadow opacity (0: none)")
                     .range(0.0, 1.0),
             )
@@ -332,6 +359,7 @@ impl Plugin for Dhuman {
             keyer: s.keyer,
             placement: s.placement,
             shadow: s.shadow,
+            wrap: s.wrap,
             frames: Scratch::default(),
         })
     }
@@ -343,8 +371,13 @@ impl Plugin for Dhuman {
             self.key = s.key;
         }
         self.key_given = s.key.is_some();
-        (self.source, self.keyer, self.placement, self.shadow) =
-            (s.source, s.keyer, s.placement, s.shadow);
+        (
+            self.source,
+            self.keyer,
+            self.placement,
+            self.shadow,
+            self.wrap,
+        ) = (s.source, s.keyer, s.placement, s.shadow, s.wrap);
         Ok(())
     }
 
@@ -379,6 +412,10 @@ impl Plugin for Dhuman {
             .placement
             .corner((out.width, out.height), (w, h), presence);
         let opacity = self.placement.opacity(presence);
+        if let Some(wrap) = self.wrap {
+            // The programme's own light, before the shadow darkens it.
+            kernels::light_wrap(self.frames.placed(same_size), output, x, y, wrap)?;
+        }
         if let Some(shadow) = self.shadow.clone() {
             self.shadow(&shadow, w, h, same_size)?;
             let frame = &self.frames.shadow.as_ref().expect("made").2;

@@ -135,6 +135,13 @@ pub(crate) fn keyer(k: kernels::Keyer) -> reel_kernels::ScreenKey {
     }
 }
 
+pub(crate) fn wrap(w: kernels::Wrap) -> reel_kernels::Wrap {
+    reel_kernels::Wrap {
+        radius: w.radius,
+        strength: w.strength,
+    }
+}
+
 pub(crate) fn rgba(c: kernels::Rgba) -> [u8; 4] {
     [c.r, c.g, c.b, c.a]
 }

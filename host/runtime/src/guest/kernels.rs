@@ -10,7 +10,7 @@ use reel_kernels::toon::Palette;
 use wasmtime::component::Resource;
 
 use super::convert::{
-    alpha, blend_mode, filter, frame_result, keyer, line_threshold, rect, rgba, xdog,
+    alpha, blend_mode, filter, frame_result, keyer, line_threshold, rect, rgba, wrap, xdog,
 };
 use super::reel::plugin::frames;
 use super::reel::plugin::kernels::{self, Rgba};
@@ -333,6 +333,28 @@ impl kernels::Host for StoreState {
                 )?)
             },
         )))
+    }
+
+    fn light_wrap(
+        &mut self,
+        layer: Resource<FrameHandle>,
+        background: Resource<FrameHandle>,
+        x: i32,
+        y: i32,
+        settings: kernels::Wrap,
+    ) -> Res<()> {
+        Ok(frame_result(
+            self.frames
+                .source_and_target(background.rep(), layer.rep())
+                .and_then(|(bg, l)| {
+                    Ok(reel_kernels::light_wrap(
+                        &mut l.image_mut()?,
+                        bg,
+                        (x, y),
+                        &wrap(settings),
+                    )?)
+                }),
+        ))
     }
 
     fn key_screen(&mut self, frame: Resource<FrameHandle>, settings: kernels::Keyer) -> Res<Rgba> {

@@ -30,6 +30,7 @@ const MODES: &[&str] = &[
     "bad-stylise",
     "kuwahara-bomb",
     "bad-key",
+    "bad-wrap",
     "read-planes",
     "rewrite-planes",
     "sleep",
@@ -329,6 +330,39 @@ impl Plugin for Hostile {
                         key,
                         &format!("{:?}", outcome.map(|_| ()).map_err(|e| format!("{e:?}"))),
                     );
+                }
+                Ok(())
+            }
+            "bad-wrap" => {
+                // The 0.1.7 light wrap given a YUV layer, the same frame as
+                // layer and background, a place far off the background and
+                // settings that are no numbers.
+                let wrap = |x: f32| kernels::Wrap {
+                    radius: x,
+                    strength: x,
+                };
+                let layer = reel_sdk::create_frame(PixelFormat::Rgba, 64, 48)?;
+                let outcomes = [
+                    (
+                        "yuv-layer",
+                        kernels::light_wrap(frame, frame, 0, 0, wrap(0.5)),
+                    ),
+                    ("same", kernels::light_wrap(&layer, &layer, 0, 0, wrap(0.5))),
+                    (
+                        "far",
+                        kernels::light_wrap(&layer, frame, i32::MIN, i32::MAX, wrap(1.0)),
+                    ),
+                    (
+                        "nan",
+                        kernels::light_wrap(&layer, frame, 3, 3, wrap(f32::NAN)),
+                    ),
+                    (
+                        "huge",
+                        kernels::light_wrap(&layer, frame, -7, 2, wrap(f32::MAX)),
+                    ),
+                ];
+                for (key, outcome) in outcomes {
+                    frame.meta_set(key, &format!("{:?}", outcome.map_err(|e| format!("{e:?}"))));
                 }
                 Ok(())
             }
