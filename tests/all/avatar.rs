@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use reel_tests::{
-    decode_frames, frames_following, padded_wav, plugin_path, reel_in, root, speech, stderr_text,
-    write_pipeline, write_wav,
+    decode_frames, frames_following, padded_wav, pictures_following, plugin_path, reel_in, root,
+    speech, stderr_text, write_pipeline, write_wav,
 };
 
 const RATE: usize = 48_000;
@@ -93,32 +93,86 @@ fn the_mouth_follows_the_voice_and_rests_in_silence() {
     assert!(lagged(0) >= 0.8, "{by_lag:?}");
 }
 
+/// The drawn avatar filling a frame of `size` (500x600: twice its own
+/// size) over videotestsrc's `pattern`, following `wav`: each frame's RGBA
+/// pixels and metadata.
+fn avatar_pictures(
+    wav: &Path,
+    frames: usize,
+    size: (usize, usize),
+    pattern: &str,
+) -> Vec<(Vec<u8>, HashMap<String, String>)> {
+    pictures_following(
+        &format!("filesrc location={} ! wavparse", wav.display()),
+        frames,
+        &format!(
+            "plugin={} params=\"look = 'procedural', anchor = 'top-left', margin_x = 0, margin_y = 0, height = 1.0\"",
+            plugin_path("avatar").display()
+        ),
+        size,
+        pattern,
+    )
+}
+
+/// The dark of the mouth on a picture from [`avatar_pictures`]: how many
+/// rows hold some of it, and its widest row, in pixels. The drawing's
+/// mouth is at (200, 278) of its 400-unit face, 250 pixels wide at 1.6
+/// units a pixel, drawn here at twice that: (250, 348) on the frame.
+fn mouth_box(picture: &[u8]) -> (usize, usize) {
+    let (mut rows, mut widest) = (0, 0);
+    for y in 300..400 {
+        let dark = (180..320)
+            .filter(|x| {
+                let p = &picture[4 * (y * 500 + x)..][..3];
+                p.iter().map(|&c| c as u32).sum::<u32>() < 150
+            })
+            .count();
+        rows += (dark >= 3) as usize;
+        widest = widest.max(dark);
+    }
+    (rows, widest)
+}
+
 #[test]
 fn vowels_shape_the_mouth_differently() {
     let dir = tempfile::tempdir().unwrap();
     let mut shapes = Vec::new();
+    let mut boxes = Vec::new();
     for vowel in ["[[a:a:a:a:]]", "[[i:i:i:i:]]", "[[o:o:o:o:]]"] {
         let voice = speech(dir.path(), vowel);
         let wav = dir.path().join("vowel.wav");
         let frames = padded_wav(&wav, &voice).len() * FPS / RATE;
-        let meta = avatar_meta(&wav, frames, "look = 'procedural'");
+        let pictures = avatar_pictures(&wav, frames, (500, 600), "white");
+        assert_eq!(pictures.len(), frames);
         // The middle of the vowel.
-        let middle: Vec<&HashMap<String, String>> = meta[FPS..frames - FPS]
+        let middle: Vec<&(Vec<u8>, HashMap<String, String>)> = pictures[FPS..frames - FPS]
             .iter()
-            .filter(|m| value(m, "avatar.mouth_open") > 0.2)
+            .filter(|(_, m)| value(m, "avatar.mouth_open") > 0.2)
             .collect();
-        assert!(middle.len() >= 5, "{vowel}: {meta:?}");
-        let mean =
-            |key: &str| middle.iter().map(|m| value(m, key)).sum::<f64>() / middle.len() as f64;
-        let mut names: Vec<&str> = middle.iter().map(|m| m["avatar.shape"].as_str()).collect();
+        assert!(middle.len() >= 5, "{vowel}: {} open frames", middle.len());
+        let mean = |key: &str| {
+            middle.iter().map(|(_, m)| value(m, key)).sum::<f64>() / middle.len() as f64
+        };
+        let mut names: Vec<&str> = middle
+            .iter()
+            .map(|(_, m)| m["avatar.shape"].as_str())
+            .collect();
         names.sort();
         names.dedup();
+        // On the picture: the mouth's dark, as the viewer sees it.
+        let seen: Vec<(usize, usize)> = middle.iter().map(|(p, _)| mouth_box(p)).collect();
+        let tall = seen.iter().map(|b| b.0 as f64).sum::<f64>() / seen.len() as f64;
+        let wide = seen.iter().map(|b| b.1 as f64).sum::<f64>() / seen.len() as f64;
+        // Before the vowel, in silence: shut, only the line between the lips.
+        let shut = mouth_box(&pictures[5].0);
         println!(
-            "{vowel}: open {:.2}, width {:.2}, shapes {names:?}",
+            "{vowel}: open {:.2}, width {:.2}, shapes {names:?}; on the picture {tall:.1} rows tall, {wide:.1} px wide (shut: {shut:?})",
             mean("avatar.mouth_open"),
             mean("avatar.mouth_width")
         );
+        assert!(shut.0 <= 4, "{vowel}: shut mouth {shut:?}");
         shapes.push((mean("avatar.mouth_open"), mean("avatar.mouth_width")));
+        boxes.push((tall, wide));
     }
     let [(aa_open, aa_width), (ee_open, ee_width), (_, oh_width)] = shapes[..] else {
         unreachable!()
@@ -129,6 +183,14 @@ fn vowels_shape_the_mouth_differently() {
         "{shapes:?}"
     );
     assert!(aa_open > ee_open, "{shapes:?}");
+    // And so they look: aa's dark is the tallest, ee's the widest for its
+    // height, oh's narrower than ee's.
+    let [(aa_tall, aa_wide), (ee_tall, ee_wide), (oh_tall, oh_wide)] = boxes[..] else {
+        unreachable!()
+    };
+    assert!(aa_tall > ee_tall + 2.0 && aa_tall > oh_tall, "{boxes:?}");
+    assert!(ee_wide / ee_tall > 1.3 * aa_wide / aa_tall, "{boxes:?}");
+    assert!(ee_wide > oh_wide + 4.0, "{boxes:?}");
 }
 
 #[test]
@@ -151,6 +213,51 @@ fn blinks_come_at_varied_intervals() {
         gaps.iter().max().unwrap() - gaps.iter().min().unwrap() > FPS / 2,
         "{gaps:?}"
     );
+}
+
+/// In silence the head still moves, a little: the eyes' centre drifts by
+/// a pixel or more across and down over six seconds (blinks aside), never
+/// far.
+#[test]
+fn the_head_sways_and_nods_a_little() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("silence.wav");
+    write_wav(&wav, RATE as u32, 1, &vec![0.0; 6 * RATE]);
+    // At its own size, 250x300.
+    let pictures = avatar_pictures(&wav, 6 * FPS, (250, 300), "black");
+    assert_eq!(pictures.len(), 6 * FPS);
+    let centres: Vec<(f64, f64)> = pictures
+        .iter()
+        .filter(|(_, m)| value(m, "avatar.blink") == 0.0)
+        .map(|(p, _)| {
+            // The whites of the eyes (the drawing's 246, 246, 242), on the
+            // rows round them (127 of 300).
+            let (mut sx, mut sy, mut n) = (0.0, 0.0, 0.0);
+            for y in 100..160 {
+                for x in 0..250 {
+                    let q = &p[4 * (y * 250 + x)..][..3];
+                    if q.iter().all(|&c| c > 225) {
+                        (sx, sy, n) = (sx + x as f64, sy + y as f64, n + 1.0);
+                    }
+                }
+            }
+            assert!(n > 100.0, "{n} pixels of the eyes' whites");
+            (sx / n, sy / n)
+        })
+        .collect();
+    assert!(
+        centres.len() > 4 * FPS,
+        "{} frames without a blink",
+        centres.len()
+    );
+    let range = |f: fn(&(f64, f64)) -> f64| {
+        let v: Vec<f64> = centres.iter().map(f).collect();
+        v.iter().cloned().fold(f64::MIN, f64::max) - v.iter().cloned().fold(f64::MAX, f64::min)
+    };
+    let (across, down) = (range(|c| c.0), range(|c| c.1));
+    println!("the eyes' centre moved {across:.2} px across and {down:.2} px down");
+    assert!((0.5..10.0).contains(&across), "{across}");
+    assert!((0.5..10.0).contains(&down), "{down}");
 }
 
 /// The shipped pipeline: the portrait avatar talking with the programme's

@@ -314,22 +314,67 @@ pub fn frames_following(
     frames: usize,
     args: &str,
 ) -> Vec<std::collections::HashMap<String, String>> {
+    samples_following(
+        audio,
+        frames,
+        args,
+        ("smpte", "format=I420,width=64,height=48"),
+    )
+    .iter()
+    .map(|s| {
+        gstreel::frame_meta::read(s.buffer().unwrap())
+            .into_iter()
+            .collect()
+    })
+    .collect()
+}
+
+/// As [`frames_following`], over RGBA frames of `width` x `height` of
+/// videotestsrc's `pattern` (`black`, `white`...): each frame's pixels and
+/// metadata.
+pub fn pictures_following(
+    audio: &str,
+    frames: usize,
+    args: &str,
+    (width, height): (usize, usize),
+    pattern: &str,
+) -> Vec<(Vec<u8>, std::collections::HashMap<String, String>)> {
+    samples_following(
+        audio,
+        frames,
+        args,
+        (
+            pattern,
+            &format!("format=RGBA,width={width},height={height}"),
+        ),
+    )
+    .iter()
+    .map(|s| {
+        let buffer = s.buffer().unwrap();
+        let pixels = buffer.map_readable().unwrap().as_slice().to_vec();
+        let meta = gstreel::frame_meta::read(buffer).into_iter().collect();
+        (pixels, meta)
+    })
+    .collect()
+}
+
+/// `wasmfilter ARGS` following `audio` over `frames` frames of
+/// videotestsrc's `pattern` in raw video `caps` at 30 fps.
+fn samples_following(
+    audio: &str,
+    frames: usize,
+    args: &str,
+    (pattern, caps): (&str, &str),
+) -> Vec<gst::Sample> {
     // Channels are named process-wide, and tests run side by side.
     static CHANNEL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let channel = CHANNEL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let description = format!(
         "{audio} ! audioconvert ! wasmsoundtap channel=following{channel} \
-         videotestsrc num-buffers={frames} ! video/x-raw,format=I420,width=64,height=48,framerate=30/1 \
+         videotestsrc num-buffers={frames} pattern={pattern} ! video/x-raw,{caps},framerate=30/1 \
          ! wasmfilter {args} sound=following{channel} on-error=fail ! appsink name=out sync=false"
     );
     pull_samples(&description, usize::MAX)
-        .iter()
-        .map(|s| {
-            gstreel::frame_meta::read(s.buffer().unwrap())
-                .into_iter()
-                .collect()
-        })
-        .collect()
 }
 
 /// `text` spoken by espeak-ng (`[[...]]` for phonemes), as 48 kHz mono
