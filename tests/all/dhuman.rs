@@ -308,6 +308,64 @@ fn keyed_by_reel(shot: &RgbaImage) -> (Vec<f64>, Vec<[f64; 3]>) {
     (alpha, colors)
 }
 
+/// `presenter = "pip"`: the presenter's whole picture, not keyed, in a
+/// corner, framed by a white border, the programme round it untouched.
+#[test]
+fn a_picture_in_picture_frames_the_whole_presenter() {
+    let params = vec![
+        ("presenter".to_string(), ParamValue::Text("pip".into())),
+        (
+            "anchor".to_string(),
+            ParamValue::Text("bottom-right".into()),
+        ),
+        ("height".to_string(), ParamValue::Number(0.25)),
+        ("margin_x".to_string(), ParamValue::Number(0.05)),
+        ("margin_y".to_string(), ParamValue::Number(0.05)),
+        ("border".to_string(), ParamValue::Integer(6)),
+    ];
+    let mut stage = Stage::new(file_job_spec("pip", &plugin_path("dhuman"), params)).unwrap();
+    let (w, h) = (640, 360);
+    let programme = frame(Format::Rgba, w, h, |i| [20, 40, 200, 255][i % 4]);
+    // A green-screen shot: a pip shows the screen as it is.
+    let presenter = frame(Format::Rgba, 320, 180, |i| [0, 177, 64, 255][i % 4]);
+    let inputs = vec![
+        ("programme".into(), programme),
+        ("presenter".into(), presenter),
+    ];
+    let (out, verdict) = stage.mix(inputs, HostFrame::blank(Format::Rgba, w, h));
+    assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
+    let out = out.bytes().unwrap().to_vec();
+    let px = |x: usize, y: usize| -> [u8; 4] { out[4 * (y * w + x)..][..4].try_into().unwrap() };
+    let green: Vec<(usize, usize)> = (0..w * h)
+        .map(|i| (i % w, i / w))
+        .filter(|&(x, y)| px(x, y) == [0, 177, 64, 255])
+        .collect();
+    let (x0, x1) = (
+        green.iter().map(|p| p.0).min().unwrap(),
+        green.iter().map(|p| p.0).max().unwrap(),
+    );
+    let (y0, y1) = (
+        green.iter().map(|p| p.1).min().unwrap(),
+        green.iter().map(|p| p.1).max().unwrap(),
+    );
+    // 90 rows (a quarter of 360) by 160, wholly green, in the bottom right.
+    assert_eq!((x1 - x0 + 1, y1 - y0 + 1), (160, 90));
+    assert_eq!(green.len(), 160 * 90);
+    assert!(x0 > w / 2 && y0 > h / 2, "at {x0},{y0}");
+    // The white frame round it, 6 pixels wide; the programme beyond.
+    for (x, y) in [
+        (x0 - 3, y0 + 40),
+        (x1 + 3, y0 + 40),
+        (x0 + 80, y0 - 6),
+        (x0 + 80, y1 + 6),
+    ] {
+        assert_eq!(px(x, y), [255, 255, 255, 255], "border at {x},{y}");
+    }
+    for (x, y) in [(x0 - 7, y0 + 40), (x0 + 80, y0 - 7), (10, 10)] {
+        assert_eq!(px(x, y), [20, 40, 200, 255], "programme at {x},{y}");
+    }
+}
+
 /// Light wrap (contract 0.1.7): over a red programme the presenter's rim,
 /// just inside its edge, takes on the programme's red; its middle, far
 /// from any edge, is exactly as without, and the programme round it is.
@@ -598,6 +656,15 @@ fn bad_presenter_settings_are_clear_errors() {
     let e = stderr_text(&out);
     assert!(
         e.contains("pipeline.toml:14:") && e.contains("key_color"),
+        "{e}"
+    );
+    // So is a picture-in-picture's border colour.
+    let path = presenter_pipeline(dir.path(), r##"presenter = "pip", border_color = "#12""##);
+    let out = reel_in(dir.path(), &["check", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr_text(&out);
+    assert!(
+        e.contains("pipeline.toml:14:") && e.contains("border_color"),
         "{e}"
     );
     // An alpha presenter without alpha: the run fails naming the stage,

@@ -7,7 +7,9 @@
 //!   the screen colour is found on the first frame's border unless given,
 //!   and kept, so the key holds steady;
 //! - `presenter = "alpha"`: a picture with its own (straight) alpha: VP8 or
-//!   VP9 with alpha, PNG sequences.
+//!   VP9 with alpha, PNG sequences;
+//! - `presenter = "pip"`: the presenter's whole picture, not keyed, as a
+//!   picture-in-picture in a corner, framed by a `border` of `border_color`.
 //!
 //! Placed by an anchor, margins and a height; on air from `start` to `end`
 //! with a fade or a slide; with an optional light wrap (the programme's
@@ -36,6 +38,15 @@ enum Source {
     Alpha {
         premultiplied: bool,
     },
+    /// The whole picture, opaque: a picture-in-picture.
+    Pip,
+}
+
+/// A picture-in-picture's frame: its width in output pixels and colour.
+#[derive(Clone, Copy, Debug)]
+struct Border {
+    width: u32,
+    color: Rgba,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -56,6 +67,7 @@ struct Settings {
     placement: Placement,
     shadow: Option<Shadow>,
     wrap: Option<Wrap>,
+    border: Option<Border>,
 }
 
 struct Dhuman {
@@ -68,6 +80,8 @@ struct Dhuman {
     shadow: Option<Shadow>,
     /// The light wrap, in output pixels; None: off.
     wrap: Option<Wrap>,
+    /// A picture-in-picture's frame; None: none.
+    border: Option<Border>,
     frames: Scratch,
 }
 
@@ -81,6 +95,8 @@ struct Scratch {
     /// The shadow's small mask and the shadow at the presenter's size.
     mask: Option<(u32, u32, Frame)>,
     shadow: Option<(u32, u32, Frame)>,
+    /// A picture-in-picture's frame, the border's colour all over.
+    border: Option<(u32, u32, Frame)>,
 }
 
 impl Scratch {
@@ -129,8 +145,23 @@ impl Dhuman {
             "alpha" => Source::Alpha {
                 premultiplied: params.text("alpha") == "premultiplied",
             },
+            "pip" => Source::Pip,
             _ => Source::Key,
         };
+        let border_color = reel_sdk::parse_color(params.text("border_color")).map_err(|_| {
+            invalid(format!(
+                "border_color `{}` is not a colour: write #rrggbb, #rrggbbaa or a colour's name",
+                params.text("border_color")
+            ))
+        })?;
+        let border_width = params.integer("border").max(0) as u32;
+        let border = (source == Source::Pip && border_width > 0).then(|| {
+            let [r, g, b, a] = border_color;
+            Border {
+                width: border_width,
+                color: Rgba { r, g, b, a },
+            }
+        });
         let key = match params.text("key_color") {
             "" => None,
             "green" => Some([0, 177, 64, 255]),
@@ -173,6 +204,7 @@ impl Dhuman {
             placement,
             shadow,
             wrap,
+            border,
         })
     }
 
@@ -211,6 +243,9 @@ impl Dhuman {
             Source::Alpha {
                 premultiplied: false,
             } => kernels::premultiply(rgba)?,
+            // Converted from YUV it is opaque; an RGBA presenter's own
+            // alpha is kept (premultiplied).
+            Source::Pip => kernels::premultiply(rgba)?,
             Source::Key => {
                 let keyer = Keyer {
                     color: self.key,
@@ -286,8 +321,8 @@ impl Plugin for Dhuman {
         .version(env!("CARGO_PKG_VERSION"))
         .formats(&[PixelFormat::I420, PixelFormat::Nv12, PixelFormat::Rgba])
         .param(
-            ParamBuilder::text("presenter", "key", "key: a green or blue screen shot; alpha: a picture with its own alpha")
-                .choices(&["key", "alpha"]),
+            ParamBuilder::text("presenter", "key", "key: a green or blue screen shot; alpha: a picture with its own alpha; pip: the whole picture, framed, as a picture-in-picture")
+                .choices(&["key", "alpha", "pip"]),
         )
         .param(
             ParamBuilder::text(
@@ -307,6 +342,19 @@ impl Plugin for Dhuman {
         .param(ParamBuilder::number("spill", 1.0, "How much of the screen's colour on the presenter is removed").range(0.0, 1.0))
         .param(ParamBuilder::boolean("plate", true, "Key each region against the screen colour around it (an unevenly lit screen)"));
         placement::params(keying, "bottom-right", 0.85)
+            .param(
+                ParamBuilder::integer(
+                    "border",
+                    4,
+                    "presenter = pip: the frame round the picture, in output pixels (0: none)",
+                )
+                .range(0.0, 200.0),
+            )
+            .param(ParamBuilder::text(
+                "border_color",
+                "white",
+                "presenter = pip: the frame's colour (#rrggbb, #rrggbbaa or a name)",
+            ))
             .param(
                 ParamBuilder::number(
                     "wrap",
@@ -360,6 +408,7 @@ impl Plugin for Dhuman {
             placement: s.placement,
             shadow: s.shadow,
             wrap: s.wrap,
+            border: s.border,
             frames: Scratch::default(),
         })
     }
@@ -424,6 +473,22 @@ impl Plugin for Dhuman {
                 frame,
                 x + shadow.offset.0,
                 y + shadow.offset.1,
+                opacity,
+                BlendMode::Over,
+                AlphaKind::Premultiplied,
+            )?;
+        }
+        if let Some(border) = self.border {
+            // The frame round the picture, fading with it.
+            let b = border.width;
+            let frame = kept(&mut self.frames.border, w + 2 * b, h + 2 * b)?;
+            kernels::fill_rect(frame, whole(&frame.info()), border.color)?;
+            kernels::premultiply(frame)?;
+            kernels::blend_layer(
+                output,
+                frame,
+                x - b as i32,
+                y - b as i32,
                 opacity,
                 BlendMode::Over,
                 AlphaKind::Premultiplied,
