@@ -268,6 +268,17 @@ fn straight(image: &RgbaImage) -> Vec<[f64; 3]> {
 /// The shot keyed by the `dhuman` plugin, placed 1:1 at the top left with
 /// `extra` parameters, over an opaque RGBA programme of one `color`.
 fn composite_by_reel(shot: &RgbaImage, extra: &[(&str, ParamValue)], color: [u8; 3]) -> Vec<u8> {
+    composite_by_reel_from(shot, Format::Rgba, extra, color)
+}
+
+/// [`composite_by_reel`] with the shot handed over in `format` (converted
+/// from RGBA by the host's kernel).
+fn composite_by_reel_from(
+    shot: &RgbaImage,
+    format: Format,
+    extra: &[(&str, ParamValue)],
+    color: [u8; 3],
+) -> Vec<u8> {
     let mut params = vec![
         ("anchor".to_string(), ParamValue::Text("top-left".into())),
         ("margin_x".to_string(), ParamValue::Number(0.0)),
@@ -278,7 +289,15 @@ fn composite_by_reel(shot: &RgbaImage, extra: &[(&str, ParamValue)], color: [u8;
     let programme = frame(Format::Rgba, W, H, |i| {
         if i % 4 == 3 { 255 } else { color[i % 4] }
     });
-    let presenter = frame(Format::Rgba, W, H, |i| shot.as_raw()[i]);
+    let rgba_layout = reel_kernels::Layout::packed(reel_kernels::Format::Rgba, W, H);
+    let layout = reel_kernels::Layout::packed(kernel_format(format), W, H);
+    let mut converted = vec![0u8; layout.min_len()];
+    reel_kernels::convert(
+        reel_kernels::Image::new(&rgba_layout, shot.as_raw()).unwrap(),
+        &mut reel_kernels::ImageMut::new(&layout, &mut converted).unwrap(),
+    )
+    .unwrap();
+    let presenter = frame(format, W, H, |i| converted[i]);
     let inputs = vec![
         ("programme".into(), programme),
         ("presenter".into(), presenter),
@@ -288,13 +307,40 @@ fn composite_by_reel(shot: &RgbaImage, extra: &[(&str, ParamValue)], color: [u8;
     out.bytes().unwrap().to_vec()
 }
 
-/// The shot keyed by the `dhuman` plugin with its defaults, over black and
-/// over white RGBA programmes: alpha and premultiplied colour follow from
-/// the two.
-fn keyed_by_reel(shot: &RgbaImage) -> (Vec<f64>, Vec<[f64; 3]>) {
+/// `shot` through I420 and back, by the host's kernels.
+fn i420_round_trip(shot: &RgbaImage) -> RgbaImage {
+    let rgba = reel_kernels::Layout::packed(reel_kernels::Format::Rgba, W, H);
+    let yuv = reel_kernels::Layout::packed(reel_kernels::Format::I420, W, H);
+    let mut middle = vec![0u8; yuv.min_len()];
+    reel_kernels::convert(
+        reel_kernels::Image::new(&rgba, shot.as_raw()).unwrap(),
+        &mut reel_kernels::ImageMut::new(&yuv, &mut middle).unwrap(),
+    )
+    .unwrap();
+    let mut back = vec![0u8; rgba.min_len()];
+    reel_kernels::convert(
+        reel_kernels::Image::new(&yuv, &middle).unwrap(),
+        &mut reel_kernels::ImageMut::new(&rgba, &mut back).unwrap(),
+    )
+    .unwrap();
+    RgbaImage::from_raw(W as u32, H as u32, back).unwrap()
+}
+
+fn kernel_format(format: Format) -> reel_kernels::Format {
+    match format {
+        Format::I420 => reel_kernels::Format::I420,
+        Format::Nv12 => reel_kernels::Format::Nv12,
+        Format::Rgba => reel_kernels::Format::Rgba,
+    }
+}
+
+/// The shot, handed over in `format`, keyed by the `dhuman` plugin with
+/// its defaults over black and over white RGBA programmes: alpha and
+/// premultiplied colour follow from the two.
+fn keyed_by_reel(shot: &RgbaImage, format: Format) -> (Vec<f64>, Vec<[f64; 3]>) {
     let (black, white) = (
-        composite_by_reel(shot, &[], [0; 3]),
-        composite_by_reel(shot, &[], [255; 3]),
+        composite_by_reel_from(shot, format, &[], [0; 3]),
+        composite_by_reel_from(shot, format, &[], [255; 3]),
     );
     let mut alpha = Vec::with_capacity(W * H);
     let mut colors = Vec::with_capacity(W * H);
@@ -513,8 +559,14 @@ fn the_keyer_beats_ffmpeg_and_gstreamer_at_their_best() {
     let dir = tempfile::tempdir().unwrap();
     let truth = ground_truth();
     truth.shot.save(dir.path().join("shot.png")).unwrap();
-    let (alpha, colors) = keyed_by_reel(&truth.shot);
+    let (alpha, colors) = keyed_by_reel(&truth.shot, Format::Rgba);
     let reel = errors(&alpha, &truth.alpha);
+    // The shot as video brings it, I420, keyed on its samples directly;
+    // and the same I420 picture converted back to RGBA and keyed there.
+    let (alpha_yuv, _) = keyed_by_reel(&truth.shot, Format::I420);
+    let reel_yuv = errors(&alpha_yuv, &truth.alpha);
+    let (alpha_rt, _) = keyed_by_reel(&i420_round_trip(&truth.shot), Format::Rgba);
+    let reel_rt = errors(&alpha_rt, &truth.alpha);
     let (ffmpeg, ff_params, ff_image) = best_ffmpeg(dir.path(), &truth);
     let (gst, gst_params, gst_image) = best_gstreamer(dir.path(), &truth);
     let shot_colors: Vec<[f64; 3]> = truth
@@ -536,6 +588,10 @@ fn the_keyer_beats_ffmpeg_and_gstreamer_at_their_best() {
         reel.0, reel.1, spill[1]
     );
     println!(
+        "  Reel dhuman from I420                 SAD {:.3}  MSE {:.4}  (the I420 picture as RGBA: SAD {:.3}  MSE {:.4})",
+        reel_yuv.0, reel_yuv.1, reel_rt.0, reel_rt.1
+    );
+    println!(
         "  ffmpeg chromakey+despill ({ff_params})  SAD {:.3}  MSE {:.4}  green excess {:.2}",
         ffmpeg.0, ffmpeg.1, spill[2]
     );
@@ -551,6 +607,14 @@ fn the_keyer_beats_ffmpeg_and_gstreamer_at_their_best() {
     assert!(
         reel.1 < ffmpeg.1 && reel.1 < gst.1,
         "MSE: Reel {reel:?}, ffmpeg {ffmpeg:?}, GStreamer {gst:?}"
+    );
+    // Keying I420 samples directly loses nothing against converting the
+    // same picture first (what I420 itself loses, its halved chroma on the
+    // hair, is another matter).
+    assert!(
+        (reel_yuv.0 - reel_rt.0).abs() < 0.02 * reel_rt.0
+            && (reel_yuv.1 - reel_rt.1).abs() < 0.02 * reel_rt.1,
+        "from I420 {reel_yuv:?}, from it converted {reel_rt:?}"
     );
     // Spill measurably removed: most of the shot's green cast is gone.
     assert!(spill[1] < 0.25 * spill[0], "green excess {spill:?}");

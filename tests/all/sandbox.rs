@@ -303,7 +303,8 @@ fn stylising_kernels_refuse_bad_arguments() {
 }
 
 /// The screen keyer of 0.1.5 refuses a YUV frame, a grey key and a frame
-/// with no screen on its border with an error the guest sees, and takes
+/// with no screen on its border with an error the guest sees (and 0.1.7's
+/// keying into a frame, a YUV one, itself or one of another size), and takes
 /// settings that are no numbers without a trap (they fall back to its
 /// defaults); the stage's own frame is left as it was.
 #[test]
@@ -314,7 +315,14 @@ fn the_screen_keyer_refuses_what_it_cannot_key() {
     let (out, verdict) = stage.filter(input);
     assert_eq!(verdict, Verdict::Keep, "{:?}", stage.take_events());
     assert_eq!(bytes(&out), before);
-    for key in ["yuv", "grey", "no-screen"] {
+    for key in [
+        "yuv",
+        "grey",
+        "no-screen",
+        "into-yuv",
+        "into-itself",
+        "into-other-size",
+    ] {
         let outcome = meta(&out, key);
         assert!(outcome.starts_with("Err("), "{key}: {outcome}");
     }

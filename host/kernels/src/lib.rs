@@ -37,4 +37,4 @@ pub use light_wrap::{Wrap, light_wrap};
 pub use lut3d::{Lut3d, apply_lut3d};
 pub use premultiply::premultiply;
 pub use scale::{Filter, resample, scale, scale_filtered};
-pub use screen_key::{ScreenKey, screen_key};
+pub use screen_key::{ScreenKey, screen_key, screen_key_into};

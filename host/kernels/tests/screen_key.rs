@@ -3,8 +3,9 @@
 //! with the plate, the screen colour found on the border, and the same
 //! bytes at every CPU level.
 
-use reel_kernels::screen_key::{ScreenKey, screen_key_with};
-use reel_kernels::{CpuLevel, Format, ImageMut, Layout};
+use reel_kernels::convert::convert_with;
+use reel_kernels::screen_key::{ScreenKey, screen_key_into_with, screen_key_with};
+use reel_kernels::{CpuLevel, Format, Image, ImageMut, Layout};
 
 const GREEN: [u8; 3] = [45, 175, 70];
 
@@ -217,6 +218,95 @@ fn every_level_gives_the_same_bytes() {
             levels[0].name()
         );
     }
+}
+
+/// `source` in `format`, converted from RGBA, keyed into RGBA at `level`;
+/// and the converted frame keyed in place, for comparison.
+fn keyed_into(
+    rgba: &[u8],
+    (w, h): (usize, usize),
+    format: Format,
+    settings: &ScreenKey,
+    level: CpuLevel,
+) -> (Vec<u8>, Vec<u8>, [u8; 3]) {
+    let rgba_layout = Layout::packed(Format::Rgba, w, h);
+    let layout = Layout::packed(format, w, h);
+    let mut source = vec![0u8; layout.min_len()];
+    convert_with(
+        level,
+        Image::new(&rgba_layout, rgba).unwrap(),
+        &mut ImageMut::new(&layout, &mut source).unwrap(),
+    )
+    .unwrap();
+    let source = Image::new(&layout, &source).unwrap();
+    let mut in_place = vec![0u8; rgba_layout.min_len()];
+    let mut img = ImageMut::new(&rgba_layout, &mut in_place).unwrap();
+    convert_with(level, source, &mut img).unwrap();
+    let used = screen_key_with(level, &mut img, settings).unwrap();
+    let mut into = vec![7u8; rgba_layout.min_len()];
+    let mut img = ImageMut::new(&rgba_layout, &mut into).unwrap();
+    let got = screen_key_into_with(level, source, &mut img, settings).unwrap();
+    assert_eq!(got, used, "{format}: another screen colour");
+    (into, in_place, got)
+}
+
+/// Keying into RGBA: from RGBA exactly a copy keyed in place; from I420
+/// and NV12, keying the samples directly, the key of the converted frame
+/// up to rounding (alpha and colour within a few code values, the same
+/// on average); every level the same bytes; odd sizes too.
+#[test]
+fn keying_into_rgba_from_any_format() {
+    let (w, h) = (203, 61);
+    let (rgba, _) = uneven_screen(w, h);
+    let settings = [
+        ScreenKey::default(),
+        ScreenKey {
+            color: Some(GREEN),
+            plate: false,
+            ..ScreenKey::default()
+        },
+    ];
+    for settings in &settings {
+        let (from_rgba, in_place, _) =
+            keyed_into(&rgba, (w, h), Format::Rgba, settings, CpuLevel::supported());
+        assert!(from_rgba == in_place);
+        for format in [Format::I420, Format::Nv12] {
+            let mut by_level = CpuLevel::all_supported()
+                .into_iter()
+                .map(|level| keyed_into(&rgba, (w, h), format, settings, level));
+            let (into, in_place, _) = by_level.next().unwrap();
+            for (other, ..) in by_level {
+                assert!(other == into, "{format}: the levels differ");
+            }
+            let diffs: Vec<u8> = into
+                .iter()
+                .zip(&in_place)
+                .map(|(a, b)| a.abs_diff(*b))
+                .collect();
+            let mean = diffs.iter().map(|d| *d as f64).sum::<f64>() / diffs.len() as f64;
+            let mut sorted = diffs.clone();
+            sorted.sort_unstable();
+            let p99 = sorted[sorted.len() * 99 / 100];
+            println!(
+                "{format} {settings:?}: mean {mean:.3}, p99 {p99}, max {}",
+                sorted.last().unwrap()
+            );
+            assert!(mean < 0.5 && p99 <= 4, "{format}: mean {mean}, p99 {p99}");
+        }
+    }
+    // A destination of another size or format is an error.
+    let layout = Layout::packed(Format::Rgba, w, h);
+    let source = Image::new(&layout, &rgba).unwrap();
+    let level = CpuLevel::supported();
+    let settings = ScreenKey::default();
+    let small = Layout::packed(Format::Rgba, w - 1, h);
+    let mut data = vec![0u8; small.min_len()];
+    let mut img = ImageMut::new(&small, &mut data).unwrap();
+    assert!(screen_key_into_with(level, source, &mut img, &settings).is_err());
+    let yuv = Layout::packed(Format::I420, w, h);
+    let mut data = vec![0u8; yuv.min_len()];
+    let mut img = ImageMut::new(&yuv, &mut data).unwrap();
+    assert!(screen_key_into_with(level, source, &mut img, &settings).is_err());
 }
 
 #[test]

@@ -235,7 +235,9 @@ impl Dhuman {
             )));
         }
         let rgba = kept(&mut self.frames.rgba, info.width, info.height)?;
-        kernels::convert(presenter, rgba)?;
+        if self.source != Source::Key {
+            kernels::convert(presenter, rgba)?;
+        }
         match self.source {
             Source::Alpha {
                 premultiplied: true,
@@ -251,12 +253,15 @@ impl Dhuman {
                     color: self.key,
                     ..self.keyer
                 };
-                let used = kernels::key_screen(rgba, keyer).map_err(|e| match e {
-                    FrameError::Unsupported(m) => {
-                        StageError::Failed(format!("{m} (set key_color to the screen's colour)"))
-                    }
-                    other => other.into(),
-                })?;
+                // Straight from the presenter's own format (no converted
+                // copy of a YUV presenter first).
+                let used =
+                    kernels::key_screen_into(presenter, rgba, keyer).map_err(|e| match e {
+                        FrameError::Unsupported(m) => StageError::Failed(format!(
+                            "{m} (set key_color to the screen's colour)"
+                        )),
+                        other => other.into(),
+                    })?;
                 self.key = Some(used);
             }
         }

@@ -13,7 +13,7 @@
 use crate::cpu::CpuLevel;
 #[cfg(target_arch = "x86_64")]
 use crate::cpu::Isa;
-use crate::layout::{Format, Image, ImageMut, LayoutError};
+use crate::layout::{Format, Image, ImageMut, Layout, LayoutError};
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -90,6 +90,75 @@ pub fn convert_with(
         _ => unreachable!("every pair of formats is handled above"),
     }
     Ok(())
+}
+
+/// Any frame's rows as RGBA, one at a time: for kernels that work on RGBA
+/// but take a YUV frame without converting all of it first (the rows they
+/// make are exactly `convert`'s).
+pub(crate) struct RgbaRows<'a> {
+    src: Image<'a>,
+    rows: Rows,
+    u: Vec<u8>,
+    v: Vec<u8>,
+    /// The NV12 chroma row now split into `u` and `v`.
+    split: Option<usize>,
+}
+
+impl<'a> RgbaRows<'a> {
+    pub(crate) fn new(level: CpuLevel, src: Image<'a>) -> RgbaRows<'a> {
+        let cw = src.layout.width.div_ceil(2);
+        RgbaRows {
+            src,
+            rows: Rows::new(level),
+            u: vec![0; cw],
+            v: vec![0; cw],
+            split: None,
+        }
+    }
+
+    pub(crate) fn layout(&self) -> &Layout {
+        self.src.layout
+    }
+
+    /// Row `y` as RGBA into `out`, 4 bytes for each pixel of the row.
+    pub(crate) fn read(&mut self, y: usize, out: &mut [u8]) {
+        let src = &self.src;
+        match src.layout.format {
+            Format::Rgba => out.copy_from_slice(src.row(0, y)),
+            Format::I420 => {
+                self.rows
+                    .yuv_to_rgba(src.row(0, y), src.row(1, y / 2), src.row(2, y / 2), out)
+            }
+            Format::Nv12 => {
+                if self.split != Some(y / 2) {
+                    self.rows
+                        .deinterleave(src.row(1, y / 2), &mut self.u, &mut self.v);
+                    self.split = Some(y / 2);
+                }
+                self.rows.yuv_to_rgba(src.row(0, y), &self.u, &self.v, out);
+            }
+        }
+    }
+
+    /// Chroma row `cy` as planar U and V (NV12 split; I420 as it is).
+    pub(crate) fn chroma(&mut self, cy: usize) -> (&[u8], &[u8]) {
+        let src = &self.src;
+        if src.layout.format == Format::Nv12 {
+            if self.split != Some(cy) {
+                self.rows
+                    .deinterleave(src.row(1, cy), &mut self.u, &mut self.v);
+                self.split = Some(cy);
+            }
+            (&self.u, &self.v)
+        } else {
+            (src.row(1, cy), src.row(2, cy))
+        }
+    }
+
+    /// Luma row `y` of a YUV frame.
+    pub(crate) fn luma(&self, y: usize) -> &'a [u8] {
+        self.src.row(0, y)
+    }
 }
 
 fn same_size(src: &Image<'_>, dst: &ImageMut<'_>) -> Result<(), LayoutError> {

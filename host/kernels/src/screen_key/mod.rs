@@ -24,10 +24,11 @@
 //! again with AVX2 (no FMA, the same operations per element), so every
 //! level gives the same bytes.
 
+use crate::convert::RgbaRows;
 use crate::cpu::CpuLevel;
 #[cfg(target_arch = "x86_64")]
 use crate::cpu::Isa;
-use crate::layout::{Format, ImageMut, LayoutError};
+use crate::layout::{Format, Image, ImageMut, LayoutError};
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -84,71 +85,217 @@ pub fn screen_key_with(
     img: &mut ImageMut<'_>,
     settings: &ScreenKey,
 ) -> Result<[u8; 3], LayoutError> {
+    keyable(img)?;
+    let plan = Plan::new(level, &mut Colors::InPlace(img), settings)?;
+    Ok(plan.key_in_place(img))
+}
+
+/// Keys `src` (I420, NV12 or RGBA) into `dst` (RGBA, the same size),
+/// premultiplied, as [`screen_key`] does. From YUV it keys the samples
+/// directly, with no converted frame: alpha and spill once per chroma
+/// sample (a 2x2 block's colour is its sample's, whatever the luma: the
+/// picture holds no finer colour to key on), each pixel's colour from its
+/// own luma. That is the key of the converted frame up to rounding and
+/// colours outside RGB, at about a third of the work. From RGBA it is
+/// exactly a copy keyed in place.
+pub fn screen_key_into(
+    src: Image<'_>,
+    dst: &mut ImageMut<'_>,
+    settings: &ScreenKey,
+) -> Result<[u8; 3], LayoutError> {
+    screen_key_into_with(CpuLevel::active(), src, dst, settings)
+}
+
+pub fn screen_key_into_with(
+    level: CpuLevel,
+    src: Image<'_>,
+    dst: &mut ImageMut<'_>,
+    settings: &ScreenKey,
+) -> Result<[u8; 3], LayoutError> {
+    keyable(dst)?;
+    if (src.layout.width, src.layout.height) != (dst.layout.width, dst.layout.height) {
+        return Err(LayoutError(format!(
+            "screen key: the source is {}x{} and the destination {}x{}",
+            src.layout.width, src.layout.height, dst.layout.width, dst.layout.height
+        )));
+    }
+    let yuv = src.layout.format != Format::Rgba;
+    let mut rows = RgbaRows::new(level, src);
+    let plan = Plan::new(level, &mut Colors::Converted(&mut rows), settings)?;
+    Ok(if yuv {
+        plan.key_yuv(&mut rows, dst)
+    } else {
+        plan.key_rows_of(&mut rows, dst)
+    })
+}
+
+/// A frame the key can write: RGBA, not empty.
+fn keyable(img: &ImageMut<'_>) -> Result<(), LayoutError> {
     if img.layout.format != Format::Rgba {
         return Err(LayoutError(format!(
             "screen key needs RGBA, got {}",
             img.layout.format
         )));
     }
-    let (w, h) = (img.layout.width, img.layout.height);
-    if w == 0 || h == 0 {
+    if img.layout.width == 0 || img.layout.height == 0 {
         return Err(LayoutError("screen key: the frame is empty".into()));
     }
-    let key = match settings.color {
-        Some(c) => c,
-        None => border_color(img)?,
-    };
-    let key_f = key.map(|c| c as f32);
-    if chroma_norm2(key_f) < MIN_SCREEN_CHROMA * MIN_SCREEN_CHROMA {
-        return Err(LayoutError(format!(
-            "screen key: #{:02x}{:02x}{:02x} is too close to grey to key on",
-            key[0], key[1], key[2]
-        )));
+    Ok(())
+}
+
+/// Where the key reads a frame's colours for its screen colour and plate:
+/// the RGBA frame it keys in place, or another frame's rows as RGBA.
+enum Colors<'a, 'b> {
+    InPlace(&'b ImageMut<'a>),
+    Converted(&'b mut RgbaRows<'a>),
+}
+
+impl Colors<'_, '_> {
+    fn size(&self) -> (usize, usize) {
+        let layout = match self {
+            Colors::InPlace(img) => img.layout,
+            Colors::Converted(rows) => rows.layout(),
+        };
+        (layout.width, layout.height)
     }
-    let similarity = if settings.similarity.is_finite() {
-        settings.similarity.clamp(0.0, 1.0)
-    } else {
-        0.05
-    };
-    let smoothness = if settings.smoothness.is_finite() {
-        settings.smoothness.clamp(0.01, 1.0)
-    } else {
-        0.8
-    };
-    let ramp = Ramp {
-        high: 1.0 - similarity,
-        inv_width: 1.0 / smoothness,
-        spill: if settings.spill.is_finite() {
-            settings.spill.clamp(0.0, 1.0)
-        } else {
-            1.0
-        },
-    };
-    let steps = row_steps(level);
-    let mut screen = if settings.plate {
-        plate::Plate::measure(img, key_f, &steps)
-    } else {
-        plate::Plate::even(key_f)
-    };
-    let mut scratch = reference::Scratch::new(w);
-    let even = screen.is_even();
-    if even {
-        screen.row_colors(0, &mut scratch.key);
-        scratch.key.derive();
-    }
-    for y in 0..h {
-        // The plate changes slowly (16-pixel blocks): its colours are
-        // interpolated anew every fourth row.
-        if !even && y % 4 == 0 {
-            screen.row_colors(y, &mut scratch.key);
-            scratch.key.derive();
+
+    /// Row `y` as RGBA (`4 * width` bytes), converted into `buf` if need be.
+    fn read<'s>(&'s mut self, y: usize, buf: &'s mut [u8]) -> &'s [u8] {
+        match self {
+            Colors::InPlace(img) => &img.row(0, y)[..buf.len()],
+            Colors::Converted(rows) => {
+                rows.read(y, buf);
+                buf
+            }
         }
-        let row = &mut img.row_mut(0, y)[..4 * w];
-        // SAFETY: `steps` was chosen for `level`, and a `CpuLevel` is only
-        // made by run-time detection: its instruction set is present.
-        unsafe { (steps.key_row)(row, &mut scratch, &ramp) };
     }
-    Ok(key)
+}
+
+/// What keying a frame needs before its first row: the screen colour,
+/// the ramp and the screen's plate.
+struct Plan {
+    key: [u8; 3],
+    ramp: Ramp,
+    screen: plate::Plate,
+    steps: Steps,
+    /// The plate's colours under the row being keyed.
+    row: reference::KeyRow,
+    /// The row the plate's colours were last interpolated for.
+    row_at: Option<usize>,
+}
+
+impl Plan {
+    fn new(
+        level: CpuLevel,
+        colors: &mut Colors<'_, '_>,
+        settings: &ScreenKey,
+    ) -> Result<Plan, LayoutError> {
+        let key = match settings.color {
+            Some(c) => c,
+            None => border_color(colors)?,
+        };
+        let key_f = key.map(|c| c as f32);
+        if chroma_norm2(key_f) < MIN_SCREEN_CHROMA * MIN_SCREEN_CHROMA {
+            return Err(LayoutError(format!(
+                "screen key: #{:02x}{:02x}{:02x} is too close to grey to key on",
+                key[0], key[1], key[2]
+            )));
+        }
+        let similarity = if settings.similarity.is_finite() {
+            settings.similarity.clamp(0.0, 1.0)
+        } else {
+            0.05
+        };
+        let smoothness = if settings.smoothness.is_finite() {
+            settings.smoothness.clamp(0.01, 1.0)
+        } else {
+            0.8
+        };
+        let ramp = Ramp {
+            high: 1.0 - similarity,
+            inv_width: 1.0 / smoothness,
+            spill: if settings.spill.is_finite() {
+                settings.spill.clamp(0.0, 1.0)
+            } else {
+                1.0
+            },
+        };
+        let steps = row_steps(level);
+        let screen = if settings.plate {
+            plate::Plate::measure(colors, key_f, &steps)
+        } else {
+            plate::Plate::even(key_f)
+        };
+        Ok(Plan {
+            key,
+            ramp,
+            screen,
+            steps,
+            row: reference::KeyRow::new(colors.size().0),
+            row_at: None,
+        })
+    }
+
+    /// The plate's colours for row `y`. The plate changes slowly (16-pixel
+    /// blocks): they are interpolated anew every fourth row (an even one,
+    /// so both rows of a chroma row share them), once for an even screen.
+    fn plate_row(&mut self, y: usize) {
+        let due = match self.row_at {
+            None => true,
+            Some(_) => !self.screen.is_even() && y.is_multiple_of(4),
+        };
+        if due {
+            self.screen.row_colors(y, &mut self.row);
+            self.row.derive();
+            self.row_at = Some(y);
+        }
+    }
+
+    fn key_in_place(mut self, img: &mut ImageMut<'_>) -> [u8; 3] {
+        let (w, h) = (img.layout.width, img.layout.height);
+        let mut scratch = reference::Scratch::new(w);
+        for y in 0..h {
+            self.plate_row(y);
+            let row = &mut img.row_mut(0, y)[..4 * w];
+            // SAFETY: `steps` was chosen for `level`, and a `CpuLevel` is
+            // only made by run-time detection: its instruction set is
+            // present.
+            unsafe { (self.steps.key_row)(row, &self.row, &mut scratch, &self.ramp) };
+        }
+        self.key
+    }
+
+    /// Keys an RGBA frame's rows, each copied into `dst` first.
+    fn key_rows_of(mut self, rows: &mut RgbaRows<'_>, dst: &mut ImageMut<'_>) -> [u8; 3] {
+        let (w, h) = (dst.layout.width, dst.layout.height);
+        let mut scratch = reference::Scratch::new(w);
+        for y in 0..h {
+            self.plate_row(y);
+            let row = &mut dst.row_mut(0, y)[..4 * w];
+            rows.read(y, row);
+            // SAFETY: as in `key_in_place`.
+            unsafe { (self.steps.key_row)(row, &self.row, &mut scratch, &self.ramp) };
+        }
+        self.key
+    }
+
+    /// Keys a YUV frame's samples into `dst`, a chroma row at a time.
+    fn key_yuv(mut self, rows: &mut RgbaRows<'_>, dst: &mut ImageMut<'_>) -> [u8; 3] {
+        let (w, h) = (dst.layout.width, dst.layout.height);
+        let mut scratch = reference::YuvScratch::new(w);
+        for cy in 0..h.div_ceil(2) {
+            self.plate_row(2 * cy);
+            let (u, v) = rows.chroma(cy);
+            // SAFETY: as in `key_in_place`.
+            unsafe { (self.steps.yuv_blocks)(u, v, &self.row, &mut scratch, &self.ramp) };
+            for y in (2 * cy..2 * cy + 2).filter(|y| *y < h) {
+                let out = &mut dst.row_mut(0, y)[..4 * w];
+                // SAFETY: as in `key_in_place`.
+                unsafe { (self.steps.yuv_row)(rows.luma(y), out, &mut scratch) };
+            }
+        }
+        self.key
+    }
 }
 
 /// Where the ramp lies and how much spill to remove.
@@ -166,12 +313,17 @@ pub(crate) struct Ramp {
 /// `unsafe fn`).
 pub(crate) struct Steps {
     /// Keys one RGBA row against per-pixel screen colours.
-    pub(crate) key_row: unsafe fn(&mut [u8], &mut reference::Scratch, &Ramp),
+    pub(crate) key_row: unsafe fn(&mut [u8], &reference::KeyRow, &mut reference::Scratch, &Ramp),
     /// Projects a row's chroma on one screen colour's: the share along it
     /// and the squared share off it.
     pub(crate) project_row: ProjectRow,
+    /// What a YUV chroma row's samples make of the pixels under them.
+    pub(crate) yuv_blocks: YuvBlocks,
+    /// One YUV luma row keyed into an RGBA row.
+    pub(crate) yuv_row: unsafe fn(&[u8], &mut [u8], &mut reference::YuvScratch),
 }
 
+type YuvBlocks = unsafe fn(&[u8], &[u8], &reference::KeyRow, &mut reference::YuvScratch, &Ramp);
 type ProjectRow = unsafe fn(&[u8], [f32; 3], &mut [f32], &mut [f32]);
 
 fn row_steps(level: CpuLevel) -> Steps {
@@ -192,13 +344,17 @@ pub(crate) fn chroma_norm2(c: [f32; 3]) -> f32 {
 /// saturated pixels, those of the most common hue, channel by channel
 /// median. A subject touching the border (a presenter's shoulders at the
 /// bottom) is outvoted by the screen around it.
-fn border_color(img: &ImageMut<'_>) -> Result<[u8; 3], LayoutError> {
-    let (w, h) = (img.layout.width, img.layout.height);
+fn border_color(colors: &mut Colors<'_, '_>) -> Result<[u8; 3], LayoutError> {
+    let (w, h) = colors.size();
+    let mut buf = vec![0u8; 4 * w];
     let band = (w.min(h) / 40).max(2).min(w.min(h));
     let mut samples: Vec<[u8; 3]> = Vec::new();
     for y in 0..h {
-        let row = img.row(0, y);
         let edge_row = y < band || y >= h - band;
+        if !(edge_row && y % 2 == 0) && y % 4 != 0 {
+            continue;
+        }
+        let row = colors.read(y, &mut buf);
         let mut take = |x: usize| {
             let px = &row[4 * x..4 * x + 3];
             samples.push([px[0], px[1], px[2]]);

@@ -5,8 +5,7 @@
 //! bilinear interpolation between block centres.
 
 use super::reference::KeyRow;
-use super::{BLOCK, Steps};
-use crate::layout::ImageMut;
+use super::{BLOCK, Colors, Steps};
 
 pub(super) struct Plate {
     /// Blocks across and down.
@@ -83,8 +82,9 @@ impl Plate {
     /// least half its strength: the screen's hue, however it is lit. The
     /// most saturated count most, so a subject's soft edges (the same hue,
     /// weaker) pull a block's colour little.
-    pub(super) fn measure(img: &ImageMut<'_>, key: [f32; 3], steps: &Steps) -> Plate {
-        let (w, h) = (img.layout.width, img.layout.height);
+    pub(super) fn measure(colors: &mut Colors<'_, '_>, key: [f32; 3], steps: &Steps) -> Plate {
+        let (w, h) = colors.size();
+        let mut buf = vec![0u8; 4 * w];
         let (across, down) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
         let mut level = Level {
             across,
@@ -96,7 +96,7 @@ impl Plate {
         // Every fourth pixel of every fourth row: the plate is smooth, and a
         // block still gets 16 samples.
         for y in (0..h).step_by(4) {
-            let row = &img.row(0, y)[..4 * w];
+            let row = colors.read(y, &mut buf);
             // SAFETY: `steps` was chosen for a detected CPU level.
             unsafe { (steps.project_row)(row, key, &mut proj, &mut off) };
             let base = (y / BLOCK) * across;

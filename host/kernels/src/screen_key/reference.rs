@@ -6,6 +6,8 @@ use super::{Ramp, Steps};
 pub(super) const STEPS: Steps = Steps {
     key_row,
     project_row,
+    yuv_blocks,
+    yuv_row,
 };
 
 /// Per-pixel screen colours for one row, channel by channel, and what
@@ -20,7 +22,7 @@ pub struct KeyRow {
 }
 
 impl KeyRow {
-    fn new(width: usize) -> KeyRow {
+    pub fn new(width: usize) -> KeyRow {
         let row = || vec![0.0f32; width];
         KeyRow {
             r: row(),
@@ -58,7 +60,6 @@ impl KeyRow {
 
 /// Working rows, made once per frame.
 pub struct Scratch {
-    pub key: KeyRow,
     r: Vec<f32>,
     g: Vec<f32>,
     b: Vec<f32>,
@@ -71,7 +72,6 @@ impl Scratch {
     pub fn new(width: usize) -> Scratch {
         let row = || vec![0.0f32; width];
         Scratch {
-            key: KeyRow::new(width),
             r: row(),
             g: row(),
             b: row(),
@@ -81,23 +81,23 @@ impl Scratch {
     }
 }
 
-fn key_row(row: &mut [u8], s: &mut Scratch, ramp: &Ramp) {
-    key_row_body(row, s, ramp)
+fn key_row(row: &mut [u8], key: &KeyRow, s: &mut Scratch, ramp: &Ramp) {
+    key_row_body(row, key, s, ramp)
 }
 
 fn project_row(row: &[u8], key: [f32; 3], proj: &mut [f32], off: &mut [f32]) {
     project_row_body(row, key, proj, off)
 }
 
-/// Keys one RGBA row against `s.key`: alpha by the ramp, colour unmixed
+/// Keys one RGBA row against `key`: alpha by the ramp, colour unmixed
 /// and despilled, premultiplied.
 #[inline(always)]
-pub(super) fn key_row_body(row: &mut [u8], s: &mut Scratch, ramp: &Ramp) {
+pub(super) fn key_row_body(row: &mut [u8], key: &KeyRow, s: &mut Scratch, ramp: &Ramp) {
     let w = row.len() / 4;
     let (r, g, b, a) = (&mut s.r[..w], &mut s.g[..w], &mut s.b[..w], &mut s.a[..w]);
-    let (kr, kg, kb) = (&s.key.r[..w], &s.key.g[..w], &s.key.b[..w]);
-    let [ur, ug, ub] = &s.key.u;
-    let [wr, wg, wb] = &s.key.w;
+    let (kr, kg, kb) = (&key.r[..w], &key.g[..w], &key.b[..w]);
+    let [ur, ug, ub] = &key.u;
+    let [wr, wg, wb] = &key.w;
     let (ur, ug, ub, wr, wg, wb) = (&ur[..w], &ug[..w], &ub[..w], &wr[..w], &wg[..w], &wb[..w]);
     // Bytes to words one pixel at a time, then words to channels in plain
     // slice loops the compiler turns into vectors (shifts and masks).
@@ -146,6 +146,120 @@ pub(super) fn key_row_body(row: &mut [u8], s: &mut Scratch, ramp: &Ramp) {
         words[x] = round(r[x]) | round(g[x]) << 8 | round(b[x]) << 16 | round(a[x]) << 24;
     }
     for (px, word) in row.chunks_exact_mut(4).zip(words.iter()) {
+        px.copy_from_slice(&word.to_le_bytes());
+    }
+}
+
+/// Working rows of the key from YUV: per pixel, what its chroma sample
+/// (shared by a 2x2 block) makes of it.
+pub struct YuvScratch {
+    /// What is added to the pixel's luma (scaled to RGB) for each channel
+    /// of its keyed colour: the sample's colour offset, less the screen's
+    /// share and the spill.
+    off_r: Vec<f32>,
+    off_g: Vec<f32>,
+    off_b: Vec<f32>,
+    /// The alpha, as a byte value.
+    top: Vec<f32>,
+    /// The chroma row widened to one sample per pixel.
+    u: Vec<u8>,
+    v: Vec<u8>,
+    words: Vec<u32>,
+}
+
+impl YuvScratch {
+    pub fn new(width: usize) -> YuvScratch {
+        let row = || vec![0.0f32; width];
+        YuvScratch {
+            off_r: row(),
+            off_g: row(),
+            off_b: row(),
+            top: row(),
+            u: vec![0; width],
+            v: vec![0; width],
+            words: vec![0; width],
+        }
+    }
+}
+
+fn yuv_blocks(u: &[u8], v: &[u8], key: &KeyRow, y: &mut YuvScratch, ramp: &Ramp) {
+    yuv_blocks_body(u, v, key, y, ramp)
+}
+
+fn yuv_row(luma: &[u8], out: &mut [u8], y: &mut YuvScratch) {
+    yuv_row_body(luma, out, y)
+}
+
+/// BT.709 limited range to RGB, as `convert` does it (its fixed point
+/// over 2^13), in floats: luma's scale and the chroma's offsets.
+const Y_SCALE: f32 = 9539.0 / 8192.0;
+const R_V: f32 = 14686.0 / 8192.0;
+const G_U: f32 = 1747.0 / 8192.0;
+const G_V: f32 = 4366.0 / 8192.0;
+const B_U: f32 = 17305.0 / 8192.0;
+
+/// What each chroma sample of a row makes of the pixels under it, for
+/// the `out.top.len()` pixels of a row. A pixel's chroma is its sample's
+/// whatever its luma (luma adds the same to each channel), so alpha and
+/// spill are the block's; so is what keying takes off each channel, the
+/// screen's share `(1 - a) K` and the spill along the screen's chroma:
+/// only the luma is left to add per pixel.
+#[inline(always)]
+pub(super) fn yuv_blocks_body(u: &[u8], v: &[u8], key: &KeyRow, s: &mut YuvScratch, ramp: &Ramp) {
+    let w = s.top.len();
+    for (x, (pu, pv)) in s.u.iter_mut().zip(s.v.iter_mut()).enumerate() {
+        (*pu, *pv) = (u[x / 2], v[x / 2]);
+    }
+    let (uw, vw) = (&s.u[..w], &s.v[..w]);
+    let (off_r, off_g, off_b, top) = (
+        &mut s.off_r[..w],
+        &mut s.off_g[..w],
+        &mut s.off_b[..w],
+        &mut s.top[..w],
+    );
+    let (kr, kg, kb) = (&key.r[..w], &key.g[..w], &key.b[..w]);
+    let [ur, ug, ub] = &key.u;
+    let (ur, ug, ub) = (&ur[..w], &ug[..w], &ub[..w]);
+    let [wr, wg, wb] = &key.w;
+    let (wr, wg, wb) = (&wr[..w], &wg[..w], &wb[..w]);
+    let third = 1.0f32 / 3.0;
+    for x in 0..w {
+        let (d, e) = (uw[x] as f32 - 128.0, vw[x] as f32 - 128.0);
+        let (r, g, b) = (R_V * e, -G_U * d - G_V * e, B_U * d);
+        // The chroma on the screen's, as a share of it.
+        let m = (r + g + b) * third;
+        let proj = (r - m) * wr[x] + (g - m) * wg[x] + (b - m) * wb[x];
+        let alpha = ((ramp.high - proj) * ramp.inv_width).clamp(0.0, 1.0);
+        // a F = C - (1 - a) K; its chroma's share of the screen's is what
+        // is left of the screen on the subject, taken out along it.
+        let rest = 1.0 - alpha;
+        let cut = ramp.spill * (proj - rest).max(0.0);
+        off_r[x] = r - rest * kr[x] - cut * ur[x];
+        off_g[x] = g - rest * kg[x] - cut * ug[x];
+        off_b[x] = b - rest * kb[x] - cut * ub[x];
+        top[x] = 255.0 * alpha;
+    }
+}
+
+/// One luma row keyed into an RGBA row: each channel its luma plus its
+/// block's offset, within 0 and the block's alpha (premultiplied).
+#[inline(always)]
+pub(super) fn yuv_row_body(luma: &[u8], out: &mut [u8], s: &mut YuvScratch) {
+    let w = out.len() / 4;
+    let (off_r, off_g, off_b, top) = (&s.off_r[..w], &s.off_g[..w], &s.off_b[..w], &s.top[..w]);
+    let luma = &luma[..w];
+    let words = &mut s.words[..w];
+    let magic = 8_388_608.0f32;
+    let round = |v: f32| (v + magic).to_bits() - magic.to_bits();
+    for x in 0..w {
+        let yl = (luma[x] as f32 - 16.0) * Y_SCALE;
+        let t = top[x];
+        let r = (yl + off_r[x]).max(0.0).min(t);
+        let g = (yl + off_g[x]).max(0.0).min(t);
+        let b = (yl + off_b[x]).max(0.0).min(t);
+        words[x] = round(r) | round(g) << 8 | round(b) << 16 | round(t) << 24;
+    }
+    for (px, word) in out.chunks_exact_mut(4).zip(words.iter()) {
         px.copy_from_slice(&word.to_le_bytes());
     }
 }

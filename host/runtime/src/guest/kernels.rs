@@ -335,6 +335,26 @@ impl kernels::Host for StoreState {
         )))
     }
 
+    fn key_screen_into(
+        &mut self,
+        src: Resource<FrameHandle>,
+        dst: Resource<FrameHandle>,
+        settings: kernels::Keyer,
+    ) -> Res<Rgba> {
+        Ok(frame_result(
+            self.frames
+                .source_and_target(src.rep(), dst.rep())
+                .and_then(|(s, d)| {
+                    let [r, g, b] = reel_kernels::screen_key_into(
+                        s,
+                        &mut d.image_mut_overwrite()?,
+                        &keyer(settings),
+                    )?;
+                    Ok(Rgba { r, g, b, a: 255 })
+                }),
+        ))
+    }
+
     fn light_wrap(
         &mut self,
         layer: Resource<FrameHandle>,

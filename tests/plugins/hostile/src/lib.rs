@@ -324,6 +324,19 @@ impl Plugin for Hostile {
                         "nan",
                         kernels::key_screen(&rgba, keyer(Some(green), f32::NAN)),
                     ),
+                    // 0.1.7: into a YUV frame, into itself, into another size.
+                    (
+                        "into-yuv",
+                        kernels::key_screen_into(&rgba, frame, keyer(Some(green), 0.5)),
+                    ),
+                    (
+                        "into-itself",
+                        kernels::key_screen_into(&rgba, &rgba, keyer(Some(green), 0.5)),
+                    ),
+                    (
+                        "into-other-size",
+                        kernels::key_screen_into(frame, &rgba, keyer(Some(green), 0.5)),
+                    ),
                 ];
                 for (key, outcome) in outcomes {
                     frame.meta_set(
