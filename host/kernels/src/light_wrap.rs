@@ -22,7 +22,7 @@ use crate::layout::{Format, Image, ImageMut, LayoutError};
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Wrap {
     /// About how far into the subject the light reaches, in pixels of the
-    /// layer (1 to 64).
+    /// layer (1 to 64; it reaches at least about 8).
     pub radius: f32,
     /// The share of the blurred background mixed in at the very edge
     /// (0 to 1; 0 leaves the layer untouched).
@@ -60,7 +60,9 @@ pub fn light_wrap(
     if strength == 0.0 || w == 0 || h == 0 || bw == 0 || bh == 0 {
         return Ok(());
     }
-    let cell = ((radius / 2.0).round() as usize).max(1);
+    // Cells of at least 4x4 pixels: the grids (a few floats a cell) stay
+    // well below the layer's own size however small the radius asked.
+    let cell = ((radius / 2.0).round() as usize).max(4);
     let mut grid = Grid::measure(layer, &background, at, cell);
     grid.smooth();
     grid.apply(layer, strength);
@@ -85,15 +87,19 @@ impl Grid {
         // three channels as stored (RGB, or YUV: converted once per cell,
         // the conversion being linear), and the number of samples.
         let mut sums = vec![[0u32; 5]; across * down];
-        // A blur this wide needs no more than two samples a cell side.
+        // A blur this wide needs no more than two samples a cell side,
+        // counted from each cell's start so that every cell, the short
+        // last ones too, gets some.
         let step = (cell / 2).max(1);
+        let picks = |n: usize| (0..n).filter(move |p| (p % cell).is_multiple_of(step));
         let (bw, bh) = (background.layout.width, background.layout.height);
         let yuv = background.layout.format != Format::Rgba;
-        let columns: Vec<usize> = (0..w)
-            .step_by(step)
-            .map(|x| (at.0 as i64 + x as i64).clamp(0, bw as i64 - 1) as usize)
+        let xs: Vec<usize> = picks(w).collect();
+        let columns: Vec<usize> = xs
+            .iter()
+            .map(|&x| (at.0 as i64 + x as i64).clamp(0, bw as i64 - 1) as usize)
             .collect();
-        for y in (0..h).step_by(step) {
+        for y in picks(h) {
             let by = (at.1 as i64 + y as i64).clamp(0, bh as i64 - 1) as usize;
             let row = layer.row(0, y);
             let cells = &mut sums[(y / cell) * across..][..across];
@@ -109,7 +115,7 @@ impl Grid {
                     (Some((uv, uv)), true)
                 }
             };
-            for (x, &bx) in (0..w).step_by(step).zip(&columns) {
+            for (&x, &bx) in xs.iter().zip(&columns) {
                 let [c0, c1, c2] = match chroma {
                     None => [bg[4 * bx], bg[4 * bx + 1], bg[4 * bx + 2]],
                     Some((u, _)) if interleaved => [bg[bx], u[bx & !1], u[bx | 1]],
@@ -327,8 +333,20 @@ mod tests {
             &mut ImageMut::new(&yuv_layout, &mut yuv).unwrap(),
         )
         .unwrap();
+        // And NV12 of an odd size: as I420.
+        let nv12_layout = Layout::packed(Format::Nv12, 199, 201);
+        let mut nv12 = vec![0u8; nv12_layout.min_len()];
+        let odd = Layout::packed(Format::Rgba, 199, 201);
+        let odd_rgba = [220u8, 20, 20, 255].repeat(199 * 201);
+        crate::convert(
+            Image::new(&odd, &odd_rgba).unwrap(),
+            &mut ImageMut::new(&nv12_layout, &mut nv12).unwrap(),
+        )
+        .unwrap();
         let from_rgba = wrapped(0.8, (rgba_layout, rgba));
+        let from_nv12 = wrapped(0.8, (nv12_layout, nv12));
         let from_yuv = wrapped(0.8, (yuv_layout, yuv));
+        assert_eq!(from_nv12, from_yuv);
         let worst = from_rgba
             .iter()
             .zip(&from_yuv)
@@ -336,6 +354,27 @@ mod tests {
             .max()
             .unwrap();
         assert!(worst <= 3, "YUV and RGBA backgrounds differ by {worst}");
+    }
+
+    /// A radius whose cells do not divide the layer (the last ones short)
+    /// leaves an opaque layer's edges over a background of its own colour
+    /// as they were: no cell goes unsampled and reads as black.
+    #[test]
+    fn short_last_cells_are_sampled() {
+        for (w, h, radius) in [(16, 16, 10.0), (23, 17, 14.0), (9, 31, 9.0)] {
+            let layout = Layout::packed(Format::Rgba, w, h);
+            let before = [200u8, 20, 20, 255].repeat(w * h);
+            let mut data = before.clone();
+            let bg = red_background(w, h);
+            let mut img = ImageMut::new(&layout, &mut data).unwrap();
+            let wrap = Wrap {
+                radius,
+                strength: 1.0,
+            };
+            light_wrap(&mut img, Image::new(&bg.0, &bg.1).unwrap(), (0, 0), &wrap).unwrap();
+            // Wholly opaque: the blurred alpha is whole everywhere.
+            assert_eq!(data, before, "{w}x{h}, radius {radius}");
+        }
     }
 
     #[test]

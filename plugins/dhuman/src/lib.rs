@@ -193,7 +193,9 @@ impl Dhuman {
             shrink: params.integer("shadow_softness").max(1) as u32,
         });
         let strength = params.number("wrap") as f32;
-        let wrap = (strength > 0.0).then(|| Wrap {
+        // A picture-in-picture has its own frame between it and the
+        // programme: no light wraps round it.
+        let wrap = (strength > 0.0 && source != Source::Pip).then(|| Wrap {
             radius: params.number("wrap_radius") as f32,
             strength,
         });
@@ -431,7 +433,8 @@ impl Plugin for Dhuman {
             self.placement,
             self.shadow,
             self.wrap,
-        ) = (s.source, s.keyer, s.placement, s.shadow, s.wrap);
+            self.border,
+        ) = (s.source, s.keyer, s.placement, s.shadow, s.wrap, s.border);
         Ok(())
     }
 

@@ -345,11 +345,12 @@ impl kernels::Host for StoreState {
             self.frames
                 .source_and_target(src.rep(), dst.rep())
                 .and_then(|(s, d)| {
-                    let [r, g, b] = reel_kernels::screen_key_into(
-                        s,
-                        &mut d.image_mut_overwrite()?,
-                        &keyer(settings),
-                    )?;
+                    // Tracked, not overwritten unread: a key refused on
+                    // the picture's content (no screen on the border)
+                    // writes nothing, and the frame must not show what a
+                    // pooled buffer held before.
+                    let [r, g, b] =
+                        reel_kernels::screen_key_into(s, &mut d.image_mut()?, &keyer(settings))?;
                     Ok(Rgba { r, g, b, a: 255 })
                 }),
         ))

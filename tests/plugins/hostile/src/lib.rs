@@ -316,6 +316,7 @@ impl Plugin for Hostile {
                 // The frame is I420: the keyer takes RGBA only.
                 let yuv = kernels::key_screen(frame, keyer(Some(green), 0.5));
                 let rgba = reel_sdk::create_frame(PixelFormat::Rgba, 8, 8)?;
+                let yuv_dst = reel_sdk::create_frame(PixelFormat::I420, 8, 8)?;
                 let outcomes = [
                     ("yuv", yuv),
                     ("grey", kernels::key_screen(&rgba, keyer(Some(grey), 0.5))),
@@ -327,7 +328,7 @@ impl Plugin for Hostile {
                     // 0.1.7: into a YUV frame, into itself, into another size.
                     (
                         "into-yuv",
-                        kernels::key_screen_into(&rgba, frame, keyer(Some(green), 0.5)),
+                        kernels::key_screen_into(&rgba, &yuv_dst, keyer(Some(green), 0.5)),
                     ),
                     (
                         "into-itself",
@@ -358,7 +359,7 @@ impl Plugin for Hostile {
                 let outcomes = [
                     (
                         "yuv-layer",
-                        kernels::light_wrap(frame, frame, 0, 0, wrap(0.5)),
+                        kernels::light_wrap(frame, &layer, 0, 0, wrap(0.5)),
                     ),
                     ("same", kernels::light_wrap(&layer, &layer, 0, 0, wrap(0.5))),
                     (
