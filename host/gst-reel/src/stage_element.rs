@@ -214,6 +214,16 @@ impl StageCore {
         }
     }
 
+    /// A flush reached the stage (a seek): a frame waiting for its sound
+    /// stops waiting, as it is being thrown away. Found by the channel's
+    /// name, not through the state, which the waiting frame's thread holds.
+    pub fn flush(&self) {
+        let name = lock(&self.settings).sound.clone();
+        if let Some(name) = name {
+            crate::sound_channels::channel(&name).interrupt();
+        }
+    }
+
     /// The stream ended: the stage reads no more sound.
     pub fn end_of_stream(&self) {
         if let Some(state) = lock(&self.state).as_ref() {

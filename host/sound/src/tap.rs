@@ -103,6 +103,9 @@ struct State {
     /// The latest frame end a reader asked for (the stream may run
     /// [`AHEAD_NS`] past it).
     read_ns: Option<u64>,
+    /// Flushes so far, on either side: a reader waiting across one stops
+    /// waiting (its frame is being thrown away).
+    flushes: u64,
 }
 
 impl State {
@@ -261,12 +264,21 @@ impl Tap {
     /// A flush: the sound so far is forgotten.
     pub fn reset(&self) {
         let mut state = self.lock();
-        let (live, released) = (state.live, state.released);
+        let (live, released, flushes) = (state.live, state.released, state.flushes);
         *state = State {
             live,
             released,
+            flushes: flushes + 1,
             ..State::default()
         };
+        self.changed.notify_all();
+    }
+
+    /// A flush on the reader's side (the frames asking for sound are
+    /// being thrown away): a reader waiting for sound stops waiting. The
+    /// sound so far is kept; the stream's own flush resets it.
+    pub fn interrupt(&self) {
+        self.lock().flushes += 1;
         self.changed.notify_all();
     }
 
@@ -286,10 +298,16 @@ impl Tap {
         let end_ns = end_ns.clamp(start_ns, start_ns.saturating_add(LONGEST_SPAN_NS));
         let started = Instant::now();
         let mut state = self.lock();
+        let flushes = state.flushes;
         state.read_ns = Some(state.read_ns.map_or(end_ns, |r| r.max(end_ns)));
         self.changed.notify_all();
         loop {
             let arrived = state.rate > 0 && state.time(state.end()) >= end_ns + LOOKAHEAD_NS;
+            if state.flushes != flushes {
+                // Flushed while waiting: the frame is being thrown away,
+                // and the sound it waited for may never come.
+                return Ok(Some(Window::silence(end_ns - start_ns)));
+            }
             if !wait || state.live || arrived || state.ended || state.released {
                 break;
             }
@@ -403,6 +421,49 @@ mod tests {
         live.push(0, 1000, 1, &[0.5; 100]);
         let w = live.window(80 * MS, 120 * MS, true).unwrap().unwrap();
         assert_eq!((w.frame_samples, w.missing), (40, 20));
+    }
+
+    /// A flush on either side while a file job's frame waits for sound
+    /// that will not come (a seek) ends the wait at once, with silence,
+    /// instead of after the minute the tap waits for late sound.
+    #[test]
+    fn a_flush_ends_a_wait() {
+        for by_reader in [false, true] {
+            let tap = Arc::new(Tap::new());
+            tap.push(0, 1000, 1, &[0.5; 100]);
+            let flusher = {
+                let tap = tap.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(300));
+                    if by_reader {
+                        tap.interrupt();
+                    } else {
+                        tap.reset();
+                    }
+                })
+            };
+            let started = Instant::now();
+            // Sound to 0.1 s has come; the frame at 5 s waits.
+            let w = tap.window(5000 * MS, 5040 * MS, true).unwrap().unwrap();
+            let waited = started.elapsed();
+            flusher.join().unwrap();
+            assert!(
+                waited >= Duration::from_millis(250) && waited < Duration::from_secs(5),
+                "waited {waited:?}"
+            );
+            assert!(w.samples.iter().all(|s| *s == 0.0));
+            assert_eq!(w.missing, w.frame_samples, "all of it missing");
+            // A seek flushes the stream too; after it, frames wait for
+            // their sound again.
+            tap.reset();
+            tap.push(0, 1000, 1, &[0.25; 300]);
+            let w = tap.window(100 * MS, 140 * MS, true).unwrap().unwrap();
+            assert!(
+                w.samples[..40].iter().all(|s| *s == 0.25),
+                "{:?}",
+                &w.samples[..4]
+            );
+        }
     }
 
     #[test]

@@ -116,8 +116,10 @@ impl BaseTransformImpl for WasmFilter {
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {
-        if let gst::EventView::Eos(_) = event.view() {
-            self.core.end_of_stream();
+        match event.view() {
+            gst::EventView::Eos(_) => self.core.end_of_stream(),
+            gst::EventView::FlushStart(_) => self.core.flush(),
+            _ => {}
         }
         self.parent_sink_event(event)
     }

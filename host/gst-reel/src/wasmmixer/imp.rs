@@ -187,6 +187,9 @@ impl AggregatorImpl for WasmMixer {
         {
             self.core.end_of_stream();
         }
+        if let gst::EventView::FlushStart(_) = event.view() {
+            self.core.flush();
+        }
         self.parent_sink_event(pad, event)
     }
 }
