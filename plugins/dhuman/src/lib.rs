@@ -95,8 +95,10 @@ struct Scratch {
     /// The shadow's small mask and the shadow at the presenter's size.
     mask: Option<(u32, u32, Frame)>,
     shadow: Option<(u32, u32, Frame)>,
-    /// A picture-in-picture's frame, the border's colour all over.
+    /// A picture-in-picture's frame, the border's colour all over, and
+    /// the colour (straight RGBA) it was painted.
     border: Option<(u32, u32, Frame)>,
+    border_colour: Option<[u8; 4]>,
 }
 
 impl Scratch {
@@ -489,9 +491,17 @@ impl Plugin for Dhuman {
         if let Some(border) = self.border {
             // The frame round the picture, fading with it.
             let b = border.width;
-            let frame = kept(&mut self.frames.border, w + 2 * b, h + 2 * b)?;
-            kernels::fill_rect(frame, whole(&frame.info()), border.color)?;
-            kernels::premultiply(frame)?;
+            let c = border.color;
+            let colour = [c.r, c.g, c.b, c.a];
+            let (fw, fh) = (w + 2 * b, h + 2 * b);
+            // Painted when made or recoloured, not every frame.
+            let fresh = !matches!(&self.frames.border, Some((bw, bh, _)) if (*bw, *bh) == (fw, fh));
+            let frame = kept(&mut self.frames.border, fw, fh)?;
+            if fresh || self.frames.border_colour != Some(colour) {
+                kernels::fill_rect(frame, whole(&frame.info()), c)?;
+                kernels::premultiply(frame)?;
+                self.frames.border_colour = Some(colour);
+            }
             kernels::blend_layer(
                 output,
                 frame,

@@ -87,7 +87,7 @@ pub fn screen_key_with(
 ) -> Result<[u8; 3], LayoutError> {
     keyable(img)?;
     let plan = Plan::new(level, &mut Colors::InPlace(img), settings)?;
-    Ok(plan.key_in_place(img))
+    Ok(plan.key_rgba(img, None))
 }
 
 /// Keys `src` (I420, NV12 or RGBA) into `dst` (RGBA, the same size),
@@ -125,7 +125,7 @@ pub fn screen_key_into_with(
     Ok(if yuv {
         plan.key_yuv(&mut rows, dst)
     } else {
-        plan.key_rows_of(&mut rows, dst)
+        plan.key_rgba(dst, Some(&mut rows))
     })
 }
 
@@ -251,29 +251,24 @@ impl Plan {
         }
     }
 
-    fn key_in_place(mut self, img: &mut ImageMut<'_>) -> [u8; 3] {
+    /// Keys an RGBA frame row by row: `img` in place, or with each row
+    /// first copied in from `source`.
+    fn key_rgba(
+        mut self,
+        img: &mut ImageMut<'_>,
+        mut source: Option<&mut RgbaRows<'_>>,
+    ) -> [u8; 3] {
         let (w, h) = (img.layout.width, img.layout.height);
         let mut scratch = reference::Scratch::new(w);
         for y in 0..h {
             self.plate_row(y);
             let row = &mut img.row_mut(0, y)[..4 * w];
+            if let Some(rows) = source.as_deref_mut() {
+                rows.read(y, row);
+            }
             // SAFETY: `steps` was chosen for `level`, and a `CpuLevel` is
             // only made by run-time detection: its instruction set is
             // present.
-            unsafe { (self.steps.key_row)(row, &self.row, &mut scratch, &self.ramp) };
-        }
-        self.key
-    }
-
-    /// Keys an RGBA frame's rows, each copied into `dst` first.
-    fn key_rows_of(mut self, rows: &mut RgbaRows<'_>, dst: &mut ImageMut<'_>) -> [u8; 3] {
-        let (w, h) = (dst.layout.width, dst.layout.height);
-        let mut scratch = reference::Scratch::new(w);
-        for y in 0..h {
-            self.plate_row(y);
-            let row = &mut dst.row_mut(0, y)[..4 * w];
-            rows.read(y, row);
-            // SAFETY: as in `key_in_place`.
             unsafe { (self.steps.key_row)(row, &self.row, &mut scratch, &self.ramp) };
         }
         self.key
@@ -286,11 +281,11 @@ impl Plan {
         for cy in 0..h.div_ceil(2) {
             self.plate_row(2 * cy);
             let (u, v) = rows.chroma(cy);
-            // SAFETY: as in `key_in_place`.
+            // SAFETY: as in `key_rgba`.
             unsafe { (self.steps.yuv_blocks)(u, v, &self.row, &mut scratch, &self.ramp) };
             for y in (2 * cy..2 * cy + 2).filter(|y| *y < h) {
                 let out = &mut dst.row_mut(0, y)[..4 * w];
-                // SAFETY: as in `key_in_place`.
+                // SAFETY: as in `key_rgba`.
                 unsafe { (self.steps.yuv_row)(rows.luma(y), out, &mut scratch) };
             }
         }
